@@ -1,0 +1,90 @@
+# rshm: build, test, install. `make demo` and `make test` are all a fresh
+# machine needs once .ci/run's packages are there.
+
+.DELETE_ON_ERROR:
+.PHONY: all header demo test bench install uninstall clean
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BINDIR ?= $(PREFIX)/bin
+CARGO ?= cargo
+CC ?= cc
+CXX ?= g++
+INSTALL ?= install
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+
+REL := target/release
+SO := $(REL)/librshm.so
+SONAME_LINK := $(REL)/librshm.so.$(MAJOR)
+A := $(REL)/librshm.a
+OUT := target/c
+
+CWARN := -Wall -Wextra -Werror
+CFLAGS_C := -std=c11 $(CWARN) -O2 -g -D_GNU_SOURCE -Iinclude
+CFLAGS_CXX := -std=c++17 $(CWARN) -O2 -g -Iinclude
+LDLIBS_SO := -L$(REL) -Wl,-rpath,$(abspath $(REL)) -lrshm
+
+RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs
+C_TESTS := $(patsubst c_tests/%.c,$(OUT)/%,$(wildcard c_tests/test_*.c))
+CXX_TESTS := $(patsubst c_tests/%.cpp,$(OUT)/%,$(wildcard c_tests/test_*.cpp))
+EXAMPLES := $(OUT)/writer $(OUT)/reader
+BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
+
+all: $(SO) $(A) $(SONAME_LINK)
+
+$(SO) $(A) &: $(RUST_SRC)
+	$(CARGO) build --release --locked
+
+# Programs linked in-tree ask for the soname: give it to them.
+$(SONAME_LINK): $(SO)
+	ln -sf librshm.so $@
+
+header:
+	RSHM_BLESS=1 $(CARGO) test --locked --test header
+
+$(OUT)/%: c_tests/%.c c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+	$(CC) $(CFLAGS_C) -o $@ $< $(LDLIBS_SO)
+
+$(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+	$(CXX) $(CFLAGS_CXX) -o $@ $< $(LDLIBS_SO)
+
+$(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+	$(CC) $(CFLAGS_C) -O3 -o $@ $< $(LDLIBS_SO)
+
+$(OUT):
+	mkdir -p $@
+
+demo: $(EXAMPLES)
+	$(OUT)/writer && $(OUT)/reader
+
+test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
+	sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+rshm.pc: rshm.pc.in Cargo.toml
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: $(SO) $(A) rshm.pc
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
+	ln -sf librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR)
+	ln -sf librshm.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/librshm.so
+	$(INSTALL) -m 0644 $(A) $(DESTDIR)$(LIBDIR)/librshm.a
+	$(INSTALL) -m 0644 include/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.h
+	$(INSTALL) -m 0644 rshm.pc $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR) \
+	      $(DESTDIR)$(LIBDIR)/librshm.so $(DESTDIR)$(LIBDIR)/librshm.a \
+	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
+
+clean:
+	$(CARGO) clean
+	rm -f rshm.pc

@@ -1,0 +1,56 @@
+/* A few macros for the C tests: count checks, print failures with errno,
+ * end with the "N passed, N failed" line tests/run.sh adds up, and give each
+ * test object a name of its own (pid + counter). */
+#ifndef RSHM_CHECK_H
+#define RSHM_CHECK_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rshm.h>
+
+static int check_passed, check_failed;
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (cond) {                                                                     \
+            check_passed++;                                                             \
+        } else {                                                                        \
+            int e_ = errno;                                                             \
+            check_failed++;                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s (errno %s)\n", __FILE__, __LINE__, #cond,   \
+                    rshm_errno_name(e_));                                               \
+        }                                                                               \
+    } while (0)
+
+/* The call fails with `bad` (its failure value) and exactly errno `want`. */
+#define CHECK_ERR(call, bad, want)                                                      \
+    do {                                                                                \
+        errno = 0;                                                                      \
+        int ok_ = ((call) == (bad));                                                    \
+        int e_ = errno;                                                                 \
+        if (ok_ && e_ == (want)) {                                                      \
+            check_passed++;                                                             \
+        } else {                                                                        \
+            check_failed++;                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s: want %s, got %s%s\n", __FILE__, __LINE__,  \
+                    #call, rshm_errno_name(want), rshm_errno_name(e_),                  \
+                    ok_ ? "" : " (and no failure value)");                              \
+        }                                                                               \
+    } while (0)
+
+/* A name no other process or test uses: "/rshm-test-PID-N-tag". */
+static inline const char *check_name(char *buf, size_t len, const char *tag) {
+    static int counter;
+    snprintf(buf, len, "/rshm-test-%ld-%d-%s", (long)getpid(), ++counter, tag);
+    return buf;
+}
+
+static inline int check_done(const char *suite) {
+    printf("%s: %d passed, %d failed\n", suite, check_passed, check_failed);
+    return check_failed ? 1 : 0;
+}
+
+#endif

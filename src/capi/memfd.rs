@@ -1,0 +1,32 @@
+//! `rshm_memfd_create`.
+
+use super::{args, boundary::run};
+use crate::memfd;
+use libc::{c_char, c_int, c_uint};
+
+/// Creates an anonymous shared-memory file: the mirror of memfd_create(2)
+/// (Linux 3.17+; emulated on macOS). It has no name in /dev/shm, so nothing
+/// is left behind when the last descriptor and mapping go; share it with
+/// another process by fork, or by `rshm_send_fd` over a unix socket.
+///
+/// `name` labels the file in /proc/PID/fd ("memfd:name"); it is borrowed
+/// for the call only and need not be unique. `flags` or-s
+/// `RSHM_MFD_CLOEXEC`, `RSHM_MFD_ALLOW_SEALING`, `RSHM_MFD_HUGETLB`.
+///
+/// Returns a new descriptor of size 0, owned by the caller (`rshm_close`).
+///
+/// On failure returns -1 and sets errno:
+/// - `EFAULT`: `name` is NULL.
+/// - `EINVAL`: unknown bits in `flags`, or `name` longer than 249 bytes.
+/// - `EMFILE`, `ENFILE`: the process or system descriptor limit.
+/// - `ENOMEM`: no memory for the file.
+/// - `EPERM`: `RSHM_MFD_HUGETLB` without permission.
+/// - `ENOSYS`: the kernel has no memfd_create.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_memfd_create(name: *const c_char, flags: c_uint) -> c_int {
+    // The kernel reads at most 249 bytes and a NUL; a longer name is EINVAL.
+    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+    run(-1, || memfd::create(unsafe { args::cstr(name, memfd::NAME_MAX + 1, libc::EINVAL) }?, flags))
+}

@@ -1,0 +1,22 @@
+//! rshm: POSIX shared memory with a C ABI.
+//!
+//! The crate has two layers. The safe core (`shm`, `mman`, `fd`, `stat`,
+//! `memfd`, `page`, `errno`, `name`) holds the logic and reports errors as
+//! [`errno::Errno`]. The C layer (`capi`) exports the `rshm_*` symbols: it
+//! only checks and converts arguments, calls the core, and turns results
+//! into the POSIX convention, inside a panic boundary. `include/rshm.h` is
+//! generated from it by cbindgen.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod consts;
+pub mod errno;
+pub mod fd;
+pub mod memfd;
+pub mod mman;
+pub mod name;
+pub mod page;
+pub mod shm;
+pub mod stat;
+
+mod capi;

@@ -1,0 +1,69 @@
+#!/bin/sh
+# `make test`: every suite in one run, then one closing line that adds them
+# up ("rshm: N passed, N failed"). Arguments: the C/C++ test binaries.
+# Fails if any suite fails or if /dev/shm holds anything new when it ends.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# The "N passed, N failed" line a suite printed last.
+add_counts() {
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+    p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+}
+
+# A suite that is one check: its exit status.
+add_one() {
+    if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $2"; fi
+}
+
+shm_before=$(ls /dev/shm | sort)
+
+echo "== cargo test"
+cargo test --locked 2>&1 | tee "$log"
+status=$?
+p=$(sed -nE 's/^test result: .* ([0-9]+) passed; ([0-9]+) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+f=$(sed -nE 's/^test result: .* ([0-9]+) passed; ([0-9]+) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
+passed=$((passed + p))
+failed=$((failed + f))
+[ "$status" -eq 0 ] || [ "$f" -gt 0 ] || { failed=$((failed + 1)); echo "FAIL: cargo test exited $status"; }
+
+for t in "$@"; do
+    echo "== $t"
+    "$t" >"$log" 2>&1
+    status=$?
+    cat "$log"
+    if grep -qE '[0-9]+ passed, [0-9]+ failed' "$log"; then
+        add_counts
+        [ "$status" -eq 0 ] || grep -qE ' [1-9][0-9]* failed' "$log" || add_one 1 "$t exited $status"
+    else
+        add_one "$status" "$t"
+    fi
+done
+
+echo "== writer/reader pair"
+SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/writer && SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/reader
+add_one $? "writer/reader"
+
+echo "== install into a temporary prefix, build through pkg-config"
+sh tests/install_check.sh
+add_one $? "install + pkg-config"
+
+echo "== /dev/shm left as found"
+shm_after=$(ls /dev/shm | sort)
+left=$(printf '%s\n' "$shm_after" | grep -vxF -e "$shm_before" | grep -E '^rshm' || true)
+if [ -n "$left" ]; then
+    echo "left behind in /dev/shm:" $left
+    add_one 1 "/dev/shm clean"
+else
+    add_one 0 "/dev/shm clean"
+fi
+
+echo "rshm: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
