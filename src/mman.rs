@@ -13,7 +13,14 @@ use std::os::fd::RawFd;
 /// # Safety
 /// With MAP_FIXED the mapping replaces whatever was at `addr`; the caller
 /// must own that range.
-pub unsafe fn map(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: RawFd, offset: i64) -> Result<*mut c_void> {
+pub unsafe fn map(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: RawFd,
+    offset: i64,
+) -> Result<*mut c_void> {
     // SAFETY: the caller upholds the MAP_FIXED contract; otherwise mmap
     // touches no memory of ours.
     let p = unsafe { sys::mmap(addr, len, prot, flags, fd, offset) };
@@ -35,8 +42,8 @@ pub unsafe fn unmap(addr: *mut c_void, len: usize) -> Result<()> {
 
 /// The 64-bit file-offset calls under one name per platform.
 pub(crate) mod sys {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    pub use libc::{fstat64 as fstat, ftruncate64 as ftruncate, mmap64 as mmap, stat64 as stat};
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     pub use libc::{fstat, ftruncate, mmap, stat};
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub use libc::{fstat64 as fstat, ftruncate64 as ftruncate, mmap64 as mmap, stat64 as stat};
 }

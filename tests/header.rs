@@ -7,11 +7,8 @@ use std::path::Path;
 fn header_matches_the_source() {
     let dir = env!("CARGO_MANIFEST_DIR");
     let config = cbindgen::Config::from_file(Path::new(dir).join("cbindgen.toml")).expect("cbindgen.toml");
-    let bindings = cbindgen::Builder::new()
-        .with_crate(dir)
-        .with_config(config)
-        .generate()
-        .expect("cbindgen could not read src/");
+    let bindings =
+        cbindgen::Builder::new().with_crate(dir).with_config(config).generate().expect("cbindgen could not read src/");
     let mut fresh = Vec::new();
     bindings.write(&mut fresh);
     let path = Path::new(dir).join("include/rshm.h");
@@ -20,8 +17,5 @@ fn header_matches_the_source() {
         return;
     }
     let committed = std::fs::read(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "include/rshm.h is stale: run `make header` and commit the result"
-    );
+    assert!(committed == fresh, "include/rshm.h is stale: run `make header` and commit the result");
 }

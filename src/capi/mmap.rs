@@ -36,7 +36,14 @@ use libc::{c_int, c_void};
 /// Thread safety: safe to call from any thread; with `RSHM_MAP_FIXED` the
 /// caller must own the range being replaced.
 #[no_mangle]
-pub unsafe extern "C" fn rshm_mmap(addr: *mut c_void, length: usize, prot: c_int, flags: c_int, fd: c_int, offset: i64) -> *mut c_void {
+pub unsafe extern "C" fn rshm_mmap(
+    addr: *mut c_void,
+    length: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: i64,
+) -> *mut c_void {
     // SAFETY: a MAP_FIXED range is the caller's, as with libc's mmap.
     run(libc::MAP_FAILED, || unsafe { mman::map(addr, length, prot, flags, fd, offset) })
 }

@@ -17,10 +17,7 @@ pub(crate) const UNKNOWN: &CStr = c"Unknown error";
 /// The platform's message for `errnum`, or "Unknown error".
 pub fn text(errnum: i32) -> &'static CStr {
     let table = TABLE.get_or_init(build);
-    usize::try_from(errnum)
-        .ok()
-        .and_then(|i| table.get(i).copied())
-        .unwrap_or(UNKNOWN)
+    usize::try_from(errnum).ok().and_then(|i| table.get(i).copied()).unwrap_or(UNKNOWN)
 }
 
 static TABLE: OnceLock<Vec<&'static CStr>> = OnceLock::new();
