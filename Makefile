@@ -26,7 +26,7 @@ OUT := target/c
 CWARN := -Wall -Wextra -Werror
 CFLAGS_C := -std=c11 $(CWARN) -O2 -g -D_GNU_SOURCE -Iinclude
 CFLAGS_CXX := -std=c++17 $(CWARN) -O2 -g -Iinclude
-LDLIBS_SO := -L$(REL) -Wl,-rpath,$(abspath $(REL)) -lrshm
+LDLIBS_SO := -L$(REL) -Wl,-rpath,$(abspath $(REL)) -lrshm -pthread
 
 RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs
 C_TESTS := $(patsubst c_tests/%.c,$(OUT)/%,$(wildcard c_tests/test_*.c))

@@ -498,8 +498,9 @@ long rshm_getpagesize(void);
  * - `EINVAL`: the name is empty, only slashes, or has a '/' after the
  *   leading ones.
  * - `EMFILE`, `ENFILE`: the process or system descriptor limit.
- * - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS), or not
- *   NUL-terminated within 4096 bytes.
+ * - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS). Of a
+ *   much longer name libc may say `EINVAL` instead (glibc 2.36 does beyond
+ *   259 bytes); rshm gives libc's answer, reading at most 4096 bytes.
  * - `ENOENT`: no such object and no `RSHM_O_CREAT`.
  * - `EFAULT`: `name` is NULL.
  * - `ENOSPC`: no room to create it in /dev/shm.
@@ -517,7 +518,8 @@ int rshm_shm_open(const char *name, int oflag, uint32_t mode);
  *
  * Returns 0. On failure returns -1 and sets errno:
  * - `EACCES`: no permission to remove the name.
- * - `EINVAL`: the name is empty, only slashes, or has an inner '/'.
+ * - `EINVAL`: the name is empty, only slashes, or has an inner '/' (glibc
+ *   says `ENOENT` of such names, and of names it finds too long).
  * - `ENAMETOOLONG`: as for `rshm_shm_open`.
  * - `ENOENT`: no object has that name.
  * - `EFAULT`: `name` is NULL.

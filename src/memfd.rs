@@ -8,8 +8,9 @@ use std::os::fd::RawFd;
 pub(crate) const NAME_MAX: usize = 249;
 
 /// Creates an anonymous file; see memfd_create(2). `name` only labels it in
-/// /proc/PID/fd.
-pub fn create(name: &CStr, flags: libc::c_uint) -> Result<RawFd> {
+/// /proc/PID/fd; `None` (NULL from C) fails with EFAULT, but only after the
+/// flags are checked, as the kernel orders its checks.
+pub fn create(name: Option<&CStr>, flags: libc::c_uint) -> Result<RawFd> {
     imp::create(name, flags)
 }
 
@@ -18,9 +19,11 @@ mod imp {
     use super::*;
     use crate::errno::cvt;
 
-    pub fn create(name: &CStr, flags: libc::c_uint) -> Result<RawFd> {
-        // SAFETY: name is NUL-terminated; the kernel validates the flags.
-        cvt(unsafe { libc::memfd_create(name.as_ptr(), flags) })
+    pub fn create(name: Option<&CStr>, flags: libc::c_uint) -> Result<RawFd> {
+        let name = name.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: name is NUL-terminated or NULL, which the kernel reads with
+        // copy_from_user and answers with EFAULT; it validates the flags first.
+        cvt(unsafe { libc::memfd_create(name, flags) })
     }
 }
 
@@ -37,8 +40,12 @@ mod imp {
 
     static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-    pub fn create(name: &CStr, flags: libc::c_uint) -> Result<RawFd> {
-        if name.to_bytes().len() > NAME_MAX || flags & !(RSHM_MFD_CLOEXEC | RSHM_MFD_ALLOW_SEALING) != 0 {
+    pub fn create(name: Option<&CStr>, flags: libc::c_uint) -> Result<RawFd> {
+        if flags & !(RSHM_MFD_CLOEXEC | RSHM_MFD_ALLOW_SEALING) != 0 {
+            return Err(Errno(libc::EINVAL));
+        }
+        let name = name.ok_or(Errno(libc::EFAULT))?;
+        if name.to_bytes().len() > NAME_MAX {
             return Err(Errno(libc::EINVAL));
         }
         loop {

@@ -27,6 +27,15 @@ use libc::{c_char, c_int, c_uint};
 #[no_mangle]
 pub unsafe extern "C" fn rshm_memfd_create(name: *const c_char, flags: c_uint) -> c_int {
     // The kernel reads at most 249 bytes and a NUL; a longer name is EINVAL.
-    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(-1, || memfd::create(unsafe { args::cstr(name, memfd::NAME_MAX + 1, libc::EINVAL) }?, flags))
+    // A NULL name goes to the core as None: the kernel checks the flags
+    // before the name, so that unknown flags are EINVAL even then.
+    run(-1, || {
+        let name = if name.is_null() {
+            None
+        } else {
+            // SAFETY: name is a non-NULL C string from the caller (bounded).
+            Some(unsafe { args::cstr(name, memfd::NAME_MAX + 1, libc::EINVAL) }?)
+        };
+        memfd::create(name, flags)
+    })
 }

@@ -25,8 +25,9 @@ use libc::{c_char, c_int};
 /// - `EINVAL`: the name is empty, only slashes, or has a '/' after the
 ///   leading ones.
 /// - `EMFILE`, `ENFILE`: the process or system descriptor limit.
-/// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS), or not
-///   NUL-terminated within 4096 bytes.
+/// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS). Of a
+///   much longer name libc may say `EINVAL` instead (glibc 2.36 does beyond
+///   259 bytes); rshm gives libc's answer, reading at most 4096 bytes.
 /// - `ENOENT`: no such object and no `RSHM_O_CREAT`.
 /// - `EFAULT`: `name` is NULL.
 /// - `ENOSPC`: no room to create it in /dev/shm.
@@ -35,7 +36,7 @@ use libc::{c_char, c_int};
 #[no_mangle]
 pub unsafe extern "C" fn rshm_shm_open(name: *const c_char, oflag: c_int, mode: u32) -> c_int {
     // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(-1, || shm::open(unsafe { args::shm_name(name) }?, oflag, mode))
+    run(-1, || shm::open(&unsafe { args::shm_name(name) }?, oflag, mode))
 }
 
 /// Removes the name of a shared-memory object: the mirror of shm_unlink(3).
@@ -46,7 +47,8 @@ pub unsafe extern "C" fn rshm_shm_open(name: *const c_char, oflag: c_int, mode: 
 ///
 /// Returns 0. On failure returns -1 and sets errno:
 /// - `EACCES`: no permission to remove the name.
-/// - `EINVAL`: the name is empty, only slashes, or has an inner '/'.
+/// - `EINVAL`: the name is empty, only slashes, or has an inner '/' (glibc
+///   says `ENOENT` of such names, and of names it finds too long).
 /// - `ENAMETOOLONG`: as for `rshm_shm_open`.
 /// - `ENOENT`: no object has that name.
 /// - `EFAULT`: `name` is NULL.
@@ -55,5 +57,5 @@ pub unsafe extern "C" fn rshm_shm_open(name: *const c_char, oflag: c_int, mode: 
 #[no_mangle]
 pub unsafe extern "C" fn rshm_shm_unlink(name: *const c_char) -> c_int {
     // SAFETY: as in rshm_shm_open.
-    run(-1, || shm::unlink(unsafe { args::shm_name(name) }?).map(|()| 0))
+    run(-1, || shm::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
 }
