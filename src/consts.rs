@@ -192,29 +192,29 @@ mod platform_memctl {
     /// Mask of the log2 huge page size once shifted down (`memfd_create` flags).
     pub const RSHM_MFD_HUGE_MASK: c_uint = 63;
     /// With `RSHM_MFD_HUGETLB`: 64 KiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_64KB: c_uint = 16 << 26;
+    pub const RSHM_MFD_HUGE_64KB: c_uint = 0x4000_0000;
     /// With `RSHM_MFD_HUGETLB`: 512 KiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_512KB: c_uint = 19 << 26;
+    pub const RSHM_MFD_HUGE_512KB: c_uint = 0x4c00_0000;
     /// With `RSHM_MFD_HUGETLB`: 1 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_1MB: c_uint = 20 << 26;
+    pub const RSHM_MFD_HUGE_1MB: c_uint = 0x5000_0000;
     /// With `RSHM_MFD_HUGETLB`: 2 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_2MB: c_uint = 21 << 26;
+    pub const RSHM_MFD_HUGE_2MB: c_uint = 0x5400_0000;
     /// With `RSHM_MFD_HUGETLB`: 8 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_8MB: c_uint = 23 << 26;
+    pub const RSHM_MFD_HUGE_8MB: c_uint = 0x5c00_0000;
     /// With `RSHM_MFD_HUGETLB`: 16 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_16MB: c_uint = 24 << 26;
+    pub const RSHM_MFD_HUGE_16MB: c_uint = 0x6000_0000;
     /// With `RSHM_MFD_HUGETLB`: 32 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_32MB: c_uint = 25 << 26;
+    pub const RSHM_MFD_HUGE_32MB: c_uint = 0x6400_0000;
     /// With `RSHM_MFD_HUGETLB`: 256 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_256MB: c_uint = 28 << 26;
+    pub const RSHM_MFD_HUGE_256MB: c_uint = 0x7000_0000;
     /// With `RSHM_MFD_HUGETLB`: 512 MiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_512MB: c_uint = 29 << 26;
+    pub const RSHM_MFD_HUGE_512MB: c_uint = 0x7400_0000;
     /// With `RSHM_MFD_HUGETLB`: 1 GiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_1GB: c_uint = 30 << 26;
+    pub const RSHM_MFD_HUGE_1GB: c_uint = 0x7800_0000;
     /// With `RSHM_MFD_HUGETLB`: 2 GiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_2GB: c_uint = 31 << 26;
+    pub const RSHM_MFD_HUGE_2GB: c_uint = 0x7c00_0000;
     /// With `RSHM_MFD_HUGETLB`: 16 GiB pages (`memfd_create` flags).
-    pub const RSHM_MFD_HUGE_16GB: c_uint = 34 << 26;
+    pub const RSHM_MFD_HUGE_16GB: c_uint = 0x8800_0000;
 }
 
 /// macOS has fewer advice values and no seal or huge-page memfd flags: the

@@ -1,7 +1,7 @@
 //! Permission bits as `ls -l` shows them, with the octal value in front.
 
 /// Bytes of "[0600] rw-------" without the NUL.
-pub const LEN: usize = 16;
+pub(crate) const LEN: usize = 16;
 
 /// "[0600] rw-------" for `mode`: the octal permission bits (file-type bits
 /// ignored), then the nine ls letters with setuid/setgid/sticky shown as

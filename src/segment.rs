@@ -24,15 +24,16 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub use header::KIND_SEGMENT;
+pub(crate) use header::KIND_SEGMENT;
 
 /// The longest pause between two looks for a segment that is not there yet.
 const MAX_PAUSE: Duration = Duration::from_millis(10);
 /// The first pause.
 const FIRST_PAUSE: Duration = Duration::from_micros(100);
 
-/// An open, mapped segment. Dropping it unmaps and closes it; the name
-/// stays until [`unlink`].
+/// An open, mapped named segment, from `rshm_segment_create` or
+/// `rshm_segment_open`; `rshm_segment_close` releases it (in Rust, dropping
+/// it does). The name stays until `rshm_segment_unlink`.
 #[derive(Debug)]
 pub struct Segment {
     fd: RawFd,
@@ -294,7 +295,7 @@ mod imp {
 
     /// A linked segment is always complete: anything smaller than a header,
     /// or without the magic, is not a segment at all.
-    pub const SEEN_HALF_BUILT: bool = false;
+    pub(crate) const SEEN_HALF_BUILT: bool = false;
 
     /// Where glibc keeps shm objects.
     const SHM_DIR: &str = "/dev/shm/";
@@ -380,7 +381,7 @@ mod imp {
 
     /// Openers can find the name while the creator still builds the object:
     /// size 0 or a zero magic means "wait".
-    pub const SEEN_HALF_BUILT: bool = true;
+    pub(crate) const SEEN_HALF_BUILT: bool = true;
 
     pub fn create(
         name: &CStr,

@@ -19,23 +19,23 @@
 use crate::errno::{Errno, Result};
 
 /// Bytes of the header proper; the data starts at a later, aligned offset.
-pub const HEADER_LEN: usize = 64;
+pub(crate) const HEADER_LEN: usize = 64;
 /// The first eight bytes of every segment.
-pub const MAGIC: [u8; 8] = *b"rshm-seg";
+pub(crate) const MAGIC: [u8; 8] = *b"rshm-seg";
 /// The layout this build reads and writes; another value is EPROTO.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 /// A plain segment (`rshm_segment_*`).
-pub const KIND_SEGMENT: u32 = 1;
+pub(crate) const KIND_SEGMENT: u32 = 1;
 /// The state once the creator has initialised the data: a value garbage
 /// is unlikely to hold ("REDY").
-pub const STATE_READY: u32 = 0x5245_4459;
+pub(crate) const STATE_READY: u32 = 0x5245_4459;
 /// The state while the creator builds the segment.
-pub const STATE_BUILDING: u32 = 0;
+pub(crate) const STATE_BUILDING: u32 = 0;
 /// Where the fields live in the header.
-pub const MAGIC_AT: usize = 0;
-pub const STATE_AT: usize = 16;
+pub(crate) const MAGIC_AT: usize = 0;
+pub(crate) const STATE_AT: usize = 16;
 /// The data is at least this aligned, for any page size of the creator.
-pub const DATA_ALIGN: u64 = 64;
+pub(crate) const DATA_ALIGN: u64 = 64;
 
 /// A parsed header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
