@@ -31,7 +31,8 @@ LDLIBS_SO := -L$(REL) -Wl,-rpath,$(abspath $(REL)) -lrshm
 RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs
 C_TESTS := $(patsubst c_tests/%.c,$(OUT)/%,$(wildcard c_tests/test_*.c))
 CXX_TESTS := $(patsubst c_tests/%.cpp,$(OUT)/%,$(wildcard c_tests/test_*.cpp))
-EXAMPLES := $(OUT)/writer $(OUT)/reader
+EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receiver \
+            $(OUT)/segment_writer $(OUT)/segment_reader
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
 
 all: $(SO) $(A) $(SONAME_LINK)
@@ -46,7 +47,7 @@ $(SONAME_LINK): $(SO)
 header:
 	RSHM_BLESS=1 $(CARGO) test --locked --test header
 
-$(OUT)/%: c_tests/%.c c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+$(OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -o $@ $< $(LDLIBS_SO)
 
 $(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
