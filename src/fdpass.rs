@@ -154,7 +154,7 @@ fn set_cloexec(_fd: RawFd) -> Result<()> {
     Ok(())
 }
 
-/// macOS has MSG_NOSIGNAL since 10.x only for send; SIGPIPE is avoided by it.
+/// macOS honours MSG_NOSIGNAL on send as Linux does.
 #[cfg(target_os = "macos")]
 const NOSIGNAL: c_int = libc::MSG_NOSIGNAL;
 /// macOS has no MSG_CMSG_CLOEXEC: the flag is set just after, which leaves a
