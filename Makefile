@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench install uninstall clean
+.PHONY: all header demo test bench install uninstall clean rshm.pc
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -68,6 +68,7 @@ test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
+# Rebuilt on every use: its paths come from PREFIX, which make cannot track.
 rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
