@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench install uninstall clean
+.PHONY: all header demo test bench install uninstall clean rshm.pc
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -31,7 +31,8 @@ LDLIBS_SO := -L$(REL) -Wl,-rpath,$(abspath $(REL)) -lrshm -pthread
 RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs
 C_TESTS := $(patsubst c_tests/%.c,$(OUT)/%,$(wildcard c_tests/test_*.c))
 CXX_TESTS := $(patsubst c_tests/%.cpp,$(OUT)/%,$(wildcard c_tests/test_*.cpp))
-EXAMPLES := $(OUT)/writer $(OUT)/reader
+EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receiver \
+            $(OUT)/segment_writer $(OUT)/segment_reader
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
 
 all: $(SO) $(A) $(SONAME_LINK)
@@ -46,7 +47,7 @@ $(SONAME_LINK): $(SO)
 header:
 	RSHM_BLESS=1 $(CARGO) test --locked --test header
 
-$(OUT)/%: c_tests/%.c c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+$(OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -o $@ $< $(LDLIBS_SO)
 
 $(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
@@ -67,6 +68,7 @@ test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
+# Rebuilt on every use: its paths come from PREFIX, which make cannot track.
 rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@

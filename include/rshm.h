@@ -103,6 +103,57 @@
  */
 #define RSHM_F_SEAL_FUTURE_WRITE 16
 
+/**
+ * Start writing dirty pages back and return at once (`rshm_msync` flags).
+ */
+#define RSHM_MS_ASYNC 1
+
+/**
+ * Invalidate other mappings of the same file so they see the new contents (`rshm_msync` flags).
+ */
+#define RSHM_MS_INVALIDATE 2
+
+/**
+ * No special treatment (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_NORMAL 0
+
+/**
+ * Expect random access: read ahead less (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_RANDOM 1
+
+/**
+ * Expect sequential access: read ahead more (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_SEQUENTIAL 2
+
+/**
+ * The range will be needed soon: fault it in ahead (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_WILLNEED 3
+
+/**
+ * The range is not needed now: drop this process's pages; a shared object keeps its
+ * contents, a private anonymous range reads back as zeros (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_DONTNEED 4
+
+/**
+ * Lock the pages mapped now (`rshm_mlockall` flags).
+ */
+#define RSHM_MCL_CURRENT 1
+
+/**
+ * Lock the pages mapped from now on (`rshm_mlockall` flags).
+ */
+#define RSHM_MCL_FUTURE 2
+
+/**
+ * Forbid making the object executable (`rshm_add_seals`; Linux 6.3+).
+ */
+#define RSHM_F_SEAL_EXEC 32
+
 #if defined(__linux__)
 /**
  * Create the object if it does not exist (`shm_open` oflag).
@@ -222,6 +273,238 @@
 #define RSHM_MFD_HUGETLB 4
 #endif
 
+#if defined(__linux__)
+/**
+ * Write dirty pages back and wait until done (`rshm_msync` flags).
+ */
+#define RSHM_MS_SYNC 4
+#endif
+
+#if defined(__APPLE__)
+/**
+ * Write dirty pages back and wait until done (`rshm_msync` flags).
+ */
+#define RSHM_MS_SYNC 16
+#endif
+
+#if defined(__linux__)
+/**
+ * Free the pages lazily: the range may read back as zeros (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_FREE 8
+#endif
+
+#if defined(__APPLE__)
+/**
+ * Free the pages lazily: the range may read back as zeros (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_FREE 5
+#endif
+
+#if defined(__linux__)
+/**
+ * Free the range and its backing store in a shared object: it reads back as zeros
+ * (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_REMOVE 9
+#endif
+
+#if defined(__linux__)
+/**
+ * Do not map the range into a child after fork (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_DONTFORK 10
+#endif
+
+#if defined(__linux__)
+/**
+ * Undo `RSHM_MADV_DONTFORK` (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_DOFORK 11
+#endif
+
+#if defined(__linux__)
+/**
+ * Back the range with transparent huge pages where possible (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_HUGEPAGE 14
+#endif
+
+#if defined(__linux__)
+/**
+ * Do not use transparent huge pages for the range (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_NOHUGEPAGE 15
+#endif
+
+#if defined(__linux__)
+/**
+ * Leave the range out of core dumps (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_DONTDUMP 16
+#endif
+
+#if defined(__linux__)
+/**
+ * Undo `RSHM_MADV_DONTDUMP` (`rshm_madvise` advice).
+ */
+#define RSHM_MADV_DODUMP 17
+#endif
+
+#if defined(__linux__)
+/**
+ * Fault the range in for reading now (`rshm_madvise` advice; Linux 5.14+).
+ */
+#define RSHM_MADV_POPULATE_READ 22
+#endif
+
+#if defined(__linux__)
+/**
+ * Fault the range in for writing now (`rshm_madvise` advice; Linux 5.14+).
+ */
+#define RSHM_MADV_POPULATE_WRITE 23
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MCL_CURRENT`/`FUTURE`: lock pages when they are first touched (`rshm_mlockall` flags).
+ */
+#define RSHM_MCL_ONFAULT 4
+#endif
+
+#if defined(__linux__)
+/**
+ * Add seals (`rshm_fcntl` cmd; `rshm_add_seals` is the checked form).
+ */
+#define RSHM_F_ADD_SEALS 1033
+#endif
+
+#if defined(__linux__)
+/**
+ * Read the seals (`rshm_fcntl` cmd; `rshm_get_seals` is the checked form).
+ */
+#define RSHM_F_GET_SEALS 1034
+#endif
+
+#if defined(__linux__)
+/**
+ * Sets the executable bits off and seals them with `RSHM_F_SEAL_EXEC` (`memfd_create` flags; Linux 6.3+).
+ */
+#define RSHM_MFD_NOEXEC_SEAL 8
+#endif
+
+#if defined(__linux__)
+/**
+ * The memfd may be made executable (`memfd_create` flags; Linux 6.3+).
+ */
+#define RSHM_MFD_EXEC 16
+#endif
+
+#if defined(__linux__)
+/**
+ * The huge page size sits in flags bits 26..31 as log2(size) (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_SHIFT 26
+#endif
+
+#if defined(__linux__)
+/**
+ * Mask of the log2 huge page size once shifted down (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_MASK 63
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 64 KiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_64KB 1073741824
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 512 KiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_512KB 1275068416
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 1 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_1MB 1342177280
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 2 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_2MB 1409286144
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 8 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_8MB 1543503872
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 16 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_16MB 1610612736
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 32 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_32MB 1677721600
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 256 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_256MB 1879048192
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 512 MiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_512MB 1946157056
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 1 GiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_1GB 2013265920
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 2 GiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_2GB 2080374784
+#endif
+
+#if defined(__linux__)
+/**
+ * With `RSHM_MFD_HUGETLB`: 16 GiB pages (`memfd_create` flags).
+ */
+#define RSHM_MFD_HUGE_16GB 2281701376
+#endif
+
+/**
+ * An open, mapped named segment, from `rshm_segment_create` or
+ * `rshm_segment_open`; `rshm_segment_close` releases it (in Rust, dropping
+ * it does). The name stays until `rshm_segment_unlink`.
+ */
+typedef struct rshm_segment rshm_segment;
+
 /**
  * What `rshm_fstat` reports about a shared-memory object: the fields of
  * `struct stat` that matter for shared memory, in fixed-width types so the
@@ -335,6 +618,54 @@ const char *rshm_errno_help(int errnum);
 int rshm_errno(void);
 
 /**
+ * Reserves the storage of bytes `[offset, offset + len)` of the object
+ * `fd` now, growing it if it is smaller: posix_fallocate(3), made to fail
+ * the POSIX way (-1 and errno rather than a returned error number). On
+ * /dev/shm and memfds this commits the memory, so that a full /dev/shm is
+ * ENOSPC here instead of SIGBUS on a later write through a mapping. A
+ * signal during the call is retried.
+ *
+ * macOS has no posix_fallocate and reserves nothing ahead: there the call
+ * only grows the object to `offset + len` when it is smaller (which macOS
+ * allows once per object, like `rshm_ftruncate`).
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EBADF`: `fd` is not an open descriptor, or not open for writing.
+ * - `EINVAL`: `offset` is negative or `len` is not positive.
+ * - `EFBIG`: `offset + len` is beyond the largest file size.
+ * - `ENOSPC`: not enough room (for /dev/shm: its size limit or memory).
+ * - `ENODEV`, `ESPIPE`: `fd` is not a regular file or shm object.
+ * - `EPERM`: a seal forbids growing (`RSHM_F_SEAL_GROW`).
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_fallocate(int fd, int64_t offset, int64_t len);
+
+/**
+ * fcntl(2) with an int argument, for what the rest of rshm does not
+ * cover: e.g. F_GETFL/F_SETFL, F_GETFD/F_SETFD, F_DUPFD_CLOEXEC,
+ * `RSHM_F_ADD_SEALS`. `cmd` is the platform's F_* value (from
+ * <fcntl.h>, or `RSHM_F_*`); `arg` is passed as the int argument and
+ * ignored by commands that take none.
+ *
+ * Commands whose argument is a pointer are refused with EINVAL, since an
+ * int cannot carry one: record locks (F_GETLK, F_SETLK, F_SETLKW, F_OFD_*),
+ * F_GETOWN_EX/F_SETOWN_EX and the write-life hints; on macOS every command
+ * except F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+ * F_GETOWN, F_SETOWN, F_RDAHEAD, F_NOCACHE, F_FULLFSYNC, F_BARRIERFSYNC,
+ * F_SETNOSIGPIPE and F_GETNOSIGPIPE.
+ *
+ * Returns what fcntl returns for `cmd` (a new descriptor for F_DUPFD*,
+ * the flags for F_GET*, otherwise 0). On failure returns -1 and sets errno:
+ * - `EBADF`: `fd` is not an open descriptor.
+ * - `EINVAL`: `cmd` is unknown, takes a pointer, or `arg` is out of range.
+ * - other values as fcntl(2) documents for `cmd`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_fcntl(int fd, int cmd, int arg);
+
+/**
  * Sets the size of the object `fd` to `length` bytes: the mirror of
  * ftruncate(2). A new object has size 0; growing it adds zero-filled pages
  * that use no memory until touched; shrinking it discards the tail (a
@@ -393,6 +724,161 @@ int rshm_fchmod(int fd, uint32_t mode);
 int rshm_close(int fd);
 
 /**
+ * Sends the descriptor `fd` over the connected unix socket `sock`
+ * (SCM_RIGHTS), so that the process at the other end gets its own
+ * descriptor for the same open file: how two unrelated processes share a
+ * memfd, which has no name. Works on `SOCK_STREAM` and `SOCK_SEQPACKET`
+ * sockets; one byte of payload travels with the descriptor, which
+ * `rshm_recv_fd` consumes.
+ *
+ * `fd` stays open and owned by the caller. Seal a memfd
+ * (`rshm_add_seals`) before sending it if the receiver must be able to
+ * trust its size or contents. A signal during the call is retried.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EBADF`: `sock` or `fd` is not an open descriptor.
+ * - `ENOTSOCK`: `sock` is not a socket.
+ * - `EINVAL`, `EOPNOTSUPP`: `sock` is not a unix socket.
+ * - `ENOTCONN`: `sock` is not connected.
+ * - `EPIPE`: the peer has closed its end (no SIGPIPE is raised).
+ * - `ECONNRESET`: the peer closed with data unread.
+ * - `EAGAIN`: `sock` is non-blocking and its buffer is full.
+ * - `ETOOMANYREFS`: too many descriptors in flight.
+ *
+ * Thread safety: safe to call from any thread; concurrent sends on one
+ * socket are each whole.
+ */
+int rshm_send_fd(int sock, int fd);
+
+/**
+ * Receives one descriptor sent with `rshm_send_fd` (or any SCM_RIGHTS
+ * message with a payload) from the unix socket `sock`, blocking until one
+ * arrives unless `sock` is non-blocking.
+ *
+ * Returns the new descriptor, close-on-exec (set atomically on Linux),
+ * owned by the caller (`rshm_close`). If the peer smuggled in more than
+ * one descriptor the extra ones are closed. A signal during the call is
+ * retried.
+ *
+ * On failure returns -1 and sets errno:
+ * - `EBADF`: `sock` is not an open descriptor.
+ * - `ENOTSOCK`: `sock` is not a socket.
+ * - `ECONNRESET`: the peer closed its end before sending (end of stream).
+ * - `EBADMSG`: a message arrived without a descriptor, or with control
+ *   data cut short (more than 16 descriptors); whatever arrived with it
+ *   was closed and the message is consumed.
+ * - `EAGAIN`: `sock` is non-blocking and nothing is waiting.
+ * - `EMFILE`: the process has no free descriptor for the new one.
+ *
+ * Thread safety: safe to call from any thread; each message goes to one caller.
+ */
+int rshm_recv_fd(int sock);
+
+/**
+ * Changes the access allowed to the pages of `[addr, addr + len)` to
+ * `prot` (`RSHM_PROT_*`): the mirror of mprotect(2). A shared mapping of a
+ * descriptor opened read-only cannot gain `RSHM_PROT_WRITE`.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `addr` is not page-aligned, or `prot` has unknown bits.
+ * - `ENOMEM`: part of the range is not mapped.
+ * - `EACCES`: `prot` asks for more than the file's open mode allows.
+ *
+ * Thread safety: safe to call from any thread; a thread touching a page
+ * that loses its access gets SIGSEGV.
+ */
+int rshm_mprotect(void *addr, size_t len, int prot);
+
+/**
+ * Writes the changes made through the mapping `[addr, addr + len)` back
+ * to the object: the mirror of msync(2). `flags` is `RSHM_MS_SYNC` (wait)
+ * or `RSHM_MS_ASYNC` (start), optionally with `RSHM_MS_INVALIDATE`. On
+ * tmpfs (/dev/shm) and memfds every mapping already shares the same pages,
+ * so the call matters only for files on disk.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `addr` is not page-aligned, unknown bits in `flags`, or both
+ *   `RSHM_MS_SYNC` and `RSHM_MS_ASYNC`.
+ * - `ENOMEM`: part of the range is not mapped.
+ * - `EBUSY`: `RSHM_MS_INVALIDATE` on locked pages.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_msync(void *addr, size_t len, int flags);
+
+/**
+ * Tells the kernel how `[addr, addr + len)` will be used: the mirror of
+ * madvise(2). `advice` is an `RSHM_MADV_*` value the platform has.
+ * `RSHM_MADV_DONTNEED` on a shared mapping drops only this process's
+ * pages (the object keeps its contents); `RSHM_MADV_REMOVE` (Linux) frees
+ * the object's pages, which then read as zeros everywhere.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `addr` is not page-aligned, `advice` is unknown, or the
+ *   advice does not apply to this kind of mapping (e.g. `RSHM_MADV_REMOVE`
+ *   on a private mapping).
+ * - `ENOMEM`: part of the range is not mapped.
+ * - `EACCES`: `RSHM_MADV_REMOVE` on a mapping that is not writable.
+ * - `EAGAIN`: the kernel is short of resources; retry.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_madvise(void *addr, size_t len, int advice);
+
+/**
+ * Locks the pages of `[addr, addr + len)` in memory, faulting them in: the
+ * mirror of mlock(2). Locked pages are never swapped out. `addr` is
+ * rounded down to a page.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `ENOMEM`: part of the range is not mapped, or the lock would exceed
+ *   RLIMIT_MEMLOCK (unprivileged).
+ * - `EPERM`: unprivileged and RLIMIT_MEMLOCK is 0.
+ * - `EAGAIN`: some pages could not be locked.
+ * - `EINVAL`: `addr + len` overflows.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_mlock(const void *addr, size_t len);
+
+/**
+ * Unlocks the pages of `[addr, addr + len)`: the mirror of munlock(2).
+ * Locks do not nest: one unlock releases any number of locks.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `ENOMEM`: part of the range is not mapped.
+ * - `EINVAL`: `addr + len` overflows.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_munlock(const void *addr, size_t len);
+
+/**
+ * Locks every page of the process in memory: the mirror of mlockall(2).
+ * `flags` or-s `RSHM_MCL_CURRENT` (pages mapped now), `RSHM_MCL_FUTURE`
+ * (pages mapped later) and, on Linux, `RSHM_MCL_ONFAULT`.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `flags` is 0, has unknown bits, or is `RSHM_MCL_ONFAULT` alone.
+ * - `ENOMEM`: the lock would exceed RLIMIT_MEMLOCK (unprivileged).
+ * - `EPERM`: unprivileged and RLIMIT_MEMLOCK is 0.
+ *
+ * Thread safety: safe to call from any thread; it affects the whole process.
+ */
+int rshm_mlockall(int flags);
+
+/**
+ * Unlocks every page of the process and cancels `RSHM_MCL_FUTURE`: the
+ * mirror of munlockall(2).
+ *
+ * Returns 0. On failure returns -1 and sets errno (the platform reports
+ * none in practice).
+ *
+ * Thread safety: safe to call from any thread; it affects the whole process.
+ */
+int rshm_munlockall(void);
+
+/**
  * Creates an anonymous shared-memory file: the mirror of memfd_create(2)
  * (Linux 3.17+; emulated on macOS). It has no name in /dev/shm, so nothing
  * is left behind when the last descriptor and mapping go; share it with
@@ -400,7 +886,10 @@ int rshm_close(int fd);
  *
  * `name` labels the file in /proc/PID/fd ("memfd:name"); it is borrowed
  * for the call only and need not be unique. `flags` or-s
- * `RSHM_MFD_CLOEXEC`, `RSHM_MFD_ALLOW_SEALING`, `RSHM_MFD_HUGETLB`.
+ * `RSHM_MFD_CLOEXEC`, `RSHM_MFD_ALLOW_SEALING` (then seal it with
+ * `rshm_add_seals`), `RSHM_MFD_HUGETLB` (optionally with an
+ * `RSHM_MFD_HUGE_*` page size), and on Linux 6.3+ `RSHM_MFD_NOEXEC_SEAL`
+ * or `RSHM_MFD_EXEC`.
  *
  * Returns a new descriptor of size 0, owned by the caller (`rshm_close`).
  *
@@ -468,6 +957,52 @@ void *rshm_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t 
 int rshm_munmap(void *addr, size_t length);
 
 /**
+ * Maps `length` bytes of `fd` from `offset` exactly at `addr`, or fails
+ * with EEXIST: unlike `RSHM_MAP_FIXED` it never replaces an existing
+ * mapping, so it cannot silently clobber memory a library or another
+ * thread placed there. Use it to map a segment at the same address in
+ * several processes (pointers inside then stay valid) after reserving the
+ * address range.
+ *
+ * `prot` and `flags` are as for `rshm_mmap`; `RSHM_MAP_FIXED` and
+ * `RSHM_MAP_FIXED_NOREPLACE` in `flags` are ignored (placement is this
+ * call's job). Linux uses MAP_FIXED_NOREPLACE; kernels before 4.17 take
+ * it as a hint, so the result is checked and a mapping that landed
+ * elsewhere is removed. macOS has no such flag: the call maps with `addr`
+ * as a hint and checks the same way.
+ *
+ * Returns `addr`; the caller owns the mapping (`rshm_munmap`).
+ *
+ * On failure returns `RSHM_MAP_FAILED` and sets errno:
+ * - `EEXIST`: something is already mapped in `[addr, addr + length)`.
+ * - `EINVAL`: `addr` is NULL or not page-aligned, `length` is 0, `offset`
+ *   is not page-aligned, or neither `RSHM_MAP_SHARED` nor `RSHM_MAP_PRIVATE`.
+ * - `ENOMEM`: the range is outside the address space.
+ * - `EACCES`, `EBADF`, `ENODEV`, `EOVERFLOW`, `EPERM`: as for `rshm_mmap`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+void *rshm_mmap_fixed(void *addr, size_t length, int prot, int flags, int fd, int64_t offset);
+
+/**
+ * Writes the permission bits of `mode` as `ls -l` shows them, after their
+ * octal value: "[0600] rw-------", "[4755] rwsr-xr-x", "[1777] rwxrwxrwt"
+ * (setuid/setgid/sticky show as s/t over an execute bit, S/T without one).
+ * File-type bits (as in `rshm_stat.mode`) are ignored. Handy in error
+ * messages about EACCES.
+ *
+ * `buf` is owned by the caller and must hold `len` >= 17 bytes (16
+ * characters and the NUL); nothing is written on failure.
+ *
+ * Returns `buf`. On failure returns NULL and sets errno:
+ * - `EFAULT`: `buf` is NULL.
+ * - `ERANGE`: `len` is less than 17.
+ *
+ * Thread safety: safe to call from any thread with distinct buffers.
+ */
+const char *rshm_mode_string(uint32_t mode, char *buf, size_t len);
+
+/**
  * The size of a memory page in bytes (4096 on most Linux machines, 16384 on
  * Apple silicon): the mirror of getpagesize(2). mmap offsets and fixed
  * addresses are multiples of it.
@@ -475,6 +1010,188 @@ int rshm_munmap(void *addr, size_t length);
  * Never fails. Thread safety: safe to call from any thread.
  */
 long rshm_getpagesize(void);
+
+/**
+ * Adds the seals `seals` (or-ed `RSHM_F_SEAL_*`) to the file `fd`: fcntl(2)
+ * F_ADD_SEALS. Seals are never removed; they let the owner of a memfd hand
+ * it to another process with the promise that it will not shrink (no
+ * SIGBUS in the receiver), grow, or change.
+ *
+ * After `RSHM_F_SEAL_WRITE`, writes and new writable shared mappings fail
+ * with EPERM; after `RSHM_F_SEAL_SHRINK`, `rshm_ftruncate` to a smaller
+ * size fails with EPERM; `RSHM_F_SEAL_GROW` likewise for growing;
+ * `RSHM_F_SEAL_SEAL` forbids adding more seals.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EBADF`: `fd` is not an open descriptor.
+ * - `EINVAL`: `fd` is not a memfd or shm file that supports seals, or
+ *   `seals` has unknown bits (`RSHM_F_SEAL_EXEC` needs Linux 6.3).
+ * - `EPERM`: the file forbids sealing: made without
+ *   `RSHM_MFD_ALLOW_SEALING`, or already sealed with `RSHM_F_SEAL_SEAL`;
+ *   or `fd` is not open for writing.
+ * - `EBUSY`: `RSHM_F_SEAL_WRITE` while a writable shared mapping of the
+ *   file exists: unmap it first.
+ * - `ENOSYS`: macOS, which has no seals.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_add_seals(int fd, unsigned int seals);
+
+/**
+ * The seals on the file `fd` (or-ed `RSHM_F_SEAL_*`): fcntl(2) F_GET_SEALS.
+ *
+ * Returns the seals, 0 for none; a memfd made without
+ * `RSHM_MFD_ALLOW_SEALING` reports `RSHM_F_SEAL_SEAL`. On failure returns
+ * -1 and sets errno:
+ * - `EBADF`: `fd` is not an open descriptor.
+ * - `EINVAL`: the file does not support seals (not a memfd or shm file).
+ * - `ENOSYS`: macOS, which has no seals.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_get_seals(int fd);
+
+/**
+ * Creates the named segment `name` with `size` bytes of zeroed data, and
+ * maps it read-write. A segment is a shared-memory object with a header
+ * (magic, layout version, size) in its first page; unlike a bare
+ * `rshm_shm_open` + `rshm_ftruncate`, no opener ever sees it half made:
+ * `rshm_segment_open` finds it complete, with its size and header in
+ * place, or not at all.
+ *
+ * `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
+ * call. `mode` gives the permission bits, used as given (the umask
+ * applies): pass 0600 unless other users must open it. The pages are
+ * reserved at creation (`rshm_fallocate`), so a full /dev/shm is ENOSPC
+ * here, never SIGBUS later (macOS reserves nothing ahead). The call never
+ * truncates or removes an object it did not create.
+ *
+ * Linux builds the object under a temporary name ("rshm-tmp.PID.N.T") and
+ * links it into place only when complete; a creator killed midway can
+ * leave that temporary name in /dev/shm, never a broken segment under
+ * `name`. macOS has no links: the creator makes `name` itself and openers
+ * wait for the header's ready mark.
+ *
+ * Returns a handle owned by the caller, released with
+ * `rshm_segment_close`. The name stays until `rshm_segment_unlink`.
+ *
+ * On failure returns NULL, leaves nothing behind, and sets errno:
+ * - `EEXIST`: `name` exists (a segment or any other object); it is untouched.
+ * - `EINVAL`: `size` is 0, or the name is empty, only slashes, or has an
+ *   inner '/'.
+ * - `EOVERFLOW`: `size` plus the header page does not fit in a file size.
+ * - `ENOSPC`: /dev/shm has no room for `size` bytes.
+ * - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
+ * - `EFAULT`: `name` is NULL.
+ * - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_shm_open` and `rshm_mmap`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_segment *rshm_segment_create(const char *name, size_t size, uint32_t mode);
+
+/**
+ * As `rshm_segment_create`, then runs `init(data, size, ctx)` on the new
+ * segment's data before any opener can see it: every opener finds the
+ * data as `init` left it. `init` returns 0 for success, anything else to
+ * abandon the creation. `init` runs once, in the calling thread, and
+ * must not keep `data` (use the returned handle's `rshm_segment_data`).
+ * A NULL `init` makes this `rshm_segment_create`. `ctx` is passed through
+ * untouched.
+ *
+ * Returns a handle as `rshm_segment_create` does. On failure returns NULL
+ * and sets errno as `rshm_segment_create` does, or:
+ * - `ECANCELED`: `init` returned non-zero. Nothing is left behind: the
+ *   name never existed for openers. `init`'s value is not kept; pass
+ *   details back through `ctx`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_segment *rshm_segment_create_init(const char *name,
+                                              size_t size,
+                                              uint32_t mode,
+                                              int (*init)(void *data, size_t size, void *ctx),
+                                              void *ctx);
+
+/**
+ * Opens the segment `name` made by `rshm_segment_create`, waiting up to
+ * `timeout_ms` milliseconds for it to exist and be complete, and maps it.
+ * Start the opener first if convenient: it waits for the creator.
+ *
+ * `oflag` is `RSHM_O_RDONLY` (needs only read permission; the data is
+ * mapped read-only and writing to it raises SIGSEGV) or `RSHM_O_RDWR`.
+ * With `timeout_ms` 0 the call looks once.
+ *
+ * Returns a handle owned by the caller, released with `rshm_segment_close`.
+ *
+ * On failure returns NULL and sets errno:
+ * - `ETIMEDOUT`: no complete segment appeared within `timeout_ms`.
+ * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
+ * - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS).
+ * - `EINVAL`: the object is not an rshm segment (no header, or a header
+ *   that does not fit the object), or `oflag` is not exactly
+ *   `RSHM_O_RDONLY` or `RSHM_O_RDWR`, or the name is invalid.
+ * - `EPROTO`: the segment was made by an rshm with another layout version.
+ * - `EACCES`: the object's mode forbids the access `oflag` asks for.
+ * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
+ *   `rshm_shm_open` and `rshm_mmap`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_segment *rshm_segment_open(const char *name, int oflag, uint32_t timeout_ms);
+
+/**
+ * The first byte of the segment's data: page-aligned (at least 64-byte
+ * aligned if creator and opener have different page sizes), valid for
+ * `rshm_segment_size(seg)` bytes until `rshm_segment_close(seg)`. Other
+ * processes see writes to it at once; synchronising access is the
+ * caller's business.
+ *
+ * Returns the address, owned by the segment. On failure returns NULL and
+ * sets errno:
+ * - `EFAULT`: `seg` is NULL.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+void *rshm_segment_data(const struct rshm_segment *seg);
+
+/**
+ * The size of the segment's data: what the creator asked for, the same
+ * in every process (the header page is not counted).
+ *
+ * Returns the size (never 0 for a valid handle). On failure returns 0 and
+ * sets errno:
+ * - `EFAULT`: `seg` is NULL.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+size_t rshm_segment_size(const struct rshm_segment *seg);
+
+/**
+ * Unmaps the segment and closes its descriptor; the handle is freed and
+ * must not be used again. The name and the data stay for other processes
+ * until `rshm_segment_unlink`. NULL is a no-op.
+ *
+ * Returns 0. On failure returns -1 and sets errno (the handle is freed
+ * all the same):
+ * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+ *
+ * Thread safety: no other thread may use `seg` during or after the call.
+ */
+int rshm_segment_close(struct rshm_segment *seg);
+
+/**
+ * Removes the name of a segment, as `rshm_shm_unlink` does: handles
+ * already open stay valid, new `rshm_segment_open` calls wait for a new
+ * segment (or fail ENOENT/ETIMEDOUT). It removes whatever object has the
+ * name, without checking that it is a segment.
+ *
+ * Returns 0. On failure returns -1 and sets errno as `rshm_shm_unlink` does:
+ * - `ENOENT`: no object has that name.
+ * - `EACCES`, `EINVAL`, `ENAMETOOLONG`, `EFAULT`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_segment_unlink(const char *name);
 
 /**
  * Opens the shared-memory object `name`, creating it with `RSHM_O_CREAT`:

@@ -5,9 +5,16 @@
 mod args;
 mod boundary;
 mod errno;
+mod fallocate;
+mod fcntl;
 mod fd;
+mod fdpass;
+mod memctl;
 mod memfd;
 mod mmap;
+mod mode;
 mod page;
+mod seal;
+mod segment;
 mod shm;
 mod stat;

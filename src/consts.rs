@@ -125,3 +125,155 @@ const _: () = {
     assert!(RSHM_F_SEAL_WRITE as c_int == libc::F_SEAL_WRITE);
     assert!(RSHM_F_SEAL_FUTURE_WRITE as c_int == libc::F_SEAL_FUTURE_WRITE);
 };
+
+// ---- Memory control, sealing and memfd extras (`rshm_msync`, `rshm_madvise`,
+// `rshm_mlockall`, `rshm_add_seals`, `rshm_fcntl`, `rshm_memfd_create`).
+
+/// Start writing dirty pages back and return at once (`rshm_msync` flags).
+pub const RSHM_MS_ASYNC: c_int = 1;
+/// Invalidate other mappings of the same file so they see the new contents (`rshm_msync` flags).
+pub const RSHM_MS_INVALIDATE: c_int = 2;
+/// No special treatment (`rshm_madvise` advice).
+pub const RSHM_MADV_NORMAL: c_int = 0;
+/// Expect random access: read ahead less (`rshm_madvise` advice).
+pub const RSHM_MADV_RANDOM: c_int = 1;
+/// Expect sequential access: read ahead more (`rshm_madvise` advice).
+pub const RSHM_MADV_SEQUENTIAL: c_int = 2;
+/// The range will be needed soon: fault it in ahead (`rshm_madvise` advice).
+pub const RSHM_MADV_WILLNEED: c_int = 3;
+/// The range is not needed now: drop this process's pages; a shared object keeps its
+/// contents, a private anonymous range reads back as zeros (`rshm_madvise` advice).
+pub const RSHM_MADV_DONTNEED: c_int = 4;
+/// Lock the pages mapped now (`rshm_mlockall` flags).
+pub const RSHM_MCL_CURRENT: c_int = 1;
+/// Lock the pages mapped from now on (`rshm_mlockall` flags).
+pub const RSHM_MCL_FUTURE: c_int = 2;
+/// Forbid making the object executable (`rshm_add_seals`; Linux 6.3+).
+pub const RSHM_F_SEAL_EXEC: c_uint = 0x20;
+
+#[cfg(target_os = "linux")]
+mod platform_memctl {
+    use libc::{c_int, c_uint};
+    /// Write dirty pages back and wait until done (`rshm_msync` flags).
+    pub const RSHM_MS_SYNC: c_int = 4;
+    /// Free the pages lazily: the range may read back as zeros (`rshm_madvise` advice).
+    pub const RSHM_MADV_FREE: c_int = 8;
+    /// Free the range and its backing store in a shared object: it reads back as zeros
+    /// (`rshm_madvise` advice).
+    pub const RSHM_MADV_REMOVE: c_int = 9;
+    /// Do not map the range into a child after fork (`rshm_madvise` advice).
+    pub const RSHM_MADV_DONTFORK: c_int = 10;
+    /// Undo `RSHM_MADV_DONTFORK` (`rshm_madvise` advice).
+    pub const RSHM_MADV_DOFORK: c_int = 11;
+    /// Back the range with transparent huge pages where possible (`rshm_madvise` advice).
+    pub const RSHM_MADV_HUGEPAGE: c_int = 14;
+    /// Do not use transparent huge pages for the range (`rshm_madvise` advice).
+    pub const RSHM_MADV_NOHUGEPAGE: c_int = 15;
+    /// Leave the range out of core dumps (`rshm_madvise` advice).
+    pub const RSHM_MADV_DONTDUMP: c_int = 16;
+    /// Undo `RSHM_MADV_DONTDUMP` (`rshm_madvise` advice).
+    pub const RSHM_MADV_DODUMP: c_int = 17;
+    /// Fault the range in for reading now (`rshm_madvise` advice; Linux 5.14+).
+    pub const RSHM_MADV_POPULATE_READ: c_int = 22;
+    /// Fault the range in for writing now (`rshm_madvise` advice; Linux 5.14+).
+    pub const RSHM_MADV_POPULATE_WRITE: c_int = 23;
+    /// With `RSHM_MCL_CURRENT`/`FUTURE`: lock pages when they are first touched (`rshm_mlockall` flags).
+    pub const RSHM_MCL_ONFAULT: c_int = 4;
+    /// Add seals (`rshm_fcntl` cmd; `rshm_add_seals` is the checked form).
+    pub const RSHM_F_ADD_SEALS: c_int = 1033;
+    /// Read the seals (`rshm_fcntl` cmd; `rshm_get_seals` is the checked form).
+    pub const RSHM_F_GET_SEALS: c_int = 1034;
+    /// Sets the executable bits off and seals them with `RSHM_F_SEAL_EXEC` (`memfd_create` flags; Linux 6.3+).
+    pub const RSHM_MFD_NOEXEC_SEAL: c_uint = 8;
+    /// The memfd may be made executable (`memfd_create` flags; Linux 6.3+).
+    pub const RSHM_MFD_EXEC: c_uint = 0x10;
+    /// The huge page size sits in flags bits 26..31 as log2(size) (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_SHIFT: c_uint = 26;
+    /// Mask of the log2 huge page size once shifted down (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_MASK: c_uint = 63;
+    /// With `RSHM_MFD_HUGETLB`: 64 KiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_64KB: c_uint = 0x4000_0000;
+    /// With `RSHM_MFD_HUGETLB`: 512 KiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_512KB: c_uint = 0x4c00_0000;
+    /// With `RSHM_MFD_HUGETLB`: 1 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_1MB: c_uint = 0x5000_0000;
+    /// With `RSHM_MFD_HUGETLB`: 2 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_2MB: c_uint = 0x5400_0000;
+    /// With `RSHM_MFD_HUGETLB`: 8 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_8MB: c_uint = 0x5c00_0000;
+    /// With `RSHM_MFD_HUGETLB`: 16 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_16MB: c_uint = 0x6000_0000;
+    /// With `RSHM_MFD_HUGETLB`: 32 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_32MB: c_uint = 0x6400_0000;
+    /// With `RSHM_MFD_HUGETLB`: 256 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_256MB: c_uint = 0x7000_0000;
+    /// With `RSHM_MFD_HUGETLB`: 512 MiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_512MB: c_uint = 0x7400_0000;
+    /// With `RSHM_MFD_HUGETLB`: 1 GiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_1GB: c_uint = 0x7800_0000;
+    /// With `RSHM_MFD_HUGETLB`: 2 GiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_2GB: c_uint = 0x7c00_0000;
+    /// With `RSHM_MFD_HUGETLB`: 16 GiB pages (`memfd_create` flags).
+    pub const RSHM_MFD_HUGE_16GB: c_uint = 0x8800_0000;
+}
+
+/// macOS has fewer advice values and no seal or huge-page memfd flags: the
+/// names it lacks are absent from the header there, so using one fails to
+/// compile rather than at run time.
+#[cfg(target_os = "macos")]
+mod platform_memctl {
+    use libc::c_int;
+    /// Write dirty pages back and wait until done (`rshm_msync` flags).
+    pub const RSHM_MS_SYNC: c_int = 0x10;
+    /// Free the pages lazily: the range may read back as zeros (`rshm_madvise` advice).
+    pub const RSHM_MADV_FREE: c_int = 5;
+}
+
+pub use platform_memctl::*;
+
+const _: () = {
+    assert!(RSHM_MS_ASYNC == libc::MS_ASYNC);
+    assert!(RSHM_MS_SYNC == libc::MS_SYNC);
+    assert!(RSHM_MS_INVALIDATE == libc::MS_INVALIDATE);
+    assert!(RSHM_MADV_NORMAL == libc::MADV_NORMAL);
+    assert!(RSHM_MADV_RANDOM == libc::MADV_RANDOM);
+    assert!(RSHM_MADV_SEQUENTIAL == libc::MADV_SEQUENTIAL);
+    assert!(RSHM_MADV_WILLNEED == libc::MADV_WILLNEED);
+    assert!(RSHM_MADV_DONTNEED == libc::MADV_DONTNEED);
+    assert!(RSHM_MADV_FREE == libc::MADV_FREE);
+    assert!(RSHM_MCL_CURRENT == libc::MCL_CURRENT);
+    assert!(RSHM_MCL_FUTURE == libc::MCL_FUTURE);
+};
+
+#[cfg(target_os = "linux")]
+const _: () = {
+    assert!(RSHM_MADV_REMOVE == libc::MADV_REMOVE);
+    assert!(RSHM_MADV_DONTFORK == libc::MADV_DONTFORK);
+    assert!(RSHM_MADV_DOFORK == libc::MADV_DOFORK);
+    assert!(RSHM_MADV_HUGEPAGE == libc::MADV_HUGEPAGE);
+    assert!(RSHM_MADV_NOHUGEPAGE == libc::MADV_NOHUGEPAGE);
+    assert!(RSHM_MADV_DONTDUMP == libc::MADV_DONTDUMP);
+    assert!(RSHM_MADV_DODUMP == libc::MADV_DODUMP);
+    assert!(RSHM_MADV_POPULATE_READ == libc::MADV_POPULATE_READ);
+    assert!(RSHM_MADV_POPULATE_WRITE == libc::MADV_POPULATE_WRITE);
+    assert!(RSHM_MCL_ONFAULT == libc::MCL_ONFAULT);
+    assert!(RSHM_F_ADD_SEALS == libc::F_ADD_SEALS);
+    assert!(RSHM_F_GET_SEALS == libc::F_GET_SEALS);
+    assert!(RSHM_F_SEAL_EXEC as c_int == libc::F_SEAL_EXEC);
+    assert!(RSHM_MFD_NOEXEC_SEAL == libc::MFD_NOEXEC_SEAL);
+    assert!(RSHM_MFD_EXEC == libc::MFD_EXEC);
+    assert!(RSHM_MFD_HUGE_SHIFT == libc::MFD_HUGE_SHIFT);
+    assert!(RSHM_MFD_HUGE_MASK == libc::MFD_HUGE_MASK);
+    assert!(RSHM_MFD_HUGE_64KB == libc::MFD_HUGE_64KB);
+    assert!(RSHM_MFD_HUGE_512KB == libc::MFD_HUGE_512KB);
+    assert!(RSHM_MFD_HUGE_1MB == libc::MFD_HUGE_1MB);
+    assert!(RSHM_MFD_HUGE_2MB == libc::MFD_HUGE_2MB);
+    assert!(RSHM_MFD_HUGE_8MB == libc::MFD_HUGE_8MB);
+    assert!(RSHM_MFD_HUGE_16MB == libc::MFD_HUGE_16MB);
+    assert!(RSHM_MFD_HUGE_32MB == libc::MFD_HUGE_32MB);
+    assert!(RSHM_MFD_HUGE_256MB == libc::MFD_HUGE_256MB);
+    assert!(RSHM_MFD_HUGE_512MB == libc::MFD_HUGE_512MB);
+    assert!(RSHM_MFD_HUGE_1GB == libc::MFD_HUGE_1GB);
+    assert!(RSHM_MFD_HUGE_2GB == libc::MFD_HUGE_2GB);
+    assert!(RSHM_MFD_HUGE_16GB == libc::MFD_HUGE_16GB);
+};

@@ -30,3 +30,126 @@ pub fn close(fd: RawFd) -> Result<()> {
     // C API mirrors close); a bad fd is EBADF.
     cvt(unsafe { libc::close(fd) }).map(drop)
 }
+
+/// Reserves the storage of `[offset, offset + len)` now, growing the object
+/// if needed, so that a full file system is ENOSPC here rather than SIGBUS
+/// on a later write through a mapping; see posix_fallocate(3).
+///
+/// A negative `offset` or a `len` that is not positive is EINVAL; an end
+/// beyond the largest file offset is EFBIG. Retries on EINTR.
+///
+/// macOS has no posix_fallocate and its shm objects reserve nothing ahead:
+/// there the call only grows the object to `offset + len` when it is
+/// smaller (which macOS allows once per object) and reserves nothing.
+pub fn allocate(fd: RawFd, offset: i64, len: i64) -> Result<()> {
+    if offset < 0 || len <= 0 {
+        return Err(crate::errno::Errno(libc::EINVAL));
+    }
+    let end = offset.checked_add(len).ok_or(crate::errno::Errno(libc::EFBIG))?;
+    imp::allocate(fd, offset, len, end)
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use super::*;
+    use crate::errno::Errno;
+
+    pub fn allocate(fd: RawFd, offset: i64, len: i64, _end: i64) -> Result<()> {
+        loop {
+            // posix_fallocate returns the error number instead of setting errno.
+            // SAFETY: reads no memory of ours; a bad fd is EBADF.
+            match unsafe { sys::posix_fallocate(fd, offset, len) } {
+                0 => return Ok(()),
+                libc::EINTR => continue,
+                e => return Err(Errno(e)),
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "macos")]
+mod imp {
+    use super::*;
+
+    pub fn allocate(fd: RawFd, _offset: i64, _len: i64, end: i64) -> Result<()> {
+        if crate::stat::fstat(fd)?.size < end {
+            truncate(fd, end)?;
+        }
+        Ok(())
+    }
+}
+
+/// fcntl(2) with an int argument, for the commands rshm has no call for.
+///
+/// Commands whose argument is a pointer (record locks, F_GETOWN_EX, the
+/// write-life hints; on macOS everything outside a short list of int
+/// commands) are EINVAL: an int cannot carry a pointer, and the kernel
+/// would write through whatever address the int happened to make.
+pub fn fcntl(fd: RawFd, cmd: libc::c_int, arg: libc::c_int) -> Result<libc::c_int> {
+    if !int_command(cmd) {
+        return Err(crate::errno::Errno(libc::EINVAL));
+    }
+    // SAFETY: cmd takes an int or nothing (checked above), so the kernel
+    // reads and writes no memory of ours.
+    cvt(unsafe { libc::fcntl(fd, cmd, arg) })
+}
+
+#[cfg(target_os = "linux")]
+fn int_command(cmd: libc::c_int) -> bool {
+    // F_SETOWN_EX, F_GETOWN_EX, then F_GET/SET_RW_HINT and F_GET/SET_FILE_RW_HINT
+    // (F_LINUX_SPECIFIC_BASE + 11..14): generic values, not in the libc crate.
+    const POINTER_LITERALS: [libc::c_int; 6] = [15, 16, 1035, 1036, 1037, 1038];
+    let pointer =
+        [libc::F_GETLK, libc::F_SETLK, libc::F_SETLKW, libc::F_OFD_GETLK, libc::F_OFD_SETLK, libc::F_OFD_SETLKW];
+    !pointer.contains(&cmd) && !POINTER_LITERALS.contains(&cmd)
+}
+
+#[cfg(target_os = "macos")]
+fn int_command(cmd: libc::c_int) -> bool {
+    [
+        libc::F_DUPFD,
+        libc::F_DUPFD_CLOEXEC,
+        libc::F_GETFD,
+        libc::F_SETFD,
+        libc::F_GETFL,
+        libc::F_SETFL,
+        libc::F_GETOWN,
+        libc::F_SETOWN,
+        libc::F_RDAHEAD,
+        libc::F_NOCACHE,
+        libc::F_FULLFSYNC,
+        libc::F_BARRIERFSYNC,
+        libc::F_SETNOSIGPIPE,
+        libc::F_GETNOSIGPIPE,
+    ]
+    .contains(&cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errno::Errno;
+
+    #[test]
+    fn allocate_checks_its_range_and_grows_the_object() {
+        let fd = crate::memfd::create(c"alloc", 0).unwrap();
+        assert_eq!(allocate(fd, -1, 10), Err(Errno(libc::EINVAL)));
+        assert_eq!(allocate(fd, 0, 0), Err(Errno(libc::EINVAL)));
+        assert_eq!(allocate(fd, i64::MAX, 1), Err(Errno(libc::EFBIG)));
+        allocate(fd, 4096, 8192).unwrap();
+        let st = crate::stat::fstat(fd).unwrap();
+        assert_eq!(st.size, 12288);
+        assert!(st.blocks * 512 >= 8192);
+        close(fd).unwrap();
+        assert_eq!(allocate(fd, 0, 1), Err(Errno(libc::EBADF)));
+    }
+
+    #[test]
+    fn fcntl_passes_int_commands_and_refuses_pointer_ones() {
+        let fd = crate::memfd::create(c"fcntl", 0).unwrap();
+        assert_eq!(fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), Ok(0));
+        assert_eq!(fcntl(fd, libc::F_GETFD, 0), Ok(libc::FD_CLOEXEC));
+        assert_eq!(fcntl(fd, libc::F_GETLK, 0), Err(Errno(libc::EINVAL)));
+        close(fd).unwrap();
+    }
+}

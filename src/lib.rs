@@ -1,7 +1,8 @@
 //! rshm: POSIX shared memory with a C ABI.
 //!
 //! The crate has two layers. The safe core (`shm`, `mman`, `fd`, `stat`,
-//! `memfd`, `page`, `errno`, `name`) holds the logic and reports errors as
+//! `memfd`, `page`, `errno`, `name`, and beyond the raw calls `seal`,
+//! `fdpass`, `memctl`, `mode`, `segment`) holds the logic and reports errors as
 //! [`errno::Errno`]. The C layer (`capi`) exports the `rshm_*` symbols: it
 //! only checks and converts arguments, calls the core, and turns results
 //! into the POSIX convention, inside a panic boundary. `include/rshm.h` is
@@ -12,10 +13,15 @@
 pub mod consts;
 pub mod errno;
 pub mod fd;
+pub mod fdpass;
+pub mod memctl;
 pub mod memfd;
 pub mod mman;
+pub mod mode;
 pub mod name;
 pub mod page;
+pub mod seal;
+pub mod segment;
 pub mod shm;
 pub mod stat;
 

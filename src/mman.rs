@@ -40,10 +40,78 @@ pub unsafe fn unmap(addr: *mut c_void, len: usize) -> Result<()> {
     cvt(unsafe { libc::munmap(addr, len) }).map(drop)
 }
 
+/// Maps `len` bytes of `fd` at `offset` exactly at `addr`, or fails with
+/// EEXIST when anything is mapped in the way; never replaces a mapping.
+///
+/// `addr` must be non-NULL and page-aligned (EINVAL otherwise). MAP_FIXED
+/// and MAP_FIXED_NOREPLACE in `flags` are dropped: placement is this
+/// call's job. Linux uses MAP_FIXED_NOREPLACE; kernels before 4.17 take it
+/// as a hint, so the address is checked and a mapping that landed
+/// elsewhere is removed (EEXIST). macOS has no such flag: it maps with the
+/// hint and checks the same way.
+// addr is a placement request checked by the kernel, never dereferenced.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+pub fn map_fixed(
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: RawFd,
+    offset: i64,
+) -> Result<*mut c_void> {
+    if addr.is_null() || (addr as usize) % crate::page::size() != 0 {
+        return Err(Errno(libc::EINVAL));
+    }
+    let flags = (flags & !(libc::MAP_FIXED | NOREPLACE)) | NOREPLACE;
+    // SAFETY: without MAP_FIXED the kernel never replaces a mapping, so no
+    // memory of anyone's is touched.
+    let p = unsafe { map(addr, len, prot, flags, fd, offset) }?;
+    if p != addr {
+        // SAFETY: p is the mapping just made, of len bytes, handed to no one.
+        let _ = unsafe { unmap(p, len) };
+        return Err(Errno(libc::EEXIST));
+    }
+    Ok(p)
+}
+
+#[cfg(target_os = "linux")]
+const NOREPLACE: c_int = libc::MAP_FIXED_NOREPLACE;
+#[cfg(target_os = "macos")]
+const NOREPLACE: c_int = 0;
+
 /// The 64-bit file-offset calls under one name per platform.
 pub(crate) mod sys {
+    #[cfg(all(target_os = "linux", not(target_env = "gnu")))]
+    pub use libc::posix_fallocate;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    pub use libc::posix_fallocate64 as posix_fallocate;
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     pub use libc::{fstat, ftruncate, mmap, stat};
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     pub use libc::{fstat64 as fstat, ftruncate64 as ftruncate, mmap64 as mmap, stat64 as stat};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANON;
+    const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
+
+    #[test]
+    fn map_fixed_places_exactly_or_says_eexist() {
+        let page = crate::page::size();
+        // Reserve three pages, free the middle one, then fill it exactly.
+        // SAFETY: a fresh anonymous mapping touches nothing of ours.
+        let base = unsafe { map(std::ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }.unwrap();
+        let mid = base.wrapping_byte_add(page);
+        // SAFETY: the middle page is ours.
+        unsafe { unmap(mid, page) }.unwrap();
+        assert_eq!(map_fixed(mid, page, RW, ANON | libc::MAP_FIXED, -1, 0), Ok(mid));
+        assert_eq!(map_fixed(base, page, RW, ANON, -1, 0), Err(Errno(libc::EEXIST)));
+        assert_eq!(map_fixed(mid.wrapping_byte_add(1), page, RW, ANON, -1, 0), Err(Errno(libc::EINVAL)));
+        assert_eq!(map_fixed(std::ptr::null_mut(), page, RW, ANON, -1, 0), Err(Errno(libc::EINVAL)));
+        // SAFETY: the three pages are ours.
+        unsafe { unmap(base, 3 * page) }.unwrap();
+    }
 }

@@ -51,6 +51,22 @@ echo "== writer/reader pair"
 SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/writer && SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/reader
 add_one $? "writer/reader"
 
+echo "== memfd_sender/memfd_receiver pair (a sealed memfd over a unix socket)"
+target/c/memfd_sender
+add_one $? "memfd_sender/memfd_receiver"
+
+echo "== segment_reader/segment_writer pair (the reader starts first and waits)"
+seg="/rshm-test-$$-segment-demo"
+target/c/segment_reader "$seg" &
+reader=$!
+sleep 0.2
+target/c/segment_writer "$seg"
+w=$?
+wait "$reader"
+r=$?
+[ "$w" -eq 0 ] && [ "$r" -eq 0 ]
+add_one $? "segment_writer/segment_reader"
+
 echo "== install into a temporary prefix, build through pkg-config"
 sh tests/install_check.sh
 add_one $? "install + pkg-config"

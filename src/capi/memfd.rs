@@ -11,7 +11,10 @@ use libc::{c_char, c_int, c_uint};
 ///
 /// `name` labels the file in /proc/PID/fd ("memfd:name"); it is borrowed
 /// for the call only and need not be unique. `flags` or-s
-/// `RSHM_MFD_CLOEXEC`, `RSHM_MFD_ALLOW_SEALING`, `RSHM_MFD_HUGETLB`.
+/// `RSHM_MFD_CLOEXEC`, `RSHM_MFD_ALLOW_SEALING` (then seal it with
+/// `rshm_add_seals`), `RSHM_MFD_HUGETLB` (optionally with an
+/// `RSHM_MFD_HUGE_*` page size), and on Linux 6.3+ `RSHM_MFD_NOEXEC_SEAL`
+/// or `RSHM_MFD_EXEC`.
 ///
 /// Returns a new descriptor of size 0, owned by the caller (`rshm_close`).
 ///

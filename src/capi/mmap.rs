@@ -65,3 +65,39 @@ pub unsafe extern "C" fn rshm_munmap(addr: *mut c_void, length: usize) -> c_int 
     // SAFETY: the caller gives the range up, as with libc's munmap.
     run(-1, || unsafe { mman::unmap(addr, length) }.map(|()| 0))
 }
+
+/// Maps `length` bytes of `fd` from `offset` exactly at `addr`, or fails
+/// with EEXIST: unlike `RSHM_MAP_FIXED` it never replaces an existing
+/// mapping, so it cannot silently clobber memory a library or another
+/// thread placed there. Use it to map a segment at the same address in
+/// several processes (pointers inside then stay valid) after reserving the
+/// address range.
+///
+/// `prot` and `flags` are as for `rshm_mmap`; `RSHM_MAP_FIXED` and
+/// `RSHM_MAP_FIXED_NOREPLACE` in `flags` are ignored (placement is this
+/// call's job). Linux uses MAP_FIXED_NOREPLACE; kernels before 4.17 take
+/// it as a hint, so the result is checked and a mapping that landed
+/// elsewhere is removed. macOS has no such flag: the call maps with `addr`
+/// as a hint and checks the same way.
+///
+/// Returns `addr`; the caller owns the mapping (`rshm_munmap`).
+///
+/// On failure returns `RSHM_MAP_FAILED` and sets errno:
+/// - `EEXIST`: something is already mapped in `[addr, addr + length)`.
+/// - `EINVAL`: `addr` is NULL or not page-aligned, `length` is 0, `offset`
+///   is not page-aligned, or neither `RSHM_MAP_SHARED` nor `RSHM_MAP_PRIVATE`.
+/// - `ENOMEM`: the range is outside the address space.
+/// - `EACCES`, `EBADF`, `ENODEV`, `EOVERFLOW`, `EPERM`: as for `rshm_mmap`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_mmap_fixed(
+    addr: *mut c_void,
+    length: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: c_int,
+    offset: i64,
+) -> *mut c_void {
+    run(libc::MAP_FAILED, || mman::map_fixed(addr, length, prot, flags, fd, offset))
+}

@@ -1,0 +1,149 @@
+//! The header in the first page of every rshm segment, and its parser.
+//!
+//! Layout (native byte order; the object never leaves the machine):
+//!
+//! | offset | size | field                                            |
+//! |--------|------|--------------------------------------------------|
+//! | 0      | 8    | magic, "rshm-seg": written last of the fields     |
+//! | 8      | 4    | layout version ([`VERSION`])                     |
+//! | 12     | 4    | kind ([`KIND_SEGMENT`], or a type built on it)   |
+//! | 16     | 4    | state: [`STATE_READY`] once data is initialised  |
+//! | 20     | 4    | reserved, 0                                      |
+//! | 24     | 8    | data offset (a multiple of 64, at least 64)      |
+//! | 32     | 8    | data size, as the creator asked for              |
+//! | 40     | 24   | reserved, 0                                      |
+//!
+//! [`parse`] is pure and total: any bytes give a header or an errno, never
+//! a panic, so a fuzzer may feed it anything.
+
+use crate::errno::{Errno, Result};
+
+/// Bytes of the header proper; the data starts at a later, aligned offset.
+pub(crate) const HEADER_LEN: usize = 64;
+/// The first eight bytes of every segment.
+pub(crate) const MAGIC: [u8; 8] = *b"rshm-seg";
+/// The layout this build reads and writes; another value is EPROTO.
+pub(crate) const VERSION: u32 = 1;
+/// A plain segment (`rshm_segment_*`).
+pub(crate) const KIND_SEGMENT: u32 = 1;
+/// The state once the creator has initialised the data: a value garbage
+/// is unlikely to hold ("REDY").
+pub(crate) const STATE_READY: u32 = 0x5245_4459;
+/// The state while the creator builds the segment.
+pub(crate) const STATE_BUILDING: u32 = 0;
+/// Where the fields live in the header.
+pub(crate) const MAGIC_AT: usize = 0;
+pub(crate) const STATE_AT: usize = 16;
+/// The data is at least this aligned, for any page size of the creator.
+pub(crate) const DATA_ALIGN: u64 = 64;
+
+/// A parsed header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub version: u32,
+    pub kind: u32,
+    pub state: u32,
+    pub data_offset: u64,
+    pub size: u64,
+}
+
+impl Header {
+    /// A header of the current version, still building.
+    pub fn new(kind: u32, data_offset: u64, size: u64) -> Header {
+        Header { version: VERSION, kind, state: STATE_BUILDING, data_offset, size }
+    }
+
+    /// The header as bytes, magic included.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0..8].copy_from_slice(&MAGIC);
+        b[8..12].copy_from_slice(&self.version.to_ne_bytes());
+        b[12..16].copy_from_slice(&self.kind.to_ne_bytes());
+        b[16..20].copy_from_slice(&self.state.to_ne_bytes());
+        b[24..32].copy_from_slice(&self.data_offset.to_ne_bytes());
+        b[32..40].copy_from_slice(&self.size.to_ne_bytes());
+        b
+    }
+
+    /// Checks the header against the object it came from, `object_len`
+    /// bytes long: the data must lie inside it. EINVAL otherwise.
+    pub fn fits(&self, object_len: u64) -> Result<()> {
+        match self.data_offset.checked_add(self.size) {
+            Some(end) if end <= object_len => Ok(()),
+            _ => Err(Errno(libc::EINVAL)),
+        }
+    }
+}
+
+/// Reads a header from `bytes` (the start of an object).
+///
+/// EINVAL: fewer than [`HEADER_LEN`] bytes, a wrong magic, a data offset
+/// below the header or not 64-byte aligned, a zero size, or an end that
+/// overflows. EPROTO: the magic is right but the layout version is not
+/// [`VERSION`]. The kind and state are returned, not judged.
+pub fn parse(bytes: &[u8]) -> Result<Header> {
+    let b = bytes.get(..HEADER_LEN).ok_or(Errno(libc::EINVAL))?;
+    if b[0..8] != MAGIC {
+        return Err(Errno(libc::EINVAL));
+    }
+    let u32_at = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let u64_at = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[i..i + 8]);
+        u64::from_ne_bytes(a)
+    };
+    let h =
+        Header { version: u32_at(8), kind: u32_at(12), state: u32_at(16), data_offset: u64_at(24), size: u64_at(32) };
+    if h.version != VERSION {
+        return Err(Errno(libc::EPROTO));
+    }
+    if h.data_offset < HEADER_LEN as u64 || h.data_offset % DATA_ALIGN != 0 || h.size == 0 {
+        return Err(Errno(libc::EINVAL));
+    }
+    h.data_offset.checked_add(h.size).ok_or(Errno(libc::EINVAL))?;
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let h = Header::new(KIND_SEGMENT, 4096, 100);
+        assert_eq!(parse(&h.encode()), Ok(h));
+        assert_eq!(h.fits(4196), Ok(()));
+        assert_eq!(h.fits(4195), Err(Errno(libc::EINVAL)));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_segment() {
+        let good = Header::new(KIND_SEGMENT, 4096, 100).encode();
+        assert_eq!(parse(&good[..HEADER_LEN - 1]), Err(Errno(libc::EINVAL)));
+        assert_eq!(parse(&[0u8; 4096]), Err(Errno(libc::EINVAL)));
+        let mut b = good;
+        b[8] ^= 0xff;
+        assert_eq!(parse(&b), Err(Errno(libc::EPROTO)));
+        for bad in [
+            Header::new(1, 32, 1),
+            Header::new(1, 4100, 1),
+            Header::new(1, 4096, 0),
+            Header::new(1, u64::MAX - 63, 100),
+        ] {
+            assert_eq!(parse(&bad.encode()), Err(Errno(libc::EINVAL)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn never_panics_on_any_short_or_odd_input() {
+        let good = Header::new(KIND_SEGMENT, 4096, 100).encode();
+        for len in 0..=HEADER_LEN {
+            let _ = parse(&good[..len]);
+        }
+        let mut b = good;
+        for i in 0..HEADER_LEN {
+            b[i] = b[i].wrapping_mul(31).wrapping_add(7);
+            let _ = parse(&b);
+        }
+    }
+}
