@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn allocate_checks_its_range_and_grows_the_object() {
-        let fd = crate::memfd::create(c"alloc", 0).unwrap();
+        let fd = crate::memfd::create(Some(c"alloc"), 0).unwrap();
         assert_eq!(allocate(fd, -1, 10), Err(Errno(libc::EINVAL)));
         assert_eq!(allocate(fd, 0, 0), Err(Errno(libc::EINVAL)));
         assert_eq!(allocate(fd, i64::MAX, 1), Err(Errno(libc::EFBIG)));
@@ -146,7 +146,7 @@ mod tests {
 
     #[test]
     fn fcntl_passes_int_commands_and_refuses_pointer_ones() {
-        let fd = crate::memfd::create(c"fcntl", 0).unwrap();
+        let fd = crate::memfd::create(Some(c"fcntl"), 0).unwrap();
         assert_eq!(fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC), Ok(0));
         assert_eq!(fcntl(fd, libc::F_GETFD, 0), Ok(libc::FD_CLOEXEC));
         assert_eq!(fcntl(fd, libc::F_GETLK, 0), Err(Errno(libc::EINVAL)));

@@ -183,7 +183,7 @@ mod tests {
     fn a_descriptor_crosses_stream_and_seqpacket() {
         for kind in [libc::SOCK_STREAM, libc::SOCK_SEQPACKET] {
             let [a, b] = pair(kind);
-            let fd = crate::memfd::create(c"fdpass", 0).unwrap();
+            let fd = crate::memfd::create(Some(c"fdpass"), 0).unwrap();
             crate::fd::truncate(fd, 1234).unwrap();
             send(a, fd).unwrap();
             let got = recv(b).unwrap();

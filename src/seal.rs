@@ -65,14 +65,14 @@ mod tests {
 
     #[test]
     fn seals_accumulate_and_unsealable_is_eperm() {
-        let fd = crate::memfd::create(c"seal-test", RSHM_MFD_CLOEXEC | RSHM_MFD_ALLOW_SEALING).unwrap();
+        let fd = crate::memfd::create(Some(c"seal-test"), RSHM_MFD_CLOEXEC | RSHM_MFD_ALLOW_SEALING).unwrap();
         assert_eq!(get(fd), Ok(0));
         add(fd, RSHM_F_SEAL_SHRINK).unwrap();
         add(fd, RSHM_F_SEAL_GROW).unwrap();
         assert_eq!(get(fd), Ok(RSHM_F_SEAL_SHRINK | RSHM_F_SEAL_GROW));
         crate::fd::close(fd).unwrap();
 
-        let fd = crate::memfd::create(c"seal-test", RSHM_MFD_CLOEXEC).unwrap();
+        let fd = crate::memfd::create(Some(c"seal-test"), RSHM_MFD_CLOEXEC).unwrap();
         assert_eq!(add(fd, RSHM_F_SEAL_WRITE), Err(Errno(libc::EPERM)));
         crate::fd::close(fd).unwrap();
         assert_eq!(get(-1), Err(Errno(libc::EBADF)));

@@ -26,8 +26,9 @@ add_one() {
 shm_before=$(ls /dev/shm | sort)
 
 echo "== cargo test"
-cargo test --locked 2>&1 | tee "$log"
+cargo test --locked --workspace >"$log" 2>&1
 status=$?
+cat "$log"
 p=$(sed -nE 's/^test result: .* ([0-9]+) passed; ([0-9]+) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 f=$(sed -nE 's/^test result: .* ([0-9]+) passed; ([0-9]+) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
 passed=$((passed + p))

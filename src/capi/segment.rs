@@ -45,7 +45,7 @@ use std::time::Duration;
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_create(name: *const c_char, size: usize, mode: u32) -> *mut Segment {
     // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(std::ptr::null_mut(), || Segment::create(unsafe { args::shm_name(name) }?, size, mode).map(into_handle))
+    run(std::ptr::null_mut(), || Segment::create(&unsafe { args::shm_name(name) }?, size, mode).map(into_handle))
 }
 
 /// As `rshm_segment_create`, then runs `init(data, size, ctx)` on the new
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn rshm_segment_create_init(
     run(std::ptr::null_mut(), || {
         // SAFETY: as in rshm_segment_create.
         let name = unsafe { args::shm_name(name) }?;
-        Segment::create_init(name, size, mode, |data, len| match init {
+        Segment::create_init(&name, size, mode, |data, len| match init {
             // SAFETY: init is the caller's function, called as documented
             // with the data range it may write.
             Some(f) => unsafe { f(data.cast(), len, ctx) == 0 },
@@ -112,7 +112,7 @@ pub unsafe extern "C" fn rshm_segment_open(name: *const c_char, oflag: c_int, ti
     run(std::ptr::null_mut(), || {
         // SAFETY: as in rshm_segment_create.
         let name = unsafe { args::shm_name(name) }?;
-        Segment::open(name, oflag, Duration::from_millis(timeout_ms.into())).map(into_handle)
+        Segment::open(&name, oflag, Duration::from_millis(timeout_ms.into())).map(into_handle)
     })
 }
 
@@ -178,7 +178,7 @@ pub unsafe extern "C" fn rshm_segment_close(seg: *mut Segment) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_unlink(name: *const c_char) -> c_int {
     // SAFETY: as in rshm_segment_create.
-    run(-1, || segment::unlink(unsafe { args::shm_name(name) }?).map(|()| 0))
+    run(-1, || segment::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
 }
 
 fn into_handle(seg: Segment) -> *mut Segment {
