@@ -35,10 +35,15 @@ EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receive
             $(OUT)/segment_writer $(OUT)/segment_reader
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
 
-all: $(SO) $(A) $(SONAME_LINK)
+CLI := $(REL)/rshm
+
+all: $(SO) $(A) $(SONAME_LINK) $(CLI)
 
 $(SO) $(A) &: $(RUST_SRC)
 	$(CARGO) build --release --locked
+
+$(CLI): $(RUST_SRC) $(shell find cli -name '*.rs') cli/Cargo.toml
+	$(CARGO) build --release --locked -p rshm-cli
 
 # Programs linked in-tree ask for the soname: give it to them.
 $(SONAME_LINK): $(SO)
@@ -73,7 +78,7 @@ rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: $(SO) $(A) rshm.pc
+install: $(SO) $(A) $(CLI) rshm.pc
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
 	ln -sf librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR)
@@ -81,11 +86,14 @@ install: $(SO) $(A) rshm.pc
 	$(INSTALL) -m 0644 $(A) $(DESTDIR)$(LIBDIR)/librshm.a
 	$(INSTALL) -m 0644 include/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.h
 	$(INSTALL) -m 0644 rshm.pc $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/rshm
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/librshm.so $(DESTDIR)$(LIBDIR)/librshm.a \
-	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
+	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc \
+	      $(DESTDIR)$(BINDIR)/rshm
 
 clean:
 	$(CARGO) clean

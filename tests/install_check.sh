@@ -9,6 +9,7 @@ make -s install PREFIX="$tmp/usr" >/dev/null
 export PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig"
 ls -l "$tmp/usr/lib" | grep librshm.so
 readelf -d "$tmp/usr/lib/librshm.so" | grep -q 'SONAME.*librshm.so.0'
+"$tmp/usr/bin/rshm" --version | grep -q '^rshm '
 cat > "$tmp/use.c" <<'C'
 #include <rshm.h>
 #include <stdio.h>
@@ -32,5 +33,5 @@ cc -std=c11 -Wall -Werror -static $(pkg-config --cflags rshm) "$tmp/use.c" -o "$
     $(pkg-config --static --libs rshm) 2>"$tmp/ld.log" || { cat "$tmp/ld.log"; exit 1; }
 "$tmp/use_static" | grep -qx "installed: ENOENT"
 make -s uninstall PREFIX="$tmp/usr" >/dev/null
-[ ! -e "$tmp/usr/lib/librshm.so" ] && [ ! -e "$tmp/usr/include/rshm.h" ]
+[ ! -e "$tmp/usr/lib/librshm.so" ] && [ ! -e "$tmp/usr/include/rshm.h" ] && [ ! -e "$tmp/usr/bin/rshm" ]
 echo "installed, built through pkg-config (shared and static), ran, uninstalled"

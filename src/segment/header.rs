@@ -65,6 +65,20 @@ impl Header {
         b
     }
 
+    /// Whether the creator has finished: the data is initialised.
+    pub fn is_ready(&self) -> bool {
+        self.state == STATE_READY
+    }
+
+    /// What kind of rshm object this is, for tools that list objects:
+    /// "rshm-segment", or "rshm-unknown" for a kind this build does not know.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            KIND_SEGMENT => "rshm-segment",
+            _ => "rshm-unknown",
+        }
+    }
+
     /// Checks the header against the object it came from, `object_len`
     /// bytes long: the data must lie inside it. EINVAL otherwise.
     pub fn fits(&self, object_len: u64) -> Result<()> {
