@@ -5,6 +5,7 @@
 #define RSHM_CHECK_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,27 @@ static inline const char *check_name(char *buf, size_t len, const char *tag) {
     static int counter;
     snprintf(buf, len, "/rshm-test-%ld-%d-%s", (long)getpid(), ++counter, tag);
     return buf;
+}
+
+/* The permissions /proc/self/maps shows for the mapping holding `addr`
+ * ("rw-s"), in `out`; -1 if no mapping holds it. */
+static inline int check_map_perms(const void *addr, char out[5]) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int found = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
+            (uintptr_t)addr < hi) {
+            memcpy(out, perms, 5);
+            found = 0;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
 }
 
 static inline int check_done(const char *suite) {

@@ -7,26 +7,6 @@
 
 #include "check.h"
 
-/* The permissions /proc/self/maps shows for the mapping holding `addr`. */
-static int map_perms(const void *addr, char out[5]) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    int found = -1;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
-            (uintptr_t)addr < hi) {
-            memcpy(out, perms, 5);
-            found = 0;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
-
 /* 1 if writing to `p` in a child kills it with SIGSEGV. */
 static int write_faults(volatile char *p) {
     pid_t pid = fork();
@@ -50,8 +30,8 @@ int main(void) {
     CHECK(p != RSHM_MAP_FAILED);
     memset(p, 0xaa, 2 * page);
     CHECK(rshm_mprotect(p, page, RSHM_PROT_READ) == 0);
-    CHECK(map_perms(p, perms) == 0 && strcmp(perms, "r--p") == 0);
-    CHECK(map_perms(p + page, perms) == 0 && strcmp(perms, "rw-p") == 0);
+    CHECK(check_map_perms(p, perms) == 0 && strcmp(perms, "r--p") == 0);
+    CHECK(check_map_perms(p + page, perms) == 0 && strcmp(perms, "rw-p") == 0);
     CHECK(write_faults(p));
     CHECK(!write_faults(p + page));
     CHECK(rshm_mprotect(p, page, rw) == 0);

@@ -9,26 +9,6 @@
 
 #define PATTERN 0x5a
 
-/* The permissions /proc/self/maps shows for the mapping holding `addr`. */
-static int map_perms(const void *addr, char out[5]) {
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    int found = -1;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
-            (uintptr_t)addr < hi) {
-            memcpy(out, perms, 5);
-            found = 0;
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
-
 /* Entries in /dev/shm made by this process: its test names and rshm's
  * temporary names ("rshm-tmp.PID.…"). */
 static int leftovers(void) {
@@ -94,14 +74,14 @@ int main(void) {
     unsigned char *d = rshm_segment_data(w);
     CHECK(d != NULL && (uintptr_t)d % (uintptr_t)page == 0);
     CHECK(all_bytes(d, 1000, 0));
-    CHECK(map_perms(d, perms) == 0 && strcmp(perms, "rw-s") == 0);
+    CHECK(check_map_perms(d, perms) == 0 && strcmp(perms, "rw-s") == 0);
     memcpy(d, "hello", 6);
     rshm_segment *r = rshm_segment_open(name, RSHM_O_RDONLY, 0);
     CHECK(r != NULL && rshm_segment_size(r) == 1000);
     const char *rd = rshm_segment_data(r);
     CHECK(rd != NULL && (uintptr_t)rd % (uintptr_t)page == 0 && strcmp(rd, "hello") == 0);
     /* RDONLY maps read-only. */
-    CHECK(map_perms(rd, perms) == 0 && strcmp(perms, "r--s") == 0);
+    CHECK(check_map_perms(rd, perms) == 0 && strcmp(perms, "r--s") == 0);
     rshm_segment *rw = rshm_segment_open(name, RSHM_O_RDWR, 0);
     CHECK(rw != NULL);
     ((char *)rshm_segment_data(rw))[0] = 'j';
@@ -205,7 +185,7 @@ int main(void) {
     CHECK(fd >= 0 && rshm_fstat(fd, &st) == 0 && (st.mode & 07777) == 0400);
     rshm_close(fd);
     r = rshm_segment_open(name, RSHM_O_RDONLY, 0);
-    CHECK(r != NULL && map_perms(rshm_segment_data(r), perms) == 0 && strcmp(perms, "r--s") == 0);
+    CHECK(r != NULL && check_map_perms(rshm_segment_data(r), perms) == 0 && strcmp(perms, "r--s") == 0);
     CHECK(rshm_segment_close(r) == 0);
     CHECK(rshm_segment_close(w) == 0);
     CHECK(rshm_segment_unlink(name) == 0);
