@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench install uninstall clean rshm.pc
+.PHONY: all header demo test bench conformance install uninstall clean rshm.pc
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -69,6 +69,11 @@ demo: $(EXAMPLES)
 
 test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
 	sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
+
+# The Open POSIX Test Suite against libc and against rshm (needs Debian's
+# source archive once; see tests/conformance.sh).
+conformance: all
+	sh tests/conformance.sh
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
