@@ -49,7 +49,7 @@ header:
 $(OUT)/%: c_tests/%.c c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -o $@ $< $(LDLIBS_SO)
 
-$(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+$(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h include/rshm.hpp $(SO) $(SONAME_LINK) | $(OUT)
 	$(CXX) $(CFLAGS_CXX) -o $@ $< $(LDLIBS_SO)
 
 $(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
