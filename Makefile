@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench install uninstall clean
+.PHONY: all header demo test bench install uninstall clean rshm.pc
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -71,19 +71,20 @@ rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: $(SO) $(A) rshm.pc
+install: $(SO) $(A) rshm.pc include/rshm.h include/rshm.hpp
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
 	ln -sf librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR)
 	ln -sf librshm.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/librshm.so
 	$(INSTALL) -m 0644 $(A) $(DESTDIR)$(LIBDIR)/librshm.a
 	$(INSTALL) -m 0644 include/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.h
+	$(INSTALL) -m 0644 include/rshm.hpp $(DESTDIR)$(INCLUDEDIR)/rshm.hpp
 	$(INSTALL) -m 0644 rshm.pc $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/librshm.so $(DESTDIR)$(LIBDIR)/librshm.a \
-	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
+	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.hpp $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
 
 clean:
 	$(CARGO) clean
