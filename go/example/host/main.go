@@ -4,7 +4,7 @@
 // client, handing it the memfd (which has no name) as descriptor 3, and
 // reads the client's reply from the same memory.
 //
-//	host [-client path/to/client]
+//	host [-client path/to/client]    (default: "client" beside the host binary)
 package main
 
 import (
