@@ -55,7 +55,7 @@ header:
 $(OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -o $@ $< $(LDLIBS_SO)
 
-$(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+$(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h include/rshm.hpp $(SO) $(SONAME_LINK) | $(OUT)
 	$(CXX) $(CFLAGS_CXX) -o $@ $< $(LDLIBS_SO)
 
 $(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
@@ -83,13 +83,14 @@ rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: $(SO) $(A) $(CLI) rshm.pc
+install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h include/rshm.hpp
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
 	ln -sf librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR)
 	ln -sf librshm.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/librshm.so
 	$(INSTALL) -m 0644 $(A) $(DESTDIR)$(LIBDIR)/librshm.a
 	$(INSTALL) -m 0644 include/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.h
+	$(INSTALL) -m 0644 include/rshm.hpp $(DESTDIR)$(INCLUDEDIR)/rshm.hpp
 	$(INSTALL) -m 0644 rshm.pc $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/rshm
@@ -97,7 +98,7 @@ install: $(SO) $(A) $(CLI) rshm.pc
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/librshm.so $(DESTDIR)$(LIBDIR)/librshm.a \
-	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.hpp $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc \
 	      $(DESTDIR)$(BINDIR)/rshm
 
 clean:

@@ -1,6 +1,8 @@
 #!/bin/sh
-# make install into a temporary prefix, then build a C program from there
-# through pkg-config alone, shared and static, and run both.
+# make install into a temporary prefix, then build from there, through
+# pkg-config alone, a C program (shared and static), a C++ program using
+# rshm.hpp and a Go program using the Go package's default (installed
+# library) build; run them all, then uninstall.
 set -eu
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -32,6 +34,78 @@ cc -std=c11 -Wall -Werror $(pkg-config --cflags rshm) "$tmp/use.c" -o "$tmp/use"
 cc -std=c11 -Wall -Werror -static $(pkg-config --cflags rshm) "$tmp/use.c" -o "$tmp/use_static" \
     $(pkg-config --static --libs rshm) 2>"$tmp/ld.log" || { cat "$tmp/ld.log"; exit 1; }
 "$tmp/use_static" | grep -qx "installed: ENOENT"
+
+cat > "$tmp/use.cpp" <<'CXX'
+#include <rshm.hpp>
+#include <cstdio>
+#include <cstring>
+int main() {
+    rshm::fd f = rshm::memfd_create("pkg-config-cxx");
+    rshm::ftruncate(f, 4096);
+    rshm::mapping m = rshm::map(f, 4096, RSHM_PROT_READ | RSHM_PROT_WRITE, RSHM_MAP_SHARED);
+    std::strcpy(m.as<char>(), "installed from C++");
+    try {
+        rshm::shm_unlink("/rshm-test-install-check-missing");
+    } catch (const rshm::error &e) {
+        std::printf("%s: %s\n", m.as<char>(), e.name());
+    }
+}
+CXX
+g++ -std=c++17 -Wall -Wextra -Werror $(pkg-config --cflags rshm) "$tmp/use.cpp" -o "$tmp/use_cxx" \
+    $(pkg-config --libs rshm) -Wl,-rpath,"$libdir"
+"$tmp/use_cxx" | grep -qx "installed from C++: ENOENT"
+
+# Go: the package copied out of the tree, so only pkg-config can find rshm.
+command -v go >/dev/null || { echo "install check: no go command (apt-get install golang-go)"; exit 1; }
+. tests/go_env.sh
+cp -R go "$tmp/rshm-go"
+mkdir "$tmp/use-go"
+cat > "$tmp/use-go/go.mod" <<'MOD'
+module usego
+
+go 1.19
+
+require github.com/rshm/rshm/go v0.0.0
+
+replace github.com/rshm/rshm/go => ../rshm-go
+MOD
+cat > "$tmp/use-go/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/rshm/rshm/go"
+)
+
+func main() {
+	fd, err := rshm.MemfdCreate("pkg-config-go", rshm.MFD_CLOEXEC)
+	if err == nil {
+		err = rshm.Ftruncate(fd, 4096)
+	}
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	data, _, err := rshm.Mmap(nil, 4096, rshm.PROT_READ|rshm.PROT_WRITE, rshm.MAP_SHARED, fd, 0)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	n := copy(data, "installed from Go")
+	fmt.Printf("%s: %s\n", data[:n], rshm.ErrnoName(syscall.ENOENT))
+	if rshm.Munmap(data) != nil || rshm.Close(fd) != nil {
+		os.Exit(1)
+	}
+}
+GO
+(cd "$tmp/use-go" && CGO_LDFLAGS="-Wl,-rpath,$libdir" go build -o use_go .)
+readelf -d "$tmp/use-go/use_go" | grep -E 'RUNPATH|RPATH' | grep -qF "$libdir"
+"$tmp/use-go/use_go" | grep -qx "installed from Go: ENOENT"
+
 make -s uninstall PREFIX="$tmp/usr" >/dev/null
-[ ! -e "$tmp/usr/lib/librshm.so" ] && [ ! -e "$tmp/usr/include/rshm.h" ] && [ ! -e "$tmp/usr/bin/rshm" ]
-echo "installed, built through pkg-config (shared and static), ran, uninstalled"
+[ ! -e "$tmp/usr/lib/librshm.so" ] && [ ! -e "$tmp/usr/include/rshm.h" ] && [ ! -e "$tmp/usr/include/rshm.hpp" ] \
+    && [ ! -e "$tmp/usr/bin/rshm" ]
+echo "installed; built through pkg-config C (shared and static), C++ (rshm.hpp) and Go; ran; uninstalled"

@@ -2,6 +2,7 @@
 # `make test`: every suite in one run, then one closing line that adds them
 # up ("rshm: N passed, N failed"). Arguments: the C/C++ test binaries.
 # Fails if any suite fails or if /dev/shm holds anything new when it ends.
+# A missing `go` command fails the Go steps: CI installs golang-go.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 passed=0
@@ -23,6 +24,14 @@ add_one() {
     if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $2"; fi
 }
 
+# The go command, or a failure saying how to get it.
+have_go() {
+    command -v go >/dev/null && return 0
+    add_one 1 "$1: no go command (apt-get install golang-go; .ci/run does)"
+    return 1
+}
+
+. tests/go_env.sh
 shm_before=$(ls /dev/shm | sort)
 
 echo "== cargo test"
@@ -48,6 +57,25 @@ for t in "$@"; do
     fi
 done
 
+echo "== go vet and go test (in-tree library)"
+if have_go "go test"; then
+    (cd go && go vet -tags rshm_intree ./... && go test -tags rshm_intree -count=1 -v ./...) >"$log" 2>&1
+    status=$?
+    cat "$log"
+    p=$(grep -c -- '--- PASS:' "$log")
+    f=$(grep -c -- '--- FAIL:' "$log")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$status" -eq 0 ] || [ "$f" -gt 0 ] || add_one 1 "go vet/go test exited $status"
+fi
+
+echo "== go example: host and client share a memfd"
+if have_go "go example"; then
+    (cd go && go build -tags rshm_intree -o ../target/go/ ./example/host ./example/client) &&
+        target/go/host -client target/go/client
+    add_one $? "go example host/client"
+fi
+
 echo "== writer/reader pair"
 SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/writer && SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/reader
 add_one $? "writer/reader"
@@ -68,7 +96,7 @@ r=$?
 [ "$w" -eq 0 ] && [ "$r" -eq 0 ]
 add_one $? "segment_writer/segment_reader"
 
-echo "== install into a temporary prefix, build through pkg-config"
+echo "== install into a temporary prefix, build C, C++ and Go through pkg-config"
 sh tests/install_check.sh
 add_one $? "install + pkg-config"
 

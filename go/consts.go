@@ -1,0 +1,48 @@
+package rshm
+
+// #include <rshm.h>
+import "C"
+
+// Flags for ShmOpen, with the platform's values (from rshm.h).
+const (
+	O_RDONLY = C.RSHM_O_RDONLY // open for reading only
+	O_WRONLY = C.RSHM_O_WRONLY // open for writing only
+	O_RDWR   = C.RSHM_O_RDWR   // open for reading and writing
+	O_CREAT  = C.RSHM_O_CREAT  // create the object if it does not exist
+	O_EXCL   = C.RSHM_O_EXCL   // with O_CREAT: fail with EEXIST if it exists
+	O_TRUNC  = C.RSHM_O_TRUNC  // truncate an existing object to size 0
+	// O_CLOEXEC is accepted and always in effect: ShmOpen's descriptors are close-on-exec.
+	O_CLOEXEC = C.RSHM_O_CLOEXEC
+)
+
+// Memory protection for Mmap.
+const (
+	PROT_NONE  = C.RSHM_PROT_NONE  // pages may not be accessed
+	PROT_READ  = C.RSHM_PROT_READ  // pages may be read
+	PROT_WRITE = C.RSHM_PROT_WRITE // pages may be written
+	PROT_EXEC  = C.RSHM_PROT_EXEC  // pages may be executed
+)
+
+// Mapping flags for Mmap available on every platform.
+const (
+	MAP_SHARED    = C.RSHM_MAP_SHARED    // changes are seen by every mapping of the object
+	MAP_PRIVATE   = C.RSHM_MAP_PRIVATE   // changes are private, copy-on-write
+	MAP_FIXED     = C.RSHM_MAP_FIXED     // map exactly at addr, replacing what is there
+	MAP_ANONYMOUS = C.RSHM_MAP_ANONYMOUS // zero-filled memory backed by no file (fd -1)
+	MAP_NORESERVE = C.RSHM_MAP_NORESERVE // reserve no swap for the mapping
+)
+
+// Flags for MemfdCreate.
+const (
+	MFD_CLOEXEC       = C.RSHM_MFD_CLOEXEC       // close the descriptor on exec
+	MFD_ALLOW_SEALING = C.RSHM_MFD_ALLOW_SEALING // allow seals to be added
+)
+
+// Seals of a memfd created with MFD_ALLOW_SEALING.
+const (
+	F_SEAL_SEAL         = C.RSHM_F_SEAL_SEAL         // forbid adding further seals
+	F_SEAL_SHRINK       = C.RSHM_F_SEAL_SHRINK       // forbid shrinking
+	F_SEAL_GROW         = C.RSHM_F_SEAL_GROW         // forbid growing
+	F_SEAL_WRITE        = C.RSHM_F_SEAL_WRITE        // forbid writes and writable shared mappings
+	F_SEAL_FUTURE_WRITE = C.RSHM_F_SEAL_FUTURE_WRITE // forbid new writes; existing mappings keep writing
+)

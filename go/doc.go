@@ -1,0 +1,41 @@
+// Package rshm is POSIX shared memory for Go: shm_open, mmap with an
+// address hint, memfd_create and the rest, through cgo over librshm's C
+// ABI (rshm.h).
+//
+// The standard library has no shm_open, and its syscall.Mmap does not take
+// the address argument that programs sharing memory at an agreed address
+// need; rshm offers both with the signatures of the familiar posix
+// package. Every failure is a syscall.Errno, so errors.Is(err,
+// syscall.ENOENT) works, and ErrnoName, ErrnoString and ErrnoHelp explain
+// any errno.
+//
+// # Linking
+//
+// By default the package links the installed library through
+// "#cgo pkg-config: rshm": set PKG_CONFIG_PATH when it is installed under a
+// non-standard prefix (and LD_LIBRARY_PATH, or CGO_LDFLAGS=-Wl,-rpath,DIR,
+// when that libdir is not searched at run time). Inside the rshm
+// repository, build with -tags rshm_intree to link target/release/librshm
+// instead (run make all first).
+//
+// # Example
+//
+// A writer creates a named object, sizes it and writes into it; any process
+// that opens the same name sees the bytes:
+//
+//	fd, err := rshm.ShmOpen("/demo", rshm.O_CREAT|rshm.O_RDWR, 0o600)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer rshm.Close(fd)
+//	if err := rshm.Ftruncate(fd, 4096); err != nil {
+//		log.Fatal(err)
+//	}
+//	data, _, err := rshm.Mmap(nil, 4096, rshm.PROT_READ|rshm.PROT_WRITE, rshm.MAP_SHARED, fd, 0)
+//	if err != nil {
+//		log.Fatalf("%s: %s", rshm.ErrnoName(err.(syscall.Errno)), rshm.ErrnoHelp(err.(syscall.Errno)))
+//	}
+//	copy(data, "hello")
+//	rshm.Munmap(data)
+//	rshm.ShmUnlink("/demo") // once no process needs the name
+package rshm

@@ -1,0 +1,3 @@
+module github.com/rshm/rshm/go
+
+go 1.19

@@ -1,0 +1,28 @@
+package rshm
+
+// #include <stdlib.h>
+// #include <rshm.h>
+import "C"
+
+import "unsafe"
+
+// MemfdCreate creates an anonymous shared-memory file: memfd_create(2).
+// name labels it in /proc/PID/fd ("memfd:name") and need not be unique;
+// flags or-s MFD_CLOEXEC and MFD_ALLOW_SEALING (and MFD_HUGETLB on Linux).
+//
+// It returns a descriptor of size 0 the caller owns (release it with
+// Close). Nothing is left in /dev/shm: share it with a child through
+// exec.Cmd.ExtraFiles. Errors: EINVAL (unknown flags, a name of 250 bytes
+// or more, or a NUL byte in it), EMFILE/ENFILE, ENOMEM, EPERM, ENOSYS.
+func MemfdCreate(name string, flags int) (int, error) {
+	if err := cstring(name); err != nil {
+		return -1, err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	fd, err := C.rshm_memfd_create(cname, C.uint(flags))
+	if fd < 0 {
+		return -1, failed(err)
+	}
+	return int(fd), nil
+}

@@ -1,0 +1,45 @@
+package rshm
+
+// #include <stdlib.h>
+// #include <rshm.h>
+import "C"
+
+import "unsafe"
+
+// ShmOpen opens the shared-memory object name ("/name"), creating it with
+// O_CREAT: shm_open(3). oflag is O_RDONLY or O_RDWR, optionally or-ed with
+// O_CREAT, O_EXCL, O_TRUNC; mode gives a new object's permission bits
+// (e.g. 0o600, the umask applies).
+//
+// It returns a close-on-exec descriptor the caller owns (release it with
+// Close). The name stays in /dev/shm until ShmUnlink. Errors: EEXIST
+// (O_CREAT|O_EXCL and the name exists), ENOENT (no such object, no
+// O_CREAT), EACCES, EINVAL (bad name, or a NUL byte in it), ENAMETOOLONG,
+// EMFILE/ENFILE, ENOSPC.
+func ShmOpen(name string, oflag int, mode uint32) (int, error) {
+	if err := cstring(name); err != nil {
+		return -1, err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	fd, err := C.rshm_shm_open(cname, C.int(oflag), C.uint32_t(mode))
+	if fd < 0 {
+		return -1, failed(err)
+	}
+	return int(fd), nil
+}
+
+// ShmUnlink removes the name of a shared-memory object: shm_unlink(3). The
+// object lives on while any process has it open or mapped. Errors: ENOENT
+// (no object has that name), EACCES, EINVAL, ENAMETOOLONG.
+func ShmUnlink(name string) error {
+	if err := cstring(name); err != nil {
+		return err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	if r, err := C.rshm_shm_unlink(cname); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
