@@ -295,6 +295,14 @@ typedef struct rshm_stat {
 extern "C" {
 #endif // __cplusplus
 
+#if defined(__APPLE__)
+extern int __ulock_wait(uint32_t operation, void *addr, uint64_t value, uint32_t timeout_us);
+#endif
+
+#if defined(__APPLE__)
+extern int __ulock_wake(uint32_t operation, void *addr, uint64_t wake_value);
+#endif
+
 /**
  * The symbolic name of the errno value `errnum`, e.g. "ENOENT" for ENOENT.
  *
@@ -391,6 +399,48 @@ int rshm_fchmod(int fd, uint32_t mode);
  * another thread is using is a bug in the caller, as with close(2).
  */
 int rshm_close(int fd);
+
+/**
+ * Sleeps while `*addr == expected`: the calling thread waits until another
+ * thread or process that maps the same memory changes the word and calls
+ * `rshm_wake` on it (futex(2) on Linux, in its process-shared form).
+ *
+ * `addr` points to a 4-byte-aligned word, usually in shared memory; it is
+ * borrowed for the call. The comparison and the sleep are one atomic step,
+ * so a wake-up between the caller's own check and the sleep is not lost.
+ * `timeout_ns` is -1 to wait without limit, 0 only to compare, or a
+ * relative time in nanoseconds (measured on the monotonic clock).
+ *
+ * Returns 0 when woken, or at once when `*addr != expected`. Wake-ups may
+ * be spurious: re-check the condition and wait again.
+ *
+ * On failure returns -1 and sets errno:
+ * - `EAGAIN`: `timeout_ns` is 0 and `*addr == expected`.
+ * - `ETIMEDOUT`: the timeout passed with no wake-up.
+ * - `EINTR`: a signal handler ran; the wait is not restarted.
+ * - `EFAULT`: `addr` is NULL or not mapped.
+ * - `EINVAL`: `addr` is not 4-byte aligned, or `timeout_ns` is below -1.
+ *
+ * Thread safety: safe to call from any thread, on any number of words.
+ */
+int rshm_wait(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+
+/**
+ * Wakes up to `count` threads sleeping in `rshm_wait` on `addr`, in this
+ * or any other process; `INT_MAX` wakes them all. Change the word before
+ * waking, or a sleeper may go back to sleep.
+ *
+ * Returns how many sleepers were woken (0 when none waited). On macOS the
+ * kernel does not tell: the result is 1 when any was woken, and a count
+ * above 1 wakes every sleeper.
+ *
+ * On failure returns -1 and sets errno:
+ * - `EFAULT`: `addr` is NULL.
+ * - `EINVAL`: `addr` is not 4-byte aligned, or `count` is negative.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_wake(const uint32_t *addr, int count);
 
 /**
  * Creates an anonymous shared-memory file: the mirror of memfd_create(2)

@@ -6,6 +6,7 @@ mod args;
 mod boundary;
 mod errno;
 mod fd;
+mod futex;
 mod memfd;
 mod mmap;
 mod page;

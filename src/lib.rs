@@ -18,5 +18,6 @@ pub mod name;
 pub mod page;
 pub mod shm;
 pub mod stat;
+pub mod sync;
 
 mod capi;
