@@ -223,6 +223,30 @@
 #endif
 
 /**
+ * Bytes a `Mutex` occupies in shared memory, on every platform.
+ */
+#define SIZE 64
+
+/**
+ * A mutex that lives in shared memory and works across processes: 64
+ * bytes, aligned as `uint64_t` (8 bytes; 4 on 32-bit x86), on every
+ * platform (it holds the platform's
+ * `pthread_mutex_t`). Put it inside a shared mapping, have one process
+ * call `rshm_mutex_init` on it before any process uses it, then lock it
+ * from any thread of any process that maps it, at any address. The fields
+ * are private. Never copy or move an initialised mutex: a copy is not the
+ * same lock. It needs no destroy; unmapping it is enough when no one
+ * holds it.
+ *
+ * It is robust on Linux: when its owner dies holding it, the next locker
+ * gets it with EOWNERDEAD. macOS has no robust mutexes: there a dead
+ * owner's lock stays held.
+ */
+typedef struct rshm_mutex {
+    uint64_t _opaque[8];
+} rshm_mutex;
+
+/**
  * What `rshm_fstat` reports about a shared-memory object: the fields of
  * `struct stat` that matter for shared memory, in fixed-width types so the
  * layout is the same for every compiler and platform.
@@ -294,14 +318,6 @@ typedef struct rshm_stat {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-#if defined(__APPLE__)
-extern int __ulock_wait(uint32_t operation, void *addr, uint64_t value, uint32_t timeout_us);
-#endif
-
-#if defined(__APPLE__)
-extern int __ulock_wake(uint32_t operation, void *addr, uint64_t wake_value);
-#endif
 
 /**
  * The symbolic name of the errno value `errnum`, e.g. "ENOENT" for ENOENT.
@@ -516,6 +532,77 @@ void *rshm_mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t 
  * the range.
  */
 int rshm_munmap(void *addr, size_t length);
+
+/**
+ * Makes `*m` an unlocked mutex that threads of any process mapping it can
+ * share: process-shared, error-checking (a second lock by the owner is
+ * EDEADLK, an unlock by another thread EPERM) and, on Linux, robust.
+ *
+ * `m` points into memory the caller owns, usually a shared mapping; any
+ * previous content is overwritten. Call it once, before any other process
+ * uses the mutex.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EFAULT`: `m` is NULL.
+ * - `EINVAL`: `m` is not aligned as `uint64_t`.
+ * - `ENOMEM`, `EAGAIN`: the system lacks resources for another mutex.
+ *
+ * Thread safety: no thread in any process may hold or wait on `*m` while
+ * it is initialised (that is undefined, as with pthread_mutex_init).
+ */
+int rshm_mutex_init(struct rshm_mutex *m);
+
+/**
+ * Locks `*m`, waiting as `timeout_ns` allows: -1 waits without limit, 0
+ * only tries, a positive value waits at most that many nanoseconds
+ * (measured on the monotonic clock). The owner is the calling thread.
+ *
+ * Returns 0 with the lock held. On failure returns -1 and sets errno:
+ * - `EOWNERDEAD`: the lock is held now, by the caller, but its previous
+ *   owner died holding it (Linux). The data it guards may be half-updated:
+ *   repair it and call `rshm_mutex_consistent`, then use the mutex as
+ *   usual; or unlock without that, and every later lock fails with
+ *   ENOTRECOVERABLE.
+ * - `ENOTRECOVERABLE`: a previous owner died and the next one unlocked
+ *   without `rshm_mutex_consistent`; only `rshm_mutex_init` revives it.
+ * - `EBUSY`: `timeout_ns` is 0 and another thread holds it.
+ * - `ETIMEDOUT`: the timeout passed first.
+ * - `EDEADLK`: the calling thread holds it already (macOS answers EBUSY
+ *   when `timeout_ns` is 0).
+ * - `EFAULT`: `m` is NULL.
+ * - `EINVAL`: `m` is misaligned or not initialised, or `timeout_ns` < -1.
+ *
+ * Thread safety: safe to call from any thread of any process.
+ */
+int rshm_mutex_lock(struct rshm_mutex *m, int64_t timeout_ns);
+
+/**
+ * Unlocks `*m`, held by the calling thread.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EPERM`: the calling thread does not hold it (another thread or
+ *   process does, or nobody).
+ * - `EFAULT`: `m` is NULL.
+ * - `EINVAL`: `m` is misaligned or not initialised.
+ *
+ * Thread safety: safe to call from any thread; only the owner succeeds.
+ */
+int rshm_mutex_unlock(struct rshm_mutex *m);
+
+/**
+ * Declares the data guarded by `*m` repaired after `rshm_mutex_lock`
+ * failed with EOWNERDEAD: the mutex goes back to normal use. The caller
+ * still holds it and unlocks it as usual.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `*m` was not taken with EOWNERDEAD by the calling thread,
+ *   or `m` is misaligned.
+ * - `EFAULT`: `m` is NULL.
+ * - `ENOSYS`: macOS, which has no robust mutexes.
+ *
+ * Thread safety: only the thread that got EOWNERDEAD may call it.
+ */
+int rshm_mutex_consistent(struct rshm_mutex *m);
 
 /**
  * The size of a memory page in bytes (4096 on most Linux machines, 16384 on

@@ -9,6 +9,7 @@ mod fd;
 mod futex;
 mod memfd;
 mod mmap;
+mod mutex;
 mod page;
 mod shm;
 mod stat;

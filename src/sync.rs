@@ -2,6 +2,7 @@
 //! process-shared robust mutex, plus the timeout every blocking call takes.
 
 pub mod futex;
+pub mod mutex;
 pub mod timeout;
 
 pub use timeout::Timeout;
