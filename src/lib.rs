@@ -9,6 +9,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod channel;
 pub mod consts;
 pub mod errno;
 pub mod fd;
