@@ -97,6 +97,7 @@ impl Watch {
     }
 }
 
+#[cfg_attr(target_os = "macos", allow(dead_code))] // no pidfd there
 enum Probe {
     Fd(OwnedFd),
     Dead,
