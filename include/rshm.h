@@ -499,11 +499,35 @@
 #endif
 
 /**
+ * Bytes a `Mutex` occupies in shared memory, on every platform.
+ */
+#define SIZE 64
+
+/**
  * An open, mapped named segment, from `rshm_segment_create` or
  * `rshm_segment_open`; `rshm_segment_close` releases it (in Rust, dropping
  * it does). The name stays until `rshm_segment_unlink`.
  */
 typedef struct rshm_segment rshm_segment;
+
+/**
+ * A mutex that lives in shared memory and works across processes: 64
+ * bytes, aligned as `uint64_t` (8 bytes; 4 on 32-bit x86), on every
+ * platform (it holds the platform's
+ * `pthread_mutex_t`). Put it inside a shared mapping, have one process
+ * call `rshm_mutex_init` on it before any process uses it, then lock it
+ * from any thread of any process that maps it, at any address. The fields
+ * are private. Never copy or move an initialised mutex: a copy is not the
+ * same lock. It needs no destroy; unmapping it is enough when no one
+ * holds it.
+ *
+ * It is robust on Linux: when its owner dies holding it, the next locker
+ * gets it with EOWNERDEAD. macOS has no robust mutexes: there a dead
+ * owner's lock stays held.
+ */
+typedef struct rshm_mutex {
+    uint64_t _opaque[8];
+} rshm_mutex;
 
 /**
  * What `rshm_fstat` reports about a shared-memory object: the fields of
@@ -775,6 +799,48 @@ int rshm_send_fd(int sock, int fd);
 int rshm_recv_fd(int sock);
 
 /**
+ * Sleeps while `*addr == expected`: the calling thread waits until another
+ * thread or process that maps the same memory changes the word and calls
+ * `rshm_wake` on it (futex(2) on Linux, in its process-shared form).
+ *
+ * `addr` points to a 4-byte-aligned word, usually in shared memory; it is
+ * borrowed for the call. The comparison and the sleep are one atomic step,
+ * so a wake-up between the caller's own check and the sleep is not lost.
+ * `timeout_ns` is -1 to wait without limit, 0 only to compare, or a
+ * relative time in nanoseconds (measured on the monotonic clock).
+ *
+ * Returns 0 when woken, or at once when `*addr != expected`. Wake-ups may
+ * be spurious: re-check the condition and wait again.
+ *
+ * On failure returns -1 and sets errno:
+ * - `EAGAIN`: `timeout_ns` is 0 and `*addr == expected`.
+ * - `ETIMEDOUT`: the timeout passed with no wake-up.
+ * - `EINTR`: a signal handler ran; the wait is not restarted.
+ * - `EFAULT`: `addr` is NULL or not mapped.
+ * - `EINVAL`: `addr` is not 4-byte aligned, or `timeout_ns` is below -1.
+ *
+ * Thread safety: safe to call from any thread, on any number of words.
+ */
+int rshm_wait(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+
+/**
+ * Wakes up to `count` threads sleeping in `rshm_wait` on `addr`, in this
+ * or any other process; `INT_MAX` wakes them all. Change the word before
+ * waking, or a sleeper may go back to sleep.
+ *
+ * Returns how many sleepers were woken (0 when none waited). On macOS the
+ * kernel does not tell: the result is 1 when any was woken, and a count
+ * above 1 wakes every sleeper.
+ *
+ * On failure returns -1 and sets errno:
+ * - `EFAULT`: `addr` is NULL.
+ * - `EINVAL`: `addr` is not 4-byte aligned, or `count` is negative.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_wake(const uint32_t *addr, int count);
+
+/**
  * Changes the access allowed to the pages of `[addr, addr + len)` to
  * `prot` (`RSHM_PROT_*`): the mirror of mprotect(2). A shared mapping of a
  * descriptor opened read-only cannot gain `RSHM_PROT_WRITE`.
@@ -1001,6 +1067,77 @@ void *rshm_mmap_fixed(void *addr, size_t length, int prot, int flags, int fd, in
  * Thread safety: safe to call from any thread with distinct buffers.
  */
 const char *rshm_mode_string(uint32_t mode, char *buf, size_t len);
+
+/**
+ * Makes `*m` an unlocked mutex that threads of any process mapping it can
+ * share: process-shared, error-checking (a second lock by the owner is
+ * EDEADLK, an unlock by another thread EPERM) and, on Linux, robust.
+ *
+ * `m` points into memory the caller owns, usually a shared mapping; any
+ * previous content is overwritten. Call it once, before any other process
+ * uses the mutex.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EFAULT`: `m` is NULL.
+ * - `EINVAL`: `m` is not aligned as `uint64_t`.
+ * - `ENOMEM`, `EAGAIN`: the system lacks resources for another mutex.
+ *
+ * Thread safety: no thread in any process may hold or wait on `*m` while
+ * it is initialised (that is undefined, as with pthread_mutex_init).
+ */
+int rshm_mutex_init(struct rshm_mutex *m);
+
+/**
+ * Locks `*m`, waiting as `timeout_ns` allows: -1 waits without limit, 0
+ * only tries, a positive value waits at most that many nanoseconds
+ * (measured on the monotonic clock). The owner is the calling thread.
+ *
+ * Returns 0 with the lock held. On failure returns -1 and sets errno:
+ * - `EOWNERDEAD`: the lock is held now, by the caller, but its previous
+ *   owner died holding it (Linux). The data it guards may be half-updated:
+ *   repair it and call `rshm_mutex_consistent`, then use the mutex as
+ *   usual; or unlock without that, and every later lock fails with
+ *   ENOTRECOVERABLE.
+ * - `ENOTRECOVERABLE`: a previous owner died and the next one unlocked
+ *   without `rshm_mutex_consistent`; only `rshm_mutex_init` revives it.
+ * - `EBUSY`: `timeout_ns` is 0 and another thread holds it.
+ * - `ETIMEDOUT`: the timeout passed first.
+ * - `EDEADLK`: the calling thread holds it already (macOS answers EBUSY
+ *   when `timeout_ns` is 0).
+ * - `EFAULT`: `m` is NULL.
+ * - `EINVAL`: `m` is misaligned or not initialised, or `timeout_ns` < -1.
+ *
+ * Thread safety: safe to call from any thread of any process.
+ */
+int rshm_mutex_lock(struct rshm_mutex *m, int64_t timeout_ns);
+
+/**
+ * Unlocks `*m`, held by the calling thread.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EPERM`: the calling thread does not hold it (another thread or
+ *   process does, or nobody).
+ * - `EFAULT`: `m` is NULL.
+ * - `EINVAL`: `m` is misaligned or not initialised.
+ *
+ * Thread safety: safe to call from any thread; only the owner succeeds.
+ */
+int rshm_mutex_unlock(struct rshm_mutex *m);
+
+/**
+ * Declares the data guarded by `*m` repaired after `rshm_mutex_lock`
+ * failed with EOWNERDEAD: the mutex goes back to normal use. The caller
+ * still holds it and unlocks it as usual.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `*m` was not taken with EOWNERDEAD by the calling thread,
+ *   or `m` is misaligned.
+ * - `EFAULT`: `m` is NULL.
+ * - `ENOSYS`: macOS, which has no robust mutexes.
+ *
+ * Thread safety: only the thread that got EOWNERDEAD may call it.
+ */
+int rshm_mutex_consistent(struct rshm_mutex *m);
 
 /**
  * The size of a memory page in bytes (4096 on most Linux machines, 16384 on

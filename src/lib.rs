@@ -10,6 +10,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod channel;
 pub mod consts;
 pub mod errno;
 pub mod fd;
@@ -24,5 +25,6 @@ pub mod seal;
 pub mod segment;
 pub mod shm;
 pub mod stat;
+pub mod sync;
 
 mod capi;

@@ -1,0 +1,132 @@
+/* rshm_mutex across processes on a MAP_SHARED anonymous mapping: mutual
+ * exclusion, try and timed locks, non-owner unlock, and the robust path
+ * (an owner that exits or is killed holding the lock). */
+#include "check.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+struct shared {
+    rshm_mutex m;
+    long counter;
+};
+
+/* A child's verdict: its exit status. */
+static int reap(pid_t pid) {
+    int status = -1;
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A child that locks, says so through `ready`, then waits for one byte on
+ * `go` and ends as `how` says: 0 unlocks and exits, 1 exits holding the
+ * lock, 2 is killed holding it. */
+static pid_t holder(struct shared *s, int how, int ready[2], int go[2]) {
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    char c = 0;
+    if (rshm_mutex_lock(&s->m, -1) != 0 || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+        _exit(1);
+    if (how == 2)
+        raise(SIGKILL);
+    if (how == 0 && rshm_mutex_unlock(&s->m) != 0)
+        _exit(1);
+    _exit(0);
+}
+
+int main(void) {
+    CHECK(sizeof(rshm_mutex) == 64);
+    CHECK_ERR(rshm_mutex_init(NULL), -1, EFAULT);
+    CHECK_ERR(rshm_mutex_lock(NULL, -1), -1, EFAULT);
+    CHECK_ERR(rshm_mutex_unlock(NULL), -1, EFAULT);
+    CHECK_ERR(rshm_mutex_consistent(NULL), -1, EFAULT);
+
+    struct shared *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(s != MAP_FAILED);
+    if (s == MAP_FAILED)
+        return check_done("mutex");
+    CHECK_ERR(rshm_mutex_init((rshm_mutex *)((char *)s + 4)), -1, EINVAL);
+    CHECK(rshm_mutex_init(&s->m) == 0);
+    CHECK_ERR(rshm_mutex_lock(&s->m, -2), -1, EINVAL);
+
+    /* Owner-side errors in one thread. */
+    CHECK_ERR(rshm_mutex_unlock(&s->m), -1, EPERM);
+    CHECK_ERR(rshm_mutex_consistent(&s->m), -1, EINVAL);
+    CHECK(rshm_mutex_lock(&s->m, 0) == 0);
+    CHECK_ERR(rshm_mutex_lock(&s->m, -1), -1, EDEADLK);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+
+    /* Mutual exclusion: two processes add to one counter under the lock. */
+    enum { N = 100000 };
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < N; i++) {
+            if (rshm_mutex_lock(&s->m, -1) != 0)
+                _exit(1);
+            s->counter++;
+            if (rshm_mutex_unlock(&s->m) != 0)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        bad += rshm_mutex_lock(&s->m, -1) != 0;
+        s->counter++;
+        bad += rshm_mutex_unlock(&s->m) != 0;
+    }
+    CHECK(bad == 0);
+    CHECK(reap(pid) == 0);
+    CHECK(s->counter == 2 * N);
+
+    int ready[2], go[2];
+    char c = 1;
+    CHECK(pipe(ready) == 0 && pipe(go) == 0);
+
+    /* Held by another process: try is EBUSY, timed is ETIMEDOUT, our
+     * unlock is EPERM; a blocked lock gets it once the owner unlocks. */
+    pid = holder(s, 0, ready, go);
+    CHECK(read(ready[0], &c, 1) == 1);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 0), -1, EBUSY);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 1000000), -1, ETIMEDOUT);
+    CHECK_ERR(rshm_mutex_unlock(&s->m), -1, EPERM);
+    CHECK(write(go[1], &c, 1) == 1);
+    CHECK(rshm_mutex_lock(&s->m, -1) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+    CHECK(reap(pid) == 0);
+
+    /* The owner exits holding it; a blocked locker gets EOWNERDEAD and the
+     * lock, repairs, marks it consistent: back to normal. */
+    pid = holder(s, 1, ready, go);
+    CHECK(read(ready[0], &c, 1) == 1);
+    CHECK(write(go[1], &c, 1) == 1);
+    CHECK_ERR(rshm_mutex_lock(&s->m, -1), -1, EOWNERDEAD);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 0), -1, EDEADLK);
+    CHECK(rshm_mutex_consistent(&s->m) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+    CHECK(rshm_mutex_lock(&s->m, 0) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+    CHECK(reap(pid) == 0);
+
+    /* The owner is killed (kill -9) holding it; this time the next owner
+     * unlocks without consistent: the mutex is unrecoverable until init. */
+    pid = holder(s, 2, ready, go);
+    CHECK(read(ready[0], &c, 1) == 1);
+    CHECK(write(go[1], &c, 1) == 1);
+    CHECK(reap(pid) == 128 + SIGKILL);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 1000000000), -1, EOWNERDEAD);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+    CHECK_ERR(rshm_mutex_lock(&s->m, -1), -1, ENOTRECOVERABLE);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 0), -1, ENOTRECOVERABLE);
+    CHECK(rshm_mutex_init(&s->m) == 0);
+    CHECK(rshm_mutex_lock(&s->m, 0) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+
+    CHECK(munmap(s, 4096) == 0);
+    return check_done("mutex");
+}

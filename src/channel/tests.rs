@@ -1,0 +1,554 @@
+//! The ring over heap and MAP_SHARED regions: protocol, errors, threads,
+//! processes (fork), and a peer that scribbles over the shared memory.
+
+use super::header::Header;
+use super::header::DATA_OFFSET;
+use super::peer;
+use super::ring::Ring;
+use crate::errno::Errno;
+use crate::sync::Timeout;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TRY: Timeout = Timeout::Try;
+const FOREVER: Timeout = Timeout::Forever;
+
+fn err<T>(r: crate::errno::Result<T>) -> i32 {
+    match r {
+        Ok(_) => panic!("should fail"),
+        Err(Errno(e)) => e,
+    }
+}
+
+/// A zeroed, page-aligned region: heap memory for threads, or a
+/// MAP_SHARED anonymous mapping that a forked child shares.
+struct Region {
+    ptr: *mut u8,
+    len: usize,
+    mapped: bool,
+}
+
+// SAFETY: the memory is only reached through the ring, made for sharing.
+unsafe impl Send for Region {}
+// SAFETY: as above.
+unsafe impl Sync for Region {}
+
+impl Region {
+    fn heap(cap: usize) -> Region {
+        let len = DATA_OFFSET + cap;
+        let layout = std::alloc::Layout::from_size_align(len, 4096).unwrap();
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        assert!(!ptr.is_null());
+        Region { ptr, len, mapped: false }
+    }
+
+    fn shared(cap: usize) -> Region {
+        let len = DATA_OFFSET + cap;
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: a new anonymous mapping replaces nothing.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED | libc::MAP_ANONYMOUS, -1, 0) };
+        assert_ne!(p, libc::MAP_FAILED);
+        Region { ptr: p.cast(), len, mapped: true }
+    }
+
+    fn init(&self) -> Ring {
+        // SAFETY: the region outlives every ring of a test (dropped last).
+        unsafe { Ring::init(self.ptr, self.len) }.unwrap()
+    }
+
+    fn attach(&self) -> Ring {
+        // SAFETY: as in init.
+        unsafe { Ring::attach(self.ptr, self.len) }.unwrap()
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the region starts with the header, all atomics.
+        unsafe { &*self.ptr.cast::<Header>() }
+    }
+
+    /// The 8-byte word at `off` in the record area, for scribbling.
+    fn word(&self, off: usize) -> *mut u64 {
+        // SAFETY: tests pass offsets inside the area, multiples of 8.
+        unsafe { self.ptr.add(DATA_OFFSET + off).cast() }
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        if self.mapped {
+            // SAFETY: our own mapping, no ring uses it any more.
+            unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        } else {
+            let layout = std::alloc::Layout::from_size_align(self.len, 4096).unwrap();
+            // SAFETY: allocated with this layout in heap().
+            unsafe { std::alloc::dealloc(self.ptr, layout) };
+        }
+    }
+}
+
+/// A tiny linear congruential generator: reproducible "random" sizes.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Message `seq` of `len` bytes: contents a receiver can check.
+fn fill(buf: &mut [u8], seq: u64) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = (seq.wrapping_mul(131).wrapping_add(i as u64)) as u8;
+    }
+}
+
+fn matches(buf: &[u8], seq: u64) -> bool {
+    buf.iter().enumerate().all(|(i, &b)| b == (seq.wrapping_mul(131).wrapping_add(i as u64)) as u8)
+}
+
+#[test]
+fn the_region_is_checked() {
+    let r = Region::heap(256);
+    // SAFETY: the bad arguments are the test; none is dereferenced.
+    unsafe {
+        assert_eq!(err(Ring::init(std::ptr::null_mut(), 4096)), libc::EINVAL);
+        assert_eq!(err(Ring::init(r.ptr.add(8), r.len - 8)), libc::EINVAL);
+        assert_eq!(err(Ring::init(r.ptr, DATA_OFFSET + 63)), libc::EINVAL);
+        assert_eq!(err(Ring::attach(r.ptr, r.len)), libc::EAGAIN);
+    }
+    let ring = r.init();
+    assert_eq!(ring.capacity(), 256);
+    assert_eq!(ring.max_message(), 248);
+    drop(r.attach());
+    let h = r.header();
+    for (field, bad) in [(&h.capacity, 257u64), (&h.capacity, 8), (&h.capacity, 512)] {
+        let good = field.swap(bad, SeqCst);
+        // SAFETY: as in Region::attach.
+        assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
+        field.store(good, SeqCst);
+    }
+    h.version.store(99, SeqCst);
+    // SAFETY: as above.
+    assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
+    h.version.store(1, SeqCst);
+    h.magic.0.store(7, SeqCst);
+    // SAFETY: as above.
+    assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
+}
+
+#[test]
+fn messages_pass_in_order_and_padding_wraps_the_end() {
+    let r = Region::heap(256);
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    let mut buf = [0u8; 256];
+    assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
+    tx.send(b"hello", TRY).unwrap();
+    assert_eq!(err(rx.recv(&mut buf[..2], TRY)), libc::EMSGSIZE);
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(5));
+    assert_eq!(&buf[..5], b"hello");
+    assert_eq!(rx.recv(&mut buf, TRY), Err(Errno(libc::EAGAIN)));
+
+    let big = vec![7u8; 248];
+    assert_eq!(err(tx.send(&[0; 249], FOREVER)), libc::EMSGSIZE);
+    // At offset 16 the largest message needs the end padded out first; the
+    // padding is published, then there is no room until it is consumed.
+    assert_eq!(err(tx.send(&big, TRY)), libc::EAGAIN);
+    assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
+    tx.send(&big, TRY).unwrap();
+    assert_eq!(err(tx.send(b"", TRY)), libc::EAGAIN);
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(248));
+    assert!(buf[..248].iter().all(|&b| b == 7));
+    tx.send(b"", TRY).unwrap();
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(0));
+}
+
+#[test]
+fn one_sender_one_receiver_and_epipe_after_close() {
+    let r = Region::heap(256);
+    let mut a = r.init();
+    let mut b = r.attach();
+    let mut c = r.attach();
+    let mut buf = [0u8; 16];
+    a.send(b"1", TRY).unwrap();
+    b.peek(TRY).unwrap();
+    assert_eq!(err(c.send(b"x", TRY)), libc::EBUSY);
+    assert_eq!(err(c.recv(&mut buf, TRY)), libc::EBUSY);
+    a.send(b"2", TRY).unwrap();
+    a.close();
+    assert_eq!(b.recv(&mut buf, TRY), Ok(1));
+    assert_eq!(b.recv(&mut buf, FOREVER), Ok(1));
+    assert_eq!(buf[0], b'2');
+    assert_eq!(err(b.recv(&mut buf, FOREVER)), libc::EPIPE);
+    // The role is free again: c takes it.
+    c.send(b"3", TRY).unwrap();
+    assert_eq!(b.recv(&mut buf, TRY), Ok(1));
+    b.close();
+    assert_eq!(err(c.send(b"4", FOREVER)), libc::EPIPE);
+    // A new receiver: sending works again.
+    assert_eq!(a.recv(&mut buf, TRY), Err(Errno(libc::EAGAIN)));
+    c.send(b"4", TRY).unwrap();
+    assert_eq!(a.recv(&mut buf, TRY), Ok(1));
+}
+
+#[test]
+fn zero_copy_reserve_commit_peek_release() {
+    let r = Region::heap(1024);
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    assert_eq!(err(tx.commit(0)), libc::EINVAL);
+    assert_eq!(err(rx.release()), libc::EINVAL);
+    let p = tx.reserve(100, TRY).unwrap();
+    assert_eq!(p as usize % 8, 0);
+    // SAFETY: reserve handed out 100 writable bytes.
+    let s = unsafe { std::slice::from_raw_parts_mut(p, 100) };
+    fill(s, 1);
+    assert_eq!(err(tx.commit(101)), libc::EINVAL);
+    tx.commit(50).unwrap();
+    assert_eq!(err(tx.commit(50)), libc::EINVAL);
+    // A reservation abandoned by another reserve publishes nothing.
+    tx.reserve(30, TRY).unwrap();
+    let p = tx.reserve(8, TRY).unwrap();
+    // SAFETY: 8 reserved bytes.
+    unsafe { p.cast::<u64>().write(0xfeed) };
+    tx.commit(8).unwrap();
+
+    let (q, len) = rx.peek(TRY).unwrap();
+    assert_eq!(len, 50);
+    assert_eq!(q as usize % 8, 0);
+    // SAFETY: peek handed out len readable bytes.
+    assert!(matches(unsafe { std::slice::from_raw_parts(q, len) }, 1));
+    assert_eq!(rx.peek(FOREVER), Ok((q, len)));
+    rx.release().unwrap();
+    assert_eq!(err(rx.release()), libc::EINVAL);
+    let (q, len) = rx.peek(TRY).unwrap();
+    // SAFETY: 8 readable bytes.
+    assert_eq!((len, unsafe { q.cast::<u64>().read() }), (8, 0xfeed));
+    rx.release().unwrap();
+    assert_eq!(err(rx.peek(TRY)), libc::EAGAIN);
+}
+
+#[test]
+fn wrap_around_with_varied_sizes() {
+    let r = Region::heap(4096);
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    let max = tx.max_message() as u64;
+    let mut rng = Lcg(42);
+    let mut expect = VecDeque::new();
+    let mut out = vec![0u8; max as usize];
+    let mut buf = vec![0u8; max as usize];
+    let (mut seq, mut received) = (0u64, 0u64);
+    for _ in 0..5000 {
+        for _ in 0..rng.below(8) {
+            // Mostly small, sometimes up to the largest message.
+            let len = if rng.below(10) == 0 { rng.below(max + 1) } else { rng.below(200) } as usize;
+            fill(&mut out[..len], seq);
+            match tx.send(&out[..len], TRY) {
+                Ok(()) => {
+                    expect.push_back((seq, len));
+                    seq += 1;
+                }
+                Err(e) => assert_eq!(e, Errno(libc::EAGAIN)),
+            }
+        }
+        for _ in 0..rng.below(8) {
+            match rx.recv(&mut buf, TRY) {
+                Ok(n) => {
+                    let (s, len) = expect.pop_front().expect("a message that was sent");
+                    assert_eq!(n, len);
+                    assert!(matches(&buf[..n], s));
+                    received += 1;
+                }
+                Err(e) => {
+                    assert_eq!(e, Errno(libc::EAGAIN));
+                    assert!(expect.is_empty());
+                }
+            }
+        }
+    }
+    assert!(received > 5000, "only {received} messages went through");
+}
+
+#[test]
+fn threads_stream_with_blocking_on_both_sides() {
+    let r = Arc::new(Region::heap(1024));
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    const N: u64 = 50_000;
+    let sender = std::thread::spawn(move || {
+        let mut rng = Lcg(7);
+        let mut out = vec![0u8; 400];
+        for seq in 0..N {
+            let len = rng.below(401) as usize;
+            fill(&mut out[..len], seq);
+            tx.send(&out[..len], FOREVER).unwrap();
+        }
+        // Dropping the handle closes the sending end.
+    });
+    let mut rng = Lcg(7);
+    let mut buf = vec![0u8; 400];
+    for seq in 0..N {
+        let n = rx.recv(&mut buf, FOREVER).unwrap();
+        assert_eq!(n as u64, rng.below(401));
+        assert!(matches(&buf[..n], seq), "message {seq}");
+    }
+    assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
+    sender.join().unwrap();
+}
+
+#[test]
+fn a_sleeper_is_woken_and_timeouts_expire() {
+    let r = Arc::new(Region::heap(256));
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    tx.send(b"", TRY).unwrap();
+    let mut buf = [0u8; 8];
+    rx.recv(&mut buf, TRY).unwrap();
+    let waiter = std::thread::spawn(move || {
+        let n = rx.recv(&mut buf, FOREVER);
+        (n, buf, rx)
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    tx.send(b"wake", FOREVER).unwrap();
+    let (n, buf, mut rx) = waiter.join().unwrap();
+    assert_eq!((n, &buf[..4]), (Ok(4), &b"wake"[..]));
+
+    let mut buf = [0u8; 8];
+    assert_eq!(err(rx.recv(&mut buf, Timeout::After(Duration::from_millis(2)))), libc::ETIMEDOUT);
+    while tx.send(&[1; 40], TRY).is_ok() {}
+    assert_eq!(err(tx.send(&[1; 40], Timeout::After(Duration::from_millis(2)))), libc::ETIMEDOUT);
+    // A sender blocked on a full ring is woken by the receiver's release.
+    let sender = std::thread::spawn(move || tx.send(&[2; 40], FOREVER));
+    std::thread::sleep(Duration::from_millis(20));
+    let mut buf = [0u8; 64];
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(40));
+    assert_eq!(sender.join().unwrap(), Ok(()));
+}
+
+/// Runs `child` in a forked process that ends with `_exit(child())`, and
+/// returns its pid. The child only touches memory prepared before fork.
+fn fork(child: impl FnOnce() -> i32) -> libc::pid_t {
+    // SAFETY: the child does no allocation and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
+        // SAFETY: ends the child without running the parent's atexit work.
+        unsafe { libc::_exit(code) };
+    }
+    pid
+}
+
+fn reap(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    }
+}
+
+#[test]
+fn a_killed_sender_is_noticed_and_everything_it_committed_arrives() {
+    const N: u64 = 2000;
+    let r = Region::shared(4096);
+    let mut rx = r.init();
+    let mut out = [0u8; 100];
+    let pid = fork(|| {
+        let mut tx = r.attach();
+        for seq in 0..N {
+            let len = (seq % 101) as usize;
+            fill(&mut out[..len], seq);
+            if tx.send(&out[..len], FOREVER).is_err() {
+                return 1;
+            }
+        }
+        // An open reservation, never committed, must not arrive.
+        let _ = tx.reserve(10, FOREVER);
+        // SAFETY: the test is the child dying without closing.
+        unsafe { libc::raise(libc::SIGKILL) };
+        2
+    });
+    let mut buf = [0u8; 100];
+    for seq in 0..N {
+        let n = rx.recv(&mut buf, FOREVER).unwrap();
+        assert_eq!(n as u64, seq % 101);
+        assert!(matches(&buf[..n], seq));
+    }
+    // The child is a zombie until reaped: still noticed as gone.
+    assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
+    assert_eq!(reap(pid), 128 + libc::SIGKILL);
+    // Its sender role went with it: another handle may take it.
+    let mut tx = r.attach();
+    tx.send(b"after", TRY).unwrap();
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(5));
+}
+
+#[test]
+fn a_sender_blocked_on_a_dead_receiver_gets_epipe() {
+    let r = Region::shared(256);
+    let mut tx = r.init();
+    let pid = fork(|| {
+        let mut rx = r.attach();
+        let mut buf = [0u8; 8];
+        if rx.recv(&mut buf, FOREVER) != Ok(1) {
+            return 1;
+        }
+        // SAFETY: dying without closing is the test.
+        unsafe { libc::raise(libc::SIGKILL) };
+        2
+    });
+    tx.send(b"1", FOREVER).unwrap();
+    loop {
+        match tx.send(&[0; 100], FOREVER) {
+            Ok(()) => continue,
+            Err(e) => {
+                assert_eq!(e, Errno(libc::EPIPE));
+                break;
+            }
+        }
+    }
+    assert_eq!(reap(pid), 128 + libc::SIGKILL);
+}
+
+#[test]
+fn a_child_streams_to_its_parent_and_closes() {
+    const N: u64 = 100_000;
+    let r = Region::shared(8192);
+    let mut rx = r.init();
+    let pid = fork(|| {
+        let mut tx = r.attach();
+        let mut out = [0u8; 64];
+        for seq in 0..N {
+            fill(&mut out, seq);
+            if tx.send(&out, FOREVER).is_err() {
+                return 1;
+            }
+        }
+        0
+    });
+    let mut buf = [0u8; 64];
+    for seq in 0..N {
+        assert_eq!(rx.recv(&mut buf, FOREVER), Ok(64));
+        assert!(matches(&buf, seq));
+    }
+    assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
+    assert_eq!(reap(pid), 0);
+}
+
+#[test]
+fn corrupt_counters_and_lengths_are_errors() {
+    let r = Region::heap(256);
+    let h = r.header();
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    let mut buf = [0u8; 256];
+    tx.send(b"abc", TRY).unwrap();
+
+    // head beyond what the ring can hold, or not a multiple of 8.
+    for bad in [16 + 256 + 8, 17, u64::MAX - 7] {
+        let good = h.head.0.swap(bad, SeqCst);
+        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EPROTO);
+        h.head.0.store(good, SeqCst);
+    }
+    // Record lengths: too large for the ring, beyond what was published,
+    // and a padding record claiming more than was published.
+    // SAFETY (all three writes): offset 0 is the first record's length word.
+    for bad in [249u64, 9, u64::MAX - 1, u64::MAX] {
+        let good = unsafe { r.word(0).replace(bad) };
+        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EBADMSG, "length {bad}");
+        unsafe { r.word(0).write(good) };
+    }
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(3));
+
+    // tail beyond head: the sender finds out when it next needs to read it.
+    h.tail.0.store(1000, SeqCst);
+    assert_eq!(err(tx.send(&[0; 248], TRY)), libc::EPROTO);
+    // The header's capacity is read once, at attach: changing it later has no effect.
+    h.tail.0.store(16, SeqCst);
+    h.capacity.store(1 << 40, SeqCst);
+    tx.send(b"ok", TRY).unwrap();
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(2));
+
+    // A role word holding no live process (or no valid pid) is free.
+    let r2 = Region::heap(256);
+    drop(r2.init());
+    for junk in [0x7fff_fff0u32, 0x8000_0001] {
+        r2.header().sender.0.store(junk, SeqCst);
+        let mut t = r2.attach();
+        t.send(b"x", TRY).unwrap();
+        assert_eq!(r2.header().sender.0.load(SeqCst), peer::me());
+    }
+}
+
+#[test]
+fn a_scribbling_peer_never_makes_the_receiver_read_outside() {
+    let cap = 512usize;
+    let r = Region::heap(cap);
+    let h = r.header();
+    let lo = r.ptr as usize + DATA_OFFSET;
+    let hi = lo + cap;
+    let mut rng = Lcg(2024);
+    let mut buf = vec![0u8; cap];
+    let mut outcomes = [0usize; 2];
+    for _ in 0..2000 {
+        let mut tx = r.init();
+        let mut rx = r.attach();
+        for _ in 0..rng.below(6) {
+            let _ = tx.send(&buf[..rng.below(100) as usize], TRY);
+            let _ = rx.recv(&mut buf, TRY);
+        }
+        for _ in 0..1 + rng.below(3) {
+            let v = match rng.below(4) {
+                0 => rng.next() << 3,
+                1 => rng.below(cap as u64 * 2),
+                2 => u64::MAX - rng.below(16),
+                _ => rng.next(),
+            };
+            match rng.below(3) {
+                0 => h.head.0.store(v, SeqCst),
+                1 => h.tail.0.store(v, SeqCst),
+                // SAFETY: an 8-aligned word inside the record area.
+                _ => unsafe { r.word(rng.below(cap as u64 / 8) as usize * 8).write(v) },
+            }
+        }
+        for _ in 0..4 {
+            match rx.peek(TRY) {
+                Ok((p, len)) => {
+                    assert!(p as usize >= lo && p as usize + len <= hi, "peek outside the area");
+                    outcomes[0] += 1;
+                    let _ = rx.release();
+                }
+                Err(Errno(e)) => {
+                    assert!([libc::EAGAIN, libc::EPROTO, libc::EBADMSG].contains(&e), "{e}");
+                    outcomes[1] += 1;
+                }
+            }
+            match tx.reserve(rng.below(64) as usize, TRY) {
+                Ok(p) => assert!(p as usize >= lo && p as usize + 64 <= hi + 64, "reserve outside the area"),
+                Err(Errno(e)) => assert!([libc::EAGAIN, libc::EPROTO].contains(&e), "{e}"),
+            }
+        }
+    }
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+}
+
+#[test]
+fn region_len_covers_the_header_and_whole_pages() {
+    let page = crate::page::size();
+    assert_eq!(Ring::region_len(1), Some(page));
+    assert_eq!(Ring::region_len(page), Some(2 * page));
+    assert_eq!(Ring::region_len(usize::MAX), None);
+    let len = Ring::region_len(10_000).unwrap();
+    assert!(len % page == 0 && len - Ring::header_size() >= 10_000);
+}
