@@ -504,6 +504,16 @@
 #define SIZE 64
 
 /**
+ * A handle on a named message channel, from `rshm_channel_create` or
+ * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
+ * it does). It becomes the sender on its first send or reserve and the
+ * receiver on its first receive or peek. The name stays until
+ * `rshm_channel_unlink`. A handle is used by one thread at a time, in the
+ * process that made it.
+ */
+typedef struct rshm_channel rshm_channel;
+
+/**
  * An open, mapped named segment, from `rshm_segment_create` or
  * `rshm_segment_open`; `rshm_segment_close` releases it (in Rust, dropping
  * it does). The name stays until `rshm_segment_unlink`.
@@ -601,6 +611,255 @@ typedef struct rshm_stat {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates the named channel `name`: a one-way queue of variable-length
+ * messages between two processes, in a shared-memory segment of its own
+ * kind. One process sends, another (or the same, through a second handle)
+ * receives; either may be the creator, and either may start first
+ * (`rshm_channel_open` waits).
+ *
+ * `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
+ * call. `capacity` is the room for queued messages in bytes, rounded up so
+ * that the segment fills whole pages; each message takes its length
+ * rounded up to 8 bytes plus 8 (`rshm_channel_capacity` and
+ * `rshm_channel_max_message` tell the result). `mode` gives the permission
+ * bits (0600 unless other users must open it; the umask applies). The ring
+ * is formatted before the name appears, so no opener ever sees it half
+ * made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
+ * not SIGBUS later.
+ *
+ * Returns a handle owned by the caller, released with
+ * `rshm_channel_close`. It takes no role yet: it becomes the sender on its
+ * first `rshm_channel_send` or `rshm_channel_reserve`, the receiver on its
+ * first `rshm_channel_recv` or `rshm_channel_peek`. The name stays until
+ * `rshm_channel_unlink`.
+ *
+ * On failure returns NULL, leaves nothing behind, and sets errno:
+ * - `EEXIST`: `name` exists (a channel or any other object); it is untouched.
+ * - `EINVAL`: `capacity` is 0, or the name is empty, only slashes, or has
+ *   an inner '/'.
+ * - `EOVERFLOW`: `capacity` is too large to map.
+ * - `ENOSPC`: /dev/shm has no room for `capacity` bytes.
+ * - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
+ * - `EFAULT`: `name` is NULL.
+ * - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_segment_create`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_channel *rshm_channel_create(const char *name, size_t capacity, uint32_t mode);
+
+/**
+ * Opens the channel `name` made by `rshm_channel_create`, waiting up to
+ * `timeout_ms` milliseconds for it to exist (0: look once). The opener may
+ * start before the creator.
+ *
+ * Returns a handle owned by the caller, released with
+ * `rshm_channel_close`; it takes a role on first use, as for
+ * `rshm_channel_create`.
+ *
+ * On failure returns NULL and sets errno:
+ * - `ETIMEDOUT`: no channel appeared within `timeout_ms`.
+ * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
+ * - `EINVAL`: the object is not an rshm channel (a plain object, or an
+ *   rshm segment of another kind, such as one from `rshm_segment_create`),
+ *   or the name is invalid.
+ * - `EPROTO`: the channel was made by an rshm with another layout version
+ *   of the segment or of the channel.
+ * - `EACCES`: the object's mode does not let the caller read and write it.
+ * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
+ *   `rshm_segment_open`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_channel *rshm_channel_open(const char *name, uint32_t timeout_ms);
+
+/**
+ * Sends the `len` bytes at `msg` as one message: copies them into the
+ * channel, waiting for room as `timeout_ns` allows (-1 without limit, 0
+ * not at all, else nanoseconds). The first send (or reserve) makes the
+ * handle the channel's sender. `msg` is borrowed for the call; it may be
+ * NULL when `len` is 0 (an empty message is a message). An open
+ * reservation (`rshm_channel_reserve`) is abandoned.
+ *
+ * No system call is made unless the receiver sleeps (then one wake-up) or
+ * the channel is full (then a short spin, then a sleep).
+ *
+ * Returns 0. On failure returns -1, sends nothing, and sets errno:
+ * - `EAGAIN`: the channel is full and `timeout_ns` is 0.
+ * - `ETIMEDOUT`: still full when the timeout passed.
+ * - `EMSGSIZE`: `len` exceeds `rshm_channel_max_message`: it never fits.
+ * - `EPIPE`: the receiver has closed its handle, or died (noticed while
+ *   waiting for room). Never SIGPIPE.
+ * - `EBUSY`: another live handle is the sender.
+ * - `EPROTO`: the receiver's state in shared memory is corrupt.
+ * - `EINVAL`: `timeout_ns` is below -1.
+ * - `EFAULT`: `ch` is NULL, or `msg` is NULL and `len` is not 0.
+ *
+ * Thread safety: a handle is used by one thread at a time; a handle
+ * inherited through fork must not be used in the child (open the channel
+ * there instead).
+ */
+int rshm_channel_send(struct rshm_channel *ch, const void *msg, size_t len, int64_t timeout_ns);
+
+/**
+ * Receives the next message: copies it into `buf` (`cap` bytes, borrowed
+ * for the call) and removes it from the channel, waiting for one as
+ * `timeout_ns` allows (-1, 0 or nanoseconds, as for `rshm_channel_send`).
+ * The first receive (or peek) makes the handle the channel's receiver.
+ * Messages arrive whole and in the order they were sent; only messages
+ * the sender completed are ever seen, even if it was killed.
+ *
+ * Returns the message's length (0 for an empty message). On failure
+ * returns -1 and sets errno:
+ * - `EAGAIN`: the channel is empty and `timeout_ns` is 0.
+ * - `ETIMEDOUT`: still empty when the timeout passed.
+ * - `EMSGSIZE`: the message is longer than `cap`. It stays in the channel:
+ *   retry with a larger buffer (`rshm_channel_peek` tells its length; no
+ *   message is longer than `rshm_channel_max_message`).
+ * - `EPIPE`: the channel is empty and the sender has closed its handle or
+ *   died. Every message it sent before was delivered first.
+ * - `EBUSY`: another live handle is the receiver.
+ * - `EPROTO`: the sender's state in shared memory is corrupt.
+ * - `EBADMSG`: a message's framing in shared memory is corrupt.
+ * - `EINVAL`: `timeout_ns` is below -1.
+ * - `EFAULT`: `ch` is NULL, or `buf` is NULL and `cap` is not 0.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+int64_t rshm_channel_recv(struct rshm_channel *ch, void *buf, size_t cap, int64_t timeout_ns);
+
+/**
+ * Zero-copy sending, step one: reserves room for a message of `len` bytes
+ * in the channel and returns where to write it, waiting for room as
+ * `timeout_ns` allows. Write the message there, then publish it with
+ * `rshm_channel_commit`; the receiver sees nothing before. The first
+ * reserve (or send) makes the handle the channel's sender.
+ *
+ * Returns the address of `len` writable, contiguous, 8-byte-aligned bytes
+ * inside the shared segment (valid also for `len` 0). The memory belongs to
+ * the channel: it is valid until `rshm_channel_commit`, the next
+ * `rshm_channel_reserve` or `rshm_channel_send` (which abandon the
+ * reservation), or `rshm_channel_close`, whichever comes first.
+ *
+ * On failure returns NULL and sets errno, as `rshm_channel_send` does:
+ * `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE`, `EPIPE`, `EBUSY`, `EPROTO`, `EINVAL`,
+ * or `EFAULT` (`ch` is NULL).
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+void *rshm_channel_reserve(struct rshm_channel *ch, size_t len, int64_t timeout_ns);
+
+/**
+ * Zero-copy sending, step two: publishes the first `len` bytes of the
+ * reservation from `rshm_channel_reserve` as one message (`len` may be
+ * less than reserved; the rest is given back). The reserved pointer is
+ * invalid afterwards. Never waits.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: no reservation is open, or `len` exceeds it. Nothing is sent;
+ *   an open reservation stays open.
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+int rshm_channel_commit(struct rshm_channel *ch, size_t len);
+
+/**
+ * Zero-copy receiving, step one: returns the next message where it lies
+ * in the channel, without copying or removing it, waiting for one as
+ * `timeout_ns` allows; stores its length in `*len`. Read it in place,
+ * then free its room with `rshm_channel_release`. Peeking again before
+ * releasing returns the same message. The first peek (or receive) makes
+ * the handle the channel's receiver.
+ *
+ * The receiver checks every length and index it reads from shared memory,
+ * so the message lies inside the segment whatever the sender wrote; its
+ * bytes are the sender's, to be validated like any input.
+ *
+ * Returns the address of the message's `*len` bytes, 8-byte aligned and
+ * not NULL (also for an empty message). The memory belongs to the channel
+ * and is read-only to the receiver: it is valid until
+ * `rshm_channel_release`, `rshm_channel_recv` (which consumes it) or
+ * `rshm_channel_close`.
+ *
+ * On failure returns NULL, leaves `*len` unchanged, and sets errno as
+ * `rshm_channel_recv` does (`EAGAIN`, `ETIMEDOUT`, `EPIPE`, `EBUSY`,
+ * `EPROTO`, `EBADMSG`, `EINVAL`), or:
+ * - `EFAULT`: `ch` or `len` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+const void *rshm_channel_peek(struct rshm_channel *ch, size_t *len, int64_t timeout_ns);
+
+/**
+ * Zero-copy receiving, step two: removes the message `rshm_channel_peek`
+ * returned, making its room free for the sender. Its pointer is invalid
+ * afterwards. Never waits.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: no message is peeked.
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+int rshm_channel_release(struct rshm_channel *ch);
+
+/**
+ * Closes the handle: gives up its roles, wakes the peer, unmaps the
+ * segment and frees the handle, which must not be used again; pointers
+ * from `rshm_channel_reserve` and `rshm_channel_peek` die with it. A
+ * reservation not committed is dropped; messages already sent stay for
+ * the receiver. After the sender closes, the receiver gets the messages
+ * left, then `EPIPE`; after the receiver closes, the sender gets `EPIPE`.
+ * A role given up may be taken again by a new handle. The name stays until
+ * `rshm_channel_unlink`. NULL is a no-op.
+ *
+ * Returns 0. On failure returns -1 and sets errno (the handle is freed
+ * all the same):
+ * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+ *
+ * Thread safety: no other thread may use `ch` during or after the call.
+ */
+int rshm_channel_close(struct rshm_channel *ch);
+
+/**
+ * Removes the name of a channel, as `rshm_shm_unlink` does: handles
+ * already open stay valid and keep working; new `rshm_channel_open` calls
+ * wait for a new channel of that name. Like `rshm_segment_unlink`, it
+ * removes whatever object has the name, without checking that it is a
+ * channel.
+ *
+ * Returns 0. On failure returns -1 and sets errno as `rshm_shm_unlink` does:
+ * - `ENOENT`: no object has that name.
+ * - `EACCES`, `EINVAL`, `ENAMETOOLONG`, `EFAULT`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_channel_unlink(const char *name);
+
+/**
+ * The room for queued messages in bytes, as the creator made it: at least
+ * the capacity asked for. A message of n bytes takes n rounded up to 8,
+ * plus 8.
+ *
+ * Returns the capacity. On failure returns 0 and sets errno:
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: safe to call from any thread while no thread closes `ch`.
+ */
+size_t rshm_channel_capacity(const struct rshm_channel *ch);
+
+/**
+ * The longest message the channel can ever hold (its capacity minus 8):
+ * longer ones fail with `EMSGSIZE`.
+ *
+ * Returns the length. On failure returns 0 and sets errno:
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_capacity`.
+ */
+size_t rshm_channel_max_message(const struct rshm_channel *ch);
 
 /**
  * The symbolic name of the errno value `errnum`, e.g. "ENOENT" for ENOENT.

@@ -4,6 +4,7 @@
 
 mod args;
 mod boundary;
+mod channel;
 mod errno;
 mod fallocate;
 mod fcntl;

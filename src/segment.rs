@@ -24,7 +24,7 @@ use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-pub(crate) use header::KIND_SEGMENT;
+pub(crate) use header::{KIND_CHANNEL, KIND_SEGMENT};
 
 /// The longest pause between two looks for a segment that is not there yet.
 const MAX_PAUSE: Duration = Duration::from_millis(10);

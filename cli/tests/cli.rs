@@ -146,3 +146,18 @@ fn rshm_segments_are_recognised() {
     drop(seg);
     assert_eq!(json(&rshm(&["stat", &name, "--json"]))["holders"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn rshm_channels_are_recognised() {
+    let name = unique("chan");
+    let _c = Cleanup(name.clone());
+    let c = std::ffi::CString::new(format!("/{name}")).unwrap();
+    let ch = rshm::channel::Channel::create(&c, 4096, 0o600).unwrap();
+    let st = json(&rshm(&["stat", &name, "--json"]));
+    assert_eq!(st["kind"], "rshm-channel");
+    assert_eq!(st["version"], 1);
+    assert_eq!(st["state"], "ready");
+    let ls = rshm(&["ls", "--prefix", &name]);
+    assert!(String::from_utf8_lossy(&ls.stdout).contains("rshm-channel v1 ready"), "{ls:?}");
+    drop(ch);
+}

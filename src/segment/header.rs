@@ -6,7 +6,7 @@
 //! |--------|------|--------------------------------------------------|
 //! | 0      | 8    | magic, "rshm-seg": written last of the fields     |
 //! | 8      | 4    | layout version ([`VERSION`])                     |
-//! | 12     | 4    | kind ([`KIND_SEGMENT`], or a type built on it)   |
+//! | 12     | 4    | kind ([`KIND_SEGMENT`], [`KIND_CHANNEL`])        |
 //! | 16     | 4    | state: [`STATE_READY`] once data is initialised  |
 //! | 20     | 4    | reserved, 0                                      |
 //! | 24     | 8    | data offset (a multiple of 64, at least 64)      |
@@ -26,6 +26,8 @@ pub(crate) const MAGIC: [u8; 8] = *b"rshm-seg";
 pub(crate) const VERSION: u32 = 1;
 /// A plain segment (`rshm_segment_*`).
 pub(crate) const KIND_SEGMENT: u32 = 1;
+/// A message channel (`rshm_channel_*`): its data holds the channel's ring.
+pub(crate) const KIND_CHANNEL: u32 = 2;
 /// The state once the creator has initialised the data: a value garbage
 /// is unlikely to hold ("REDY").
 pub(crate) const STATE_READY: u32 = 0x5245_4459;
@@ -71,10 +73,12 @@ impl Header {
     }
 
     /// What kind of rshm object this is, for tools that list objects:
-    /// "rshm-segment", or "rshm-unknown" for a kind this build does not know.
+    /// "rshm-segment", "rshm-channel", or "rshm-unknown" for a kind this
+    /// build does not know.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             KIND_SEGMENT => "rshm-segment",
+            KIND_CHANNEL => "rshm-channel",
             _ => "rshm-unknown",
         }
     }
@@ -128,6 +132,13 @@ mod tests {
         assert_eq!(parse(&h.encode()), Ok(h));
         assert_eq!(h.fits(4196), Ok(()));
         assert_eq!(h.fits(4195), Err(Errno(libc::EINVAL)));
+    }
+
+    #[test]
+    fn kinds_have_names() {
+        assert_eq!(Header::new(KIND_SEGMENT, 4096, 1).kind_name(), "rshm-segment");
+        assert_eq!(Header::new(KIND_CHANNEL, 4096, 1).kind_name(), "rshm-channel");
+        assert_eq!(Header::new(77, 4096, 1).kind_name(), "rshm-unknown");
     }
 
     #[test]
