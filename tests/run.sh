@@ -96,6 +96,27 @@ r=$?
 [ "$w" -eq 0 ] && [ "$r" -eq 0 ]
 add_one $? "segment_writer/segment_reader"
 
+echo "== channel_receiver/channel_sender pair, both orders (either side may create)"
+chan="/rshm-test-$$-channel-demo"
+target/c/channel_receiver "$chan" 7 &
+receiver=$!
+sleep 0.2
+target/c/channel_sender "$chan" 7
+s=$?
+wait "$receiver"
+r=$?
+[ "$s" -eq 0 ] && [ "$r" -eq 0 ]
+add_one $? "channel_receiver first, channel_sender second"
+target/c/channel_sender "$chan" 3 &
+sender=$!
+sleep 0.2
+target/c/channel_receiver "$chan" 3
+r=$?
+wait "$sender"
+s=$?
+[ "$s" -eq 0 ] && [ "$r" -eq 0 ]
+add_one $? "channel_sender first, channel_receiver second"
+
 echo "== install into a temporary prefix, build C, C++ and Go through pkg-config"
 sh tests/install_check.sh
 add_one $? "install + pkg-config"
