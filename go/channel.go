@@ -1,0 +1,142 @@
+package rshm
+
+// #include <stdlib.h>
+// #include <rshm.h>
+import "C"
+
+import (
+	"math"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Channel is a one-way message channel between processes in a named
+// shared-memory segment (rshm_channel_* in rshm.h): one sender, one
+// receiver, variable-length messages, no system call on the fast path.
+// Either side may create it; a Channel becomes the sender on its first Send
+// and the receiver on its first Recv. It is not safe for concurrent use:
+// one goroutine at a time.
+type Channel struct {
+	ch *C.rshm_channel
+}
+
+// ChannelCreate creates the channel name ("/name") with room for at least
+// capacity bytes of queued messages (each takes its length rounded up to 8,
+// plus 8) and permission bits mode (e.g. 0o600). The name stays until
+// ChannelUnlink. Errors: EEXIST, EINVAL (capacity 0, bad name), EOVERFLOW,
+// ENOSPC, EACCES, ENAMETOOLONG.
+func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	if capacity < 0 {
+		return nil, syscall.EINVAL
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	ch, err := C.rshm_channel_create(cname, C.size_t(capacity), C.uint32_t(mode))
+	if ch == nil {
+		return nil, failed(err)
+	}
+	return &Channel{ch}, nil
+}
+
+// ChannelOpen opens the channel name, waiting up to timeout (whole
+// milliseconds; 0 looks once, a negative timeout waits about 49 days) for
+// it to be created. Errors: ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a
+// channel), EPROTO (another layout version), EACCES.
+func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	ms := uint32(math.MaxUint32)
+	if timeout >= 0 && timeout.Milliseconds() < math.MaxUint32 {
+		ms = uint32(timeout.Milliseconds())
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	ch, err := C.rshm_channel_open(cname, C.uint32_t(ms))
+	if ch == nil {
+		return nil, failed(err)
+	}
+	return &Channel{ch}, nil
+}
+
+// ChannelUnlink removes the name of a channel; open Channels keep working.
+// Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
+func ChannelUnlink(name string) error {
+	if err := cstring(name); err != nil {
+		return err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	if r, err := C.rshm_channel_unlink(cname); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// timeoutNs turns a Go timeout into rshm's: negative waits forever, 0 only tries.
+func timeoutNs(d time.Duration) C.int64_t {
+	if d < 0 {
+		return -1
+	}
+	return C.int64_t(d.Nanoseconds())
+}
+
+// Send copies msg into the channel as one message, waiting for room up to
+// timeout (negative: without limit; 0: not at all). Errors: EAGAIN (full,
+// timeout 0), ETIMEDOUT, EMSGSIZE (longer than MaxMessage), EPIPE (the
+// receiver closed or died), EBUSY (another sender), EPROTO, EFAULT (closed).
+func (c *Channel) Send(msg []byte, timeout time.Duration) error {
+	var p unsafe.Pointer
+	if len(msg) > 0 {
+		p = unsafe.Pointer(&msg[0])
+	}
+	if r, err := C.rshm_channel_send(c.ch, p, C.size_t(len(msg)), timeoutNs(timeout)); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Recv copies the next message into buf and returns its length, waiting for
+// one up to timeout as for Send. Errors: EAGAIN (empty, timeout 0),
+// ETIMEDOUT, EMSGSIZE (buf too small: the message stays for a retry), EPIPE
+// (empty and the sender closed or died), EBUSY (another receiver), EPROTO,
+// EBADMSG, EFAULT (closed).
+func (c *Channel) Recv(buf []byte, timeout time.Duration) (int, error) {
+	var p unsafe.Pointer
+	if len(buf) > 0 {
+		p = unsafe.Pointer(&buf[0])
+	}
+	n, err := C.rshm_channel_recv(c.ch, p, C.size_t(len(buf)), timeoutNs(timeout))
+	if n < 0 {
+		return 0, failed(err)
+	}
+	return int(n), nil
+}
+
+// Capacity is the room for queued messages in bytes.
+func (c *Channel) Capacity() int {
+	return int(C.rshm_channel_capacity(c.ch))
+}
+
+// MaxMessage is the longest message the channel can hold.
+func (c *Channel) MaxMessage() int {
+	return int(C.rshm_channel_max_message(c.ch))
+}
+
+// Close gives up the Channel's role (the peer then sees EPIPE once it has
+// taken what is left) and unmaps the segment. Closing twice is a no-op.
+func (c *Channel) Close() error {
+	ch := c.ch
+	c.ch = nil
+	if ch == nil {
+		return nil
+	}
+	if r, err := C.rshm_channel_close(ch); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
