@@ -208,3 +208,151 @@ inline std::size_t page_size() noexcept { return static_cast<std::size_t>(rshm_g
 }  // namespace rshm
 
 #endif /* RSHM_HPP */
+
+/* ==== rshm::channel (rshm_channel_*) ======================================
+ * A one-way message channel between processes, move-only, closed when
+ * destroyed. Timeouts are std::chrono durations: rshm::forever (any negative
+ * duration) waits without limit, zero only tries. Every failure throws
+ * rshm::error, including EAGAIN and ETIMEDOUT (code() tells them apart).
+ *
+ *     auto tx = rshm::channel::create("/jobs", 1 << 20);
+ *     tx.send("hello", 5);                                // waits for room
+ *     auto rx = rshm::channel::open("/jobs", std::chrono::seconds(5));
+ *     char buf[64];
+ *     std::size_t n = rx.recv(buf, sizeof buf, std::chrono::milliseconds(100));
+ */
+#ifndef RSHM_HPP_CHANNEL
+#define RSHM_HPP_CHANNEL
+
+#include <chrono>
+#include <limits>
+
+namespace rshm {
+
+/** A timeout that never ends. */
+inline constexpr std::chrono::nanoseconds forever{-1};
+
+namespace detail {
+/** rshm's int64_t timeout: -1 for any negative duration, else nanoseconds
+ *  (rounded up, so that a tiny positive wait still waits; clamped to int64_t). */
+template <class Rep, class Period>
+std::int64_t timeout_ns(std::chrono::duration<Rep, Period> d) {
+    if (d < d.zero()) return -1;
+    const auto ns = std::chrono::duration<long double, std::nano>(d).count();
+    if (ns >= static_cast<long double>(std::numeric_limits<std::int64_t>::max()))
+        return std::numeric_limits<std::int64_t>::max();
+    const auto whole = static_cast<std::int64_t>(ns);
+    return whole < ns ? whole + 1 : whole;
+}
+}  // namespace detail
+
+/** Owns an rshm_channel handle. One sender, one receiver: the object becomes
+ *  the sender on its first send()/reserve(), the receiver on its first
+ *  recv()/peek(). Use it from one thread at a time; never in a fork child. */
+class channel {
+public:
+    channel() noexcept = default;
+    /** Adopts a handle from rshm_channel_create/open (nullptr for none). */
+    explicit channel(rshm_channel *raw) noexcept : raw_(raw) {}
+    channel(channel &&other) noexcept : raw_(other.release_handle()) {}
+    channel &operator=(channel &&other) noexcept {
+        if (this != &other) {
+            rshm_channel_close(raw_);
+            raw_ = other.release_handle();
+        }
+        return *this;
+    }
+    channel(const channel &) = delete;
+    channel &operator=(const channel &) = delete;
+    ~channel() { rshm_channel_close(raw_); }
+
+    /** rshm_channel_create: room for at least `capacity` bytes of messages. */
+    static channel create(const std::string &name, std::size_t capacity, std::uint32_t mode = 0600) {
+        rshm_channel *c = rshm_channel_create(detail::c_str(name, "channel_create"), capacity, mode);
+        if (!c) detail::fail("channel_create");
+        return channel(c);
+    }
+
+    /** rshm_channel_open, waiting up to `timeout` (whole milliseconds, at
+     *  most about 49 days; zero looks once) for the channel to exist. */
+    template <class Rep = long long, class Period = std::milli>
+    static channel open(const std::string &name,
+                        std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+        const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max();
+        const std::uint32_t t = ms < 0 || ms > static_cast<long long>(limit) ? limit : static_cast<std::uint32_t>(ms);
+        rshm_channel *c = rshm_channel_open(detail::c_str(name, "channel_open"), t);
+        if (!c) detail::fail("channel_open");
+        return channel(c);
+    }
+
+    /** rshm_channel_unlink: removes the name; open channels keep working. */
+    static void unlink(const std::string &name) {
+        if (rshm_channel_unlink(detail::c_str(name, "channel_unlink")) != 0) detail::fail("channel_unlink");
+    }
+
+    /** Copies `len` bytes at `msg` in as one message, waiting for room. */
+    template <class Rep = long long, class Period = std::nano>
+    void send(const void *msg, std::size_t len, std::chrono::duration<Rep, Period> timeout = forever) {
+        if (rshm_channel_send(raw_, msg, len, detail::timeout_ns(timeout)) != 0) detail::fail("channel_send");
+    }
+
+    /** Copies the next message into `buf` and returns its length; EMSGSIZE
+     *  (thrown) leaves a message too long for `cap` in the channel. */
+    template <class Rep = long long, class Period = std::nano>
+    std::size_t recv(void *buf, std::size_t cap, std::chrono::duration<Rep, Period> timeout = forever) {
+        std::int64_t n = rshm_channel_recv(raw_, buf, cap, detail::timeout_ns(timeout));
+        if (n < 0) detail::fail("channel_recv");
+        return static_cast<std::size_t>(n);
+    }
+
+    /** Room for a `len`-byte message, written in place and published by commit(). */
+    template <class Rep = long long, class Period = std::nano>
+    void *reserve(std::size_t len, std::chrono::duration<Rep, Period> timeout = forever) {
+        void *p = rshm_channel_reserve(raw_, len, detail::timeout_ns(timeout));
+        if (!p) detail::fail("channel_reserve");
+        return p;
+    }
+
+    /** Publishes the first `len` bytes of the reservation. */
+    void commit(std::size_t len) {
+        if (rshm_channel_commit(raw_, len) != 0) detail::fail("channel_commit");
+    }
+
+    /** The next message in place (address, length), valid until release(). */
+    template <class Rep = long long, class Period = std::nano>
+    std::pair<const void *, std::size_t> peek(std::chrono::duration<Rep, Period> timeout = forever) {
+        std::size_t len = 0;
+        const void *p = rshm_channel_peek(raw_, &len, detail::timeout_ns(timeout));
+        if (!p) detail::fail("channel_peek");
+        return {p, len};
+    }
+
+    /** Frees the message peek() returned. */
+    void release() {
+        if (rshm_channel_release(raw_) != 0) detail::fail("channel_release");
+    }
+
+    /** Room for queued messages, in bytes. */
+    std::size_t capacity() const noexcept { return rshm_channel_capacity(raw_); }
+    /** The longest message the channel can hold. */
+    std::size_t max_message() const noexcept { return rshm_channel_max_message(raw_); }
+
+    /** The handle, still owned by this object; nullptr if none. */
+    rshm_channel *get() const noexcept { return raw_; }
+    explicit operator bool() const noexcept { return raw_ != nullptr; }
+    /** Gives up ownership: the caller closes the result. */
+    rshm_channel *release_handle() noexcept { return std::exchange(raw_, nullptr); }
+
+    /** Closes now (the peer then sees EPIPE), reporting failure by throwing. */
+    void close() {
+        if (rshm_channel_close(release_handle()) != 0) detail::fail("channel_close");
+    }
+
+private:
+    rshm_channel *raw_ = nullptr;
+};
+
+}  // namespace rshm
+
+#endif /* RSHM_HPP_CHANNEL */

@@ -1,0 +1,97 @@
+// rshm::channel (include/rshm.hpp): RAII, move-only, chrono timeouts,
+// failures thrown as rshm::error with the errno; across fork.
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "check.h"
+#include <rshm.hpp>
+
+using namespace std::chrono_literals;
+
+static_assert(!std::is_copy_constructible_v<rshm::channel> && !std::is_copy_assignable_v<rshm::channel>);
+static_assert(std::is_nothrow_move_constructible_v<rshm::channel> &&
+              std::is_nothrow_move_assignable_v<rshm::channel>);
+
+// `f` throws rshm::error with errno `want`.
+template <class F>
+static void check_throws(F f, int want) {
+    try {
+        f();
+        CHECK(!"no exception");
+    } catch (const rshm::error &e) {
+        CHECK(e.code().value() == want);
+        if (e.code().value() != want)
+            std::fprintf(stderr, "  got %s from %s, want %s\n", e.name(), e.call(), rshm_errno_name(want));
+    }
+}
+
+int main() {
+    char buf[96];
+    const std::string name = check_name(buf, sizeof buf, "cxx-chan");
+
+    rshm::channel tx = rshm::channel::create(name, 1000);
+    CHECK(tx && tx.capacity() >= 1000 && tx.max_message() == tx.capacity() - 8);
+    check_throws([&] { rshm::channel::create(name, 1000); }, EEXIST);
+    rshm::channel rx = rshm::channel::open(name, 100ms);
+    check_throws([&] { rx.recv(buf, sizeof buf, 0s); }, EAGAIN);
+    check_throws([&] { rx.recv(buf, sizeof buf, 2ms); }, ETIMEDOUT);
+
+    tx.send("hello", 5, 0s);
+    CHECK(rx.recv(buf, sizeof buf) == 5 && std::memcmp(buf, "hello", 5) == 0);
+    char *p = static_cast<char *>(tx.reserve(16));
+    std::memcpy(p, "in place", 8);
+    tx.commit(8);
+    check_throws([&] { rx.recv(buf, 4, 0s); }, EMSGSIZE);
+    auto [msg, len] = rx.peek(0ns);
+    CHECK(len == 8 && std::memcmp(msg, "in place", 8) == 0);
+    rx.release();
+    check_throws([&] { rx.release(); }, EINVAL);
+    check_throws([&] { tx.send(buf, tx.max_message() + 1); }, EMSGSIZE);
+
+    // Moving hands the handle and its role over.
+    rshm::channel moved(std::move(tx));
+    CHECK(!tx && moved);
+    moved.send("moved", 5, rshm::forever);
+    CHECK(rx.recv(buf, sizeof buf, 1s) == 5);
+    rshm::channel other = rshm::channel::open(name);
+    check_throws([&] { other.send("x", 1, 0s); }, EBUSY);
+    other = std::move(moved); // closes `other`'s handle, takes the sender
+    other.close();
+    CHECK(!other);
+    check_throws([&] { rx.recv(buf, sizeof buf, 1s); }, EPIPE);
+
+    // Across fork: the child opens the channel and streams to the parent.
+    rx = rshm::channel();
+    rshm::channel::unlink(name);
+    rshm::channel r2 = rshm::channel::create(name, 4096);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int ok = 1;
+        try {
+            rshm::channel c = rshm::channel::open(name, 1s);
+            for (int i = 0; i < 1000; i++)
+                c.send(&i, sizeof i);
+        } catch (const rshm::error &) {
+            ok = 0;
+        }
+        _exit(ok ? 0 : 1);
+    }
+    int good = 0;
+    for (int i = 0; i < 1000; i++) {
+        int v = -1;
+        good += r2.recv(&v, sizeof v, 10s) == sizeof v && v == i;
+    }
+    CHECK(good == 1000);
+    check_throws([&] { r2.recv(buf, sizeof buf, 10s); }, EPIPE);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    r2.close();
+    rshm::channel::unlink(name);
+    check_throws([] { rshm::channel::unlink(std::string("a\0b", 3)); }, EINVAL);
+    check_throws([&] { rshm::channel::open(name); }, ENOENT);
+    return check_done("cxx-channel");
+}
