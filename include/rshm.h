@@ -499,11 +499,6 @@
 #endif
 
 /**
- * Bytes a `Mutex` occupies in shared memory, on every platform.
- */
-#define SIZE 64
-
-/**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
  * it does). It becomes the sender on its first send or reserve and the
