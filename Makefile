@@ -22,6 +22,8 @@ SO := $(REL)/librshm.so
 SONAME_LINK := $(REL)/librshm.so.$(MAJOR)
 A := $(REL)/librshm.a
 OUT := target/c
+# The C++ headers: rshm.hpp and any later group's header beside it.
+HPP := $(wildcard include/*.hpp)
 
 CWARN := -Wall -Wextra -Werror
 CFLAGS_C := -std=c11 $(CWARN) -O2 -g -D_GNU_SOURCE -Iinclude
@@ -55,7 +57,7 @@ header:
 $(OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -o $@ $< $(LDLIBS_SO)
 
-$(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h include/rshm.hpp $(SO) $(SONAME_LINK) | $(OUT)
+$(OUT)/%: c_tests/%.cpp $(wildcard c_tests/*.h) include/rshm.h $(HPP) $(SO) $(SONAME_LINK) | $(OUT)
 	$(CXX) $(CFLAGS_CXX) -o $@ $< $(LDLIBS_SO)
 
 $(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
@@ -83,14 +85,14 @@ rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h include/rshm.hpp
+install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h $(HPP)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
 	ln -sf librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR)
 	ln -sf librshm.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/librshm.so
 	$(INSTALL) -m 0644 $(A) $(DESTDIR)$(LIBDIR)/librshm.a
 	$(INSTALL) -m 0644 include/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.h
-	$(INSTALL) -m 0644 include/rshm.hpp $(DESTDIR)$(INCLUDEDIR)/rshm.hpp
+	$(INSTALL) -m 0644 $(HPP) $(DESTDIR)$(INCLUDEDIR)/
 	$(INSTALL) -m 0644 rshm.pc $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/rshm
@@ -98,7 +100,8 @@ install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h include/rshm.hpp
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/librshm.so $(DESTDIR)$(LIBDIR)/librshm.a \
-	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(DESTDIR)$(INCLUDEDIR)/rshm.hpp $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/rshm.h $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(HPP))) \
+	      $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc \
 	      $(DESTDIR)$(BINDIR)/rshm
 
 clean:

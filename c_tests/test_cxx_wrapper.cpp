@@ -1,16 +1,12 @@
 // include/rshm.hpp: RAII owners close and unmap, move semantics hand
 // ownership over, and failures throw rshm::error with the errno and advice.
-#include <fcntl.h>
-#include <sys/mman.h>
-
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <type_traits>
 
-#include "check.h"
-#include <rshm.hpp>
+#include "check_cxx.h"
 
 static_assert(!std::is_copy_constructible_v<rshm::fd> && !std::is_copy_assignable_v<rshm::fd>);
 static_assert(std::is_nothrow_move_constructible_v<rshm::fd> && std::is_nothrow_move_assignable_v<rshm::fd>);
@@ -18,38 +14,6 @@ static_assert(!std::is_copy_constructible_v<rshm::mapping> && !std::is_copy_assi
 static_assert(std::is_nothrow_move_constructible_v<rshm::mapping>);
 static_assert(std::is_base_of_v<std::system_error, rshm::error>);
 static_assert(std::is_nothrow_copy_constructible_v<rshm::error>);
-
-// The descriptor is closed: fcntl reports EBADF.
-static bool closed(int raw) {
-    errno = 0;
-    return fcntl(raw, F_GETFD) == -1 && errno == EBADF;
-}
-
-// Nothing is mapped in [addr, addr + len): msync reports ENOMEM.
-static bool unmapped(void *addr, std::size_t len) {
-    errno = 0;
-    return msync(addr, len, MS_ASYNC) == -1 && errno == ENOMEM;
-}
-
-// `f` throws rshm::error for `call` with errno `want`, and says so in what().
-template <class F>
-static void check_throws(F f, const char *call, int want) {
-    try {
-        f();
-        CHECK(!"no exception");
-    } catch (const rshm::error &e) {
-        std::string what = e.what();
-        CHECK(e.code().value() == want);
-        CHECK(e.code().category() == std::generic_category());
-        CHECK(std::strcmp(e.call(), call) == 0);
-        CHECK(std::strcmp(e.name(), rshm_errno_name(want)) == 0);
-        CHECK(std::strcmp(e.help(), rshm_errno_help(want)) == 0);
-        CHECK(what.find(call) == 0);
-        CHECK(what.find(rshm_errno_name(want)) != std::string::npos);
-        CHECK(what.find(rshm_errno_string(want)) != std::string::npos);
-        CHECK(what.find(rshm_errno_help(want)) != std::string::npos);
-    }
-}
 
 static void raii_closes_and_unmaps() {
     const std::size_t page = rshm::page_size();

@@ -46,3 +46,31 @@ const (
 	F_SEAL_WRITE        = C.RSHM_F_SEAL_WRITE        // forbid writes and writable shared mappings
 	F_SEAL_FUTURE_WRITE = C.RSHM_F_SEAL_FUTURE_WRITE // forbid new writes; existing mappings keep writing
 )
+
+// F_SEAL_EXEC forbids changing the file's execute bits (Linux 6.3+).
+const F_SEAL_EXEC = C.RSHM_F_SEAL_EXEC
+
+// Flags for Msync. MS_SYNC's value differs between platforms.
+const (
+	MS_ASYNC      = C.RSHM_MS_ASYNC      // start writing back and return at once
+	MS_SYNC       = C.RSHM_MS_SYNC       // write back and wait
+	MS_INVALIDATE = C.RSHM_MS_INVALIDATE // make other mappings of the file see the new contents
+)
+
+// Advice for Madvise available on every platform.
+const (
+	MADV_NORMAL     = C.RSHM_MADV_NORMAL     // no special treatment
+	MADV_RANDOM     = C.RSHM_MADV_RANDOM     // expect random access: read ahead less
+	MADV_SEQUENTIAL = C.RSHM_MADV_SEQUENTIAL // expect sequential access: read ahead more
+	MADV_WILLNEED   = C.RSHM_MADV_WILLNEED   // needed soon: fault it in ahead
+	// MADV_DONTNEED drops this process's pages: a shared object keeps its
+	// contents, private anonymous memory reads back as zeros.
+	MADV_DONTNEED = C.RSHM_MADV_DONTNEED
+	MADV_FREE     = C.RSHM_MADV_FREE // the pages may be freed lazily (private anonymous memory)
+)
+
+// Flags for Mlockall.
+const (
+	MCL_CURRENT = C.RSHM_MCL_CURRENT // lock the pages mapped now
+	MCL_FUTURE  = C.RSHM_MCL_FUTURE  // lock the pages mapped from now on
+)

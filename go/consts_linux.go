@@ -13,3 +13,51 @@ const (
 
 // MFD_HUGETLB backs a memfd with huge pages (Linux only).
 const MFD_HUGETLB = C.RSHM_MFD_HUGETLB
+
+// Advice for Madvise that only Linux has.
+const (
+	MADV_REMOVE         = C.RSHM_MADV_REMOVE         // free the object's pages: they read as zeros everywhere
+	MADV_DONTFORK       = C.RSHM_MADV_DONTFORK       // a forked child does not inherit the range
+	MADV_DOFORK         = C.RSHM_MADV_DOFORK         // undo MADV_DONTFORK
+	MADV_HUGEPAGE       = C.RSHM_MADV_HUGEPAGE       // back the range with transparent huge pages
+	MADV_NOHUGEPAGE     = C.RSHM_MADV_NOHUGEPAGE     // no transparent huge pages for the range
+	MADV_DONTDUMP       = C.RSHM_MADV_DONTDUMP       // leave the range out of core dumps
+	MADV_DODUMP         = C.RSHM_MADV_DODUMP         // undo MADV_DONTDUMP
+	MADV_POPULATE_READ  = C.RSHM_MADV_POPULATE_READ  // fault the range in for reading now (Linux 5.14+)
+	MADV_POPULATE_WRITE = C.RSHM_MADV_POPULATE_WRITE // fault the range in for writing now (Linux 5.14+)
+)
+
+// MCL_ONFAULT, with MCL_CURRENT or MCL_FUTURE, locks pages as they are
+// faulted in rather than all at once (Linux only).
+const MCL_ONFAULT = C.RSHM_MCL_ONFAULT
+
+// fcntl commands for seals, for Fcntl (AddSeals and GetSeals wrap them).
+const (
+	F_ADD_SEALS = C.RSHM_F_ADD_SEALS // add the seals in arg
+	F_GET_SEALS = C.RSHM_F_GET_SEALS // return the seals
+)
+
+// Flags for MemfdCreate that only Linux has.
+const (
+	MFD_NOEXEC_SEAL = C.RSHM_MFD_NOEXEC_SEAL // not executable, sealed with F_SEAL_EXEC (Linux 6.3+)
+	MFD_EXEC        = C.RSHM_MFD_EXEC        // executable (Linux 6.3+)
+)
+
+// Huge page sizes for MemfdCreate with MFD_HUGETLB: log2 of the size,
+// shifted left by MFD_HUGE_SHIFT.
+const (
+	MFD_HUGE_SHIFT = C.RSHM_MFD_HUGE_SHIFT
+	MFD_HUGE_MASK  = C.RSHM_MFD_HUGE_MASK // the log2 size's mask once shifted down
+	MFD_HUGE_64KB  = C.RSHM_MFD_HUGE_64KB
+	MFD_HUGE_512KB = C.RSHM_MFD_HUGE_512KB
+	MFD_HUGE_1MB   = C.RSHM_MFD_HUGE_1MB
+	MFD_HUGE_2MB   = C.RSHM_MFD_HUGE_2MB
+	MFD_HUGE_8MB   = C.RSHM_MFD_HUGE_8MB
+	MFD_HUGE_16MB  = C.RSHM_MFD_HUGE_16MB
+	MFD_HUGE_32MB  = C.RSHM_MFD_HUGE_32MB
+	MFD_HUGE_256MB = C.RSHM_MFD_HUGE_256MB
+	MFD_HUGE_512MB = C.RSHM_MFD_HUGE_512MB
+	MFD_HUGE_1GB   = C.RSHM_MFD_HUGE_1GB
+	MFD_HUGE_2GB   = C.RSHM_MFD_HUGE_2GB
+	MFD_HUGE_16GB  = C.RSHM_MFD_HUGE_16GB
+)

@@ -9,6 +9,13 @@
 // syscall.ENOENT) works, and ErrnoName, ErrnoString and ErrnoHelp explain
 // any errno.
 //
+// Beyond the raw calls, the package has what users of them get wrong
+// again and again, made easy: sealing (AddSeals), descriptor passing
+// (SendFd, RecvFd), memory control (Mprotect, Msync, Madvise, Mlock...),
+// page reservation (Fallocate), exact fixed mappings that never replace
+// one already there (MmapFixed), and named segments (SegmentCreateInit,
+// SegmentOpen) that no opener can see half made.
+//
 // # Linking
 //
 // By default the package links the installed library through

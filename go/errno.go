@@ -4,6 +4,7 @@ package rshm
 import "C"
 
 import (
+	"math"
 	"strings"
 	"syscall"
 )
@@ -44,4 +45,13 @@ func cstring(s string) error {
 		return syscall.EINVAL
 	}
 	return nil
+}
+
+// cint checks that v fits the C ABI's int: a larger value would be cut to
+// another one on the way.
+func cint(v int) (C.int, error) {
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, syscall.EINVAL
+	}
+	return C.int(v), nil
 }

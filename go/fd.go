@@ -63,3 +63,43 @@ func Close(fd int) error {
 	}
 	return nil
 }
+
+// Fallocate reserves the storage of bytes [offset, offset+length) of the
+// object fd now, growing it if it is smaller: posix_fallocate(3). On
+// /dev/shm and memfds this commits the memory, so a full /dev/shm is
+// ENOSPC here instead of SIGBUS on a later write through a mapping.
+// macOS reserves nothing ahead and only grows a smaller object. Errors:
+// EBADF (not open, or not open for writing), EINVAL (negative offset,
+// length not positive), EFBIG, ENOSPC, ENODEV/ESPIPE (not a regular file
+// or shm object), EPERM (F_SEAL_GROW).
+func Fallocate(fd int, offset, length int64) error {
+	if r, err := C.rshm_fallocate(C.int(fd), C.int64_t(offset), C.int64_t(length)); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Fcntl is fcntl(2) with an int argument, for what the rest of the package
+// does not cover: F_GETFD/F_SETFD, F_GETFL/F_SETFL, F_DUPFD_CLOEXEC,
+// F_ADD_SEALS... cmd is the platform's F_* value (syscall.F_GETFD, or
+// the constants here); arg is ignored by commands that take none.
+//
+// It returns what fcntl returns for cmd (a new descriptor for F_DUPFD*,
+// the flags for F_GET*, otherwise 0). Errors: EBADF, EINVAL (unknown cmd,
+// one whose argument is a pointer such as the record locks, or arg out of
+// range), and what fcntl(2) documents for cmd.
+func Fcntl(fd, cmd, arg int) (int, error) {
+	c, err := cint(cmd)
+	if err != nil {
+		return -1, err
+	}
+	a, err := cint(arg)
+	if err != nil {
+		return -1, err
+	}
+	r, err := C.rshm_fcntl(C.int(fd), c, a)
+	if r < 0 {
+		return -1, failed(err)
+	}
+	return int(r), nil
+}

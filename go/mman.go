@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-// mappings holds every mapping Mmap made and Munmap has not yet removed,
+// mappings holds every mapping Mmap and MmapFixed made and Munmap has not yet removed,
 // start address to length: Munmap unmaps only what Mmap mapped, never the
 // Go heap behind a slice made elsewhere.
 var mappings = struct {
@@ -42,18 +42,48 @@ func Mmap(addr unsafe.Pointer, length int, prot, flags, fd int, offset int64) (d
 	if uintptr(p) == ^uintptr(0) { // RSHM_MAP_FAILED
 		return nil, 0, failed(cerr)
 	}
-	start = uintptr(p)
-	mappings.Lock()
-	mappings.m[start] = length
-	mappings.Unlock()
-	return unsafe.Slice((*byte)(p), length), start, nil
+	return track(p, length), uintptr(p), nil
 }
 
-// Munmap removes a mapping Mmap returned: munmap(2). Pass the slice Mmap
-// returned, or a reslice of it that keeps its start and capacity (data[:n]
-// with n > 0); the whole mapping goes, and no slice of it may be used
-// afterwards. Errors: EINVAL (an empty slice, or one that is not a live
-// mapping from Mmap, e.g. already unmapped).
+// MmapFixed maps length bytes of the object fd, from offset, exactly at
+// addr, or fails with EEXIST: unlike MAP_FIXED it never replaces a mapping
+// already there (the Go heap, a library's memory), and unlike a bare
+// MAP_FIXED_NOREPLACE it holds on kernels before 4.17 too. Use it to map
+// a segment at the same address in several processes, so that pointers
+// inside stay valid. prot and flags are as for Mmap; MAP_FIXED and
+// MAP_FIXED_NOREPLACE in flags are ignored.
+//
+// It returns the mapping, starting at addr, as a byte slice the caller
+// owns: release it with Munmap. Errors: EEXIST (something is mapped in
+// the range), EINVAL (addr nil or not page-aligned, length 0 or negative,
+// offset not page-aligned, neither MAP_SHARED nor MAP_PRIVATE), ENOMEM
+// (the range is outside the address space), and Mmap's EACCES, EBADF,
+// ENODEV, EOVERFLOW, EPERM.
+func MmapFixed(addr unsafe.Pointer, length int, prot, flags, fd int, offset int64) ([]byte, error) {
+	if length <= 0 {
+		return nil, syscall.EINVAL
+	}
+	p, err := C.rshm_mmap_fixed(addr, C.size_t(length), C.int(prot), C.int(flags), C.int(fd), C.int64_t(offset))
+	if uintptr(p) == ^uintptr(0) { // RSHM_MAP_FAILED
+		return nil, failed(err)
+	}
+	return track(p, length), nil
+}
+
+// track records the mapping of length bytes at p for Munmap and returns
+// it as a slice.
+func track(p unsafe.Pointer, length int) []byte {
+	mappings.Lock()
+	mappings.m[uintptr(p)] = length
+	mappings.Unlock()
+	return unsafe.Slice((*byte)(p), length)
+}
+
+// Munmap removes a mapping Mmap or MmapFixed returned: munmap(2). Pass
+// the slice it returned, or a reslice of it that keeps its start and
+// capacity (data[:n] with n > 0); the whole mapping goes, and no slice of
+// it may be used afterwards. Errors: EINVAL (an empty slice, or one that
+// is not a live mapping from Mmap or MmapFixed, e.g. already unmapped).
 func Munmap(data []byte) error {
 	if len(data) == 0 {
 		return syscall.EINVAL

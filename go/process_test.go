@@ -12,18 +12,25 @@ import (
 // which side to play; it reports through its exit status and stderr.
 const helperEnv = "RSHM_GO_HELPER"
 
+// helpers maps each RSHM_GO_HELPER role to what the child runs. Test files
+// add their own roles in an init function, so a new two-process test needs
+// no change here.
+var helpers = map[string]func() error{
+	"named": helperNamed,
+	"memfd": helperMemfd,
+}
+
 func TestMain(m *testing.M) {
-	switch os.Getenv(helperEnv) {
-	case "":
+	role := os.Getenv(helperEnv)
+	if role == "" {
 		os.Exit(m.Run())
-	case "named":
-		os.Exit(helper(helperNamed))
-	case "memfd":
-		os.Exit(helper(helperMemfd))
-	default:
-		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", helperEnv, os.Getenv(helperEnv))
+	}
+	f, ok := helpers[role]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", helperEnv, role)
 		os.Exit(2)
 	}
+	os.Exit(helper(f))
 }
 
 func helper(f func() error) int {

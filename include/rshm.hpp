@@ -12,6 +12,11 @@
  *     rshm::mapping m = rshm::map(f, 4096, RSHM_PROT_READ | RSHM_PROT_WRITE, RSHM_MAP_SHARED);
  *     std::strcpy(m.as<char>(), "hello");
  *
+ * rshm::segment owns a named segment (rshm_segment_*): create, create_init
+ * with any callable, open with a timeout; it is unmapped and closed in its
+ * destructor. Later groups of the C API get a header of their own that
+ * includes this one (rshm::error, rshm::fd and rshm::mapping are shared).
+ *
  * Link with the library as for C (pkg-config --cflags --libs rshm).
  */
 #ifndef RSHM_HPP
@@ -19,13 +24,18 @@
 
 #include <rshm.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace rshm {
@@ -147,7 +157,39 @@ public:
         if (addr != nullptr && rshm_munmap(addr, len) != 0) detail::fail("munmap");
     }
 
+    /* Memory control over the whole mapping; an empty mapping is EINVAL. */
+
+    /** Changes the pages' access to `prot` (RSHM_PROT_*): rshm_mprotect. */
+    void protect(int prot) {
+        check("mprotect");
+        if (rshm_mprotect(addr_, len_, prot) != 0) detail::fail("mprotect");
+    }
+    /** Writes changes back (RSHM_MS_SYNC or RSHM_MS_ASYNC, | RSHM_MS_INVALIDATE): rshm_msync. */
+    void sync(int flags = RSHM_MS_SYNC) {
+        check("msync");
+        if (rshm_msync(addr_, len_, flags) != 0) detail::fail("msync");
+    }
+    /** Advises the kernel (RSHM_MADV_*): rshm_madvise. */
+    void advise(int advice) {
+        check("madvise");
+        if (rshm_madvise(addr_, len_, advice) != 0) detail::fail("madvise");
+    }
+    /** Locks the pages in memory: rshm_mlock. */
+    void lock() {
+        check("mlock");
+        if (rshm_mlock(addr_, len_) != 0) detail::fail("mlock");
+    }
+    /** Unlocks the pages: rshm_munlock. */
+    void unlock() {
+        check("munlock");
+        if (rshm_munlock(addr_, len_) != 0) detail::fail("munlock");
+    }
+
 private:
+    void check(const char *call) const {
+        if (addr_ == nullptr) throw error(EINVAL, call);
+    }
+
     void *addr_ = nullptr;
     std::size_t len_ = 0;
 };
@@ -204,6 +246,192 @@ inline mapping map(const fd &f, std::size_t len, int prot, int flags, std::int64
 
 /** The size of a memory page in bytes: rshm_getpagesize. */
 inline std::size_t page_size() noexcept { return static_cast<std::size_t>(rshm_getpagesize()); }
+
+/** Maps `len` bytes of `f` from `offset` exactly at `addr`, never
+ *  replacing a mapping there (EEXIST instead): rshm_mmap_fixed. */
+inline mapping map_fixed(void *addr, const fd &f, std::size_t len, int prot, int flags, std::int64_t offset = 0) {
+    void *p = rshm_mmap_fixed(addr, len, prot, flags, f.get(), offset);
+    if (p == RSHM_MAP_FAILED) detail::fail("mmap_fixed");
+    return mapping(p, len);
+}
+
+/** Locks every page of the process (RSHM_MCL_*): rshm_mlockall. */
+inline void mlockall(int flags) {
+    if (rshm_mlockall(flags) != 0) detail::fail("mlockall");
+}
+
+/** Unlocks every page of the process: rshm_munlockall. */
+inline void munlockall() {
+    if (rshm_munlockall() != 0) detail::fail("munlockall");
+}
+
+/** Reserves bytes [offset, offset + len) of `f` now, growing it if needed: rshm_fallocate. */
+inline void fallocate(const fd &f, std::int64_t offset, std::int64_t len) {
+    if (rshm_fallocate(f.get(), offset, len) != 0) detail::fail("fallocate");
+}
+
+/** fcntl(2) with an int argument: rshm_fcntl. Returns what fcntl returns
+ *  (a new descriptor for F_DUPFD*: adopt it with rshm::fd). */
+inline int fcntl(const fd &f, int cmd, int arg = 0) {
+    int r = rshm_fcntl(f.get(), cmd, arg);
+    if (r < 0) detail::fail("fcntl");
+    return r;
+}
+
+/** Adds seals (RSHM_F_SEAL_*) to a memfd made with RSHM_MFD_ALLOW_SEALING: rshm_add_seals. */
+inline void add_seals(const fd &f, unsigned seals) {
+    if (rshm_add_seals(f.get(), seals) != 0) detail::fail("add_seals");
+}
+
+/** The seals on `f` (RSHM_F_SEAL_*, 0 for none): rshm_get_seals. */
+inline unsigned get_seals(const fd &f) {
+    int r = rshm_get_seals(f.get());
+    if (r < 0) detail::fail("get_seals");
+    return static_cast<unsigned>(r);
+}
+
+/** Sends the descriptor `f` over the connected unix socket `sock`
+ *  (SCM_RIGHTS): rshm_send_fd. `f` stays open and owned by the caller. */
+inline void send_fd(const fd &sock, const fd &f) {
+    if (rshm_send_fd(sock.get(), f.get()) != 0) detail::fail("send_fd");
+}
+
+/** Receives a descriptor from the unix socket `sock` (close-on-exec): rshm_recv_fd. */
+inline fd recv_fd(const fd &sock) {
+    int raw = rshm_recv_fd(sock.get());
+    if (raw < 0) detail::fail("recv_fd");
+    return fd(raw);
+}
+
+/** The permission bits of `mode` as ls shows them: "[0600] rw-------". */
+inline std::string mode_string(std::uint32_t mode) {
+    char buf[32];
+    // Cannot fail: the buffer is non-NULL and longer than the 17 bytes needed.
+    return rshm_mode_string(mode, buf, sizeof buf);
+}
+
+namespace detail {
+/** Carries a C++ callable through rshm_segment_create_init's C callback,
+ *  and any exception it throws back: an exception must not unwind through
+ *  the library's frames (its cleanup would be skipped). */
+template <class F>
+struct segment_init {
+    F *init;
+    std::exception_ptr thrown;
+
+    static int run(void *data, std::size_t size, void *ctx) noexcept {
+        auto *self = static_cast<segment_init *>(ctx);
+        try {
+            using R = std::invoke_result_t<F &, void *, std::size_t>;
+            if constexpr (std::is_void_v<R>) {
+                (*self->init)(data, size);
+                return 0;
+            } else {
+                static_assert(std::is_convertible_v<R, int> && !std::is_same_v<std::decay_t<R>, bool>,
+                              "a segment init returns int (0: success) or void (throws to fail)");
+                return static_cast<int>((*self->init)(data, size)) == 0 ? 0 : 1;
+            }
+        } catch (...) {
+            self->thrown = std::current_exception();
+            return 1;
+        }
+    }
+};
+}  // namespace detail
+
+/** Owns an open, mapped named segment (rshm_segment) and closes it when
+ *  destroyed: unmapped, descriptor closed; the name stays until
+ *  segment::unlink. Move-only; a default-constructed or moved-from segment
+ *  owns nothing (data() == nullptr, size() == 0). */
+class segment {
+public:
+    segment() noexcept = default;
+    /** Adopts `raw` (from rshm_segment_create/open, or nullptr). */
+    explicit segment(rshm_segment *raw) noexcept : raw_(raw) {}
+    segment(segment &&other) noexcept : raw_(other.release()) {}
+    segment &operator=(segment &&other) noexcept {
+        if (this != &other) reset(other.release());
+        return *this;
+    }
+    segment(const segment &) = delete;
+    segment &operator=(const segment &) = delete;
+    ~segment() { reset(); }
+
+    /** Creates `name` with `size` zeroed bytes: rshm_segment_create. */
+    static segment create(const std::string &name, std::size_t size, std::uint32_t mode = 0600) {
+        rshm_segment *raw = rshm_segment_create(detail::c_str(name, "segment_create"), size, mode);
+        if (raw == nullptr) detail::fail("segment_create");
+        return segment(raw);
+    }
+
+    /** Creates `name` and runs `init(void *data, std::size_t size)` on its
+     *  data before any opener can see it: rshm_segment_create_init. `init`
+     *  returns int (non-zero abandons: rshm::error ECANCELED) or void; an
+     *  exception it throws abandons the creation too and is rethrown here.
+     *  Either way nothing is left behind. */
+    template <class F>
+    static segment create_init(const std::string &name, std::size_t size, std::uint32_t mode, F &&init) {
+        using call_t = detail::segment_init<std::remove_reference_t<F>>;
+        call_t call{&init, nullptr};
+        rshm_segment *raw =
+            rshm_segment_create_init(detail::c_str(name, "segment_create_init"), size, mode, &call_t::run, &call);
+        int err = errno;
+        if (call.thrown) {
+            if (raw != nullptr) rshm_segment_close(raw);  // the library ignored init's failure: cannot happen
+            std::rethrow_exception(call.thrown);
+        }
+        if (raw == nullptr) throw error(err, "segment_create_init");
+        return segment(raw);
+    }
+
+    /** Opens `name` (RSHM_O_RDONLY or RSHM_O_RDWR), waiting up to `timeout`
+     *  for it to exist and be complete (0: look once; longer than 2^32-1 ms
+     *  is that; negative is EINVAL): rshm_segment_open. */
+    static segment open(const std::string &name, int oflag,
+                        std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+        const char *cname = detail::c_str(name, "segment_open");
+        if (timeout.count() < 0) throw error(EINVAL, "segment_open");
+        auto ms = static_cast<std::uint32_t>(
+            std::min<std::chrono::milliseconds::rep>(timeout.count(), std::numeric_limits<std::uint32_t>::max()));
+        rshm_segment *raw = rshm_segment_open(cname, oflag, ms);
+        if (raw == nullptr) detail::fail("segment_open");
+        return segment(raw);
+    }
+
+    /** Removes the name: rshm_segment_unlink. Open segments stay valid. */
+    static void unlink(const std::string &name) {
+        if (rshm_segment_unlink(detail::c_str(name, "segment_unlink")) != 0) detail::fail("segment_unlink");
+    }
+
+    /** The data (page-aligned, shared), valid until the segment is closed; nullptr if none. */
+    void *data() const noexcept { return raw_ ? rshm_segment_data(raw_) : nullptr; }
+    /** The size of the data, as the creator asked; 0 if none. */
+    std::size_t size() const noexcept { return raw_ ? rshm_segment_size(raw_) : 0; }
+    explicit operator bool() const noexcept { return raw_ != nullptr; }
+    /** The data as a T; throws std::length_error if a T does not fit (or none is owned). */
+    template <class T>
+    T *as() const {
+        if (raw_ == nullptr || sizeof(T) > size())
+            throw std::length_error("rshm::segment::as: type larger than the segment");
+        return static_cast<T *>(data());
+    }
+    /** The handle, still owned by this object. */
+    rshm_segment *get() const noexcept { return raw_; }
+    /** Gives up ownership: the caller closes the result (rshm_segment_close). */
+    rshm_segment *release() noexcept { return std::exchange(raw_, nullptr); }
+    /** Closes what is owned (errors ignored, as in the destructor) and adopts `raw`. */
+    void reset(rshm_segment *raw = nullptr) noexcept {
+        if (raw_ != nullptr) rshm_segment_close(raw_);
+        raw_ = raw;
+    }
+    /** Closes now, reporting failure: throws rshm::error. Closing an empty segment does nothing. */
+    void close() {
+        if (rshm_segment_close(release()) != 0) detail::fail("segment_close");
+    }
+
+private:
+    rshm_segment *raw_ = nullptr;
+};
 
 }  // namespace rshm
 

@@ -1,0 +1,142 @@
+package rshm
+
+// #include <rshm.h>
+import "C"
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// The calls here act on the pages under b: usually a slice Mmap,
+// MmapFixed or Segment.Data returned, or a page-aligned part of one. They
+// work on any memory, the Go heap included, where they can break the
+// runtime: keep to memory you mapped.
+
+// span is the address and length of b's pages; an empty slice has none.
+func span(b []byte) (unsafe.Pointer, C.size_t, error) {
+	if len(b) == 0 {
+		return nil, 0, syscall.EINVAL
+	}
+	return unsafe.Pointer(&b[0]), C.size_t(len(b)), nil
+}
+
+// Mprotect changes the access allowed to the pages of b to prot (PROT_*):
+// mprotect(2). Touching a page it does not allow raises SIGSEGV, which
+// kills a Go program unless debug.SetPanicOnFault turns it into a panic.
+// A shared mapping of a descriptor opened read-only cannot gain
+// PROT_WRITE. Errors: EINVAL (b empty or not starting on a page boundary,
+// unknown prot bits), ENOMEM (part of b is not mapped), EACCES (prot asks
+// more than the file's open mode allows).
+func Mprotect(b []byte, prot int) error {
+	addr, n, err := span(b)
+	if err != nil {
+		return err
+	}
+	p, err := cint(prot)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_mprotect(addr, n, p); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Msync writes changes made through b back to the object: msync(2). flags
+// is MS_SYNC (wait) or MS_ASYNC (start), optionally with MS_INVALIDATE. On
+// /dev/shm and memfds every mapping already shares the same pages; it
+// matters for files on disk. Errors: EINVAL (b empty or not page-aligned,
+// unknown flags, MS_SYNC with MS_ASYNC), ENOMEM (part of b is not mapped),
+// EBUSY (MS_INVALIDATE on locked pages).
+func Msync(b []byte, flags int) error {
+	addr, n, err := span(b)
+	if err != nil {
+		return err
+	}
+	f, err := cint(flags)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_msync(addr, n, f); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Madvise tells the kernel how the pages of b will be used: madvise(2).
+// advice is a MADV_* constant. MADV_DONTNEED on a shared mapping drops
+// only this process's pages (the object keeps its contents); MADV_REMOVE
+// (Linux) frees the object's pages, which then read as zeros everywhere.
+// Errors: EINVAL (b empty or not page-aligned, unknown advice, or advice
+// that does not apply to this mapping, e.g. MADV_REMOVE on a private
+// one), ENOMEM (part of b is not mapped), EACCES (MADV_REMOVE on a
+// mapping that is not writable), EAGAIN.
+func Madvise(b []byte, advice int) error {
+	addr, n, err := span(b)
+	if err != nil {
+		return err
+	}
+	a, err := cint(advice)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_madvise(addr, n, a); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Mlock locks the pages of b in memory, faulting them in: mlock(2). Locked
+// pages are never swapped out. Errors: EINVAL (b empty), ENOMEM (part of b
+// is not mapped, or RLIMIT_MEMLOCK would be exceeded), EPERM
+// (unprivileged with RLIMIT_MEMLOCK 0), EAGAIN.
+func Mlock(b []byte) error {
+	addr, n, err := span(b)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_mlock(addr, n); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Munlock unlocks the pages of b: munlock(2). Locks do not nest: one
+// Munlock undoes any number of Mlocks. Errors: EINVAL (b empty), ENOMEM
+// (part of b is not mapped).
+func Munlock(b []byte) error {
+	addr, n, err := span(b)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_munlock(addr, n); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Mlockall locks every page of the process in memory, the Go runtime's
+// included: mlockall(2). flags or-s MCL_CURRENT (pages mapped now),
+// MCL_FUTURE (pages mapped later) and, on Linux, MCL_ONFAULT. Errors:
+// EINVAL (flags 0, unknown bits, or MCL_ONFAULT alone), ENOMEM (over
+// RLIMIT_MEMLOCK), EPERM (unprivileged with RLIMIT_MEMLOCK 0).
+func Mlockall(flags int) error {
+	f, err := cint(flags)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_mlockall(f); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Munlockall unlocks every page of the process and cancels MCL_FUTURE:
+// munlockall(2). The platform reports no errors in practice.
+func Munlockall() error {
+	if r, err := C.rshm_munlockall(); r != 0 {
+		return failed(err)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package rshm
+
+// #include <stdlib.h>
+// #include <rshm.h>
+// extern int rshmGoSegmentInit(void *data, size_t size, void *ctx);
+import "C"
+
+import (
+	"errors"
+	"math"
+	"runtime/cgo"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Segment is an open, mapped named segment (C: rshm_segment): a
+// shared-memory object whose size, header and, with SegmentCreateInit,
+// initial data are in place before any other process can open it, so no
+// opener ever maps a zero-length object or reads half-written data.
+//
+// A Segment from SegmentCreate or SegmentOpen is owned by the caller:
+// release it with Close. The name stays in /dev/shm until SegmentUnlink.
+// Its methods are safe to call from several goroutines; synchronising
+// access to Data between processes is the caller's business.
+type Segment struct {
+	mu   sync.Mutex
+	seg  *C.rshm_segment // nil once closed
+	data []byte
+}
+
+// SegmentCreate creates the segment name ("/name") with size bytes of
+// zeroed data, mapped read-write. mode gives the permission bits (0o600
+// unless other users must open it; the umask applies). The pages are
+// reserved now, so a full /dev/shm is ENOSPC here, never SIGBUS later. It
+// never truncates or removes an object it did not create.
+//
+// Errors (nothing is left behind): EEXIST (the name exists, as a segment
+// or any other object; it is untouched), EINVAL (size 0 or negative, a bad
+// name, or a NUL byte in it), EOVERFLOW, ENOSPC, ENAMETOOLONG, EACCES,
+// EMFILE/ENFILE, ENOMEM.
+func SegmentCreate(name string, size int, mode uint32) (*Segment, error) {
+	return SegmentCreateInit(name, size, mode, nil)
+}
+
+// SegmentCreateInit is SegmentCreate that runs init on the new segment's
+// data, in the calling goroutine, before any opener can see it: every
+// opener finds the data as init left it. init receives the zeroed data
+// (len and cap size) and must not keep the slice; use the returned
+// Segment's Data. A nil init makes this SegmentCreate.
+//
+// If init returns an error, the creation is abandoned, nothing is left
+// behind (no opener ever saw the name), and SegmentCreateInit returns
+// init's error unchanged. If init panics, the creation is abandoned the
+// same way and the panic goes on from here. Otherwise the errors are
+// SegmentCreate's.
+func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte) error) (*Segment, error) {
+	if size < 0 {
+		return nil, syscall.EINVAL
+	}
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	if init == nil {
+		seg, err := C.rshm_segment_create_init(cname, C.size_t(size), C.uint32_t(mode), nil, nil)
+		return wrap(seg, err)
+	}
+	call := &initCall{init: init}
+	h := cgo.NewHandle(call)
+	defer h.Delete()
+	// The handle travels by the address of a Go variable holding no Go
+	// pointers, which cgo allows; C uses it only during the call.
+	seg, err := C.rshm_segment_create_init(cname, C.size_t(size), C.uint32_t(mode),
+		(*[0]byte)(C.rshmGoSegmentInit), unsafe.Pointer(&h))
+	if call.panicked {
+		if seg != nil { // the library ignored init's failure: cannot happen
+			C.rshm_segment_close(seg)
+		}
+		panic(call.panicValue)
+	}
+	if seg == nil && call.err != nil && errors.Is(err, syscall.ECANCELED) {
+		return nil, call.err
+	}
+	return wrap(seg, err)
+}
+
+// initCall carries a Go init function through C to rshmGoSegmentInit and
+// its outcome back.
+type initCall struct {
+	init       func([]byte) error
+	err        error
+	panicked   bool
+	panicValue interface{}
+}
+
+// rshmGoSegmentInit is the C init callback of SegmentCreateInit: ctx
+// points to a cgo.Handle of an *initCall. A panic must not unwind through
+// the library's frames (its cleanup would be skipped and the temporary
+// object left behind), so it is caught here, reported as a failed init,
+// and raised again once the library has cleaned up.
+//
+//export rshmGoSegmentInit
+func rshmGoSegmentInit(data unsafe.Pointer, size C.size_t, ctx unsafe.Pointer) (status C.int) {
+	call := (*(*cgo.Handle)(ctx)).Value().(*initCall)
+	returned := false
+	defer func() {
+		if !returned {
+			call.panicked = true
+			call.panicValue = recover()
+			status = 1
+		}
+	}()
+	call.err = call.init(unsafe.Slice((*byte)(data), int(size)))
+	returned = true
+	if call.err != nil {
+		return 1
+	}
+	return 0
+}
+
+// SegmentOpen opens and maps the segment name made by SegmentCreate,
+// waiting up to timeout (rounded up to a millisecond, at most about 49
+// days) for it to exist and be complete; start the opener first if
+// convenient. With timeout 0 it looks once.
+//
+// oflag is O_RDONLY (needs only read permission; the data is mapped
+// read-only and writing to it raises SIGSEGV) or O_RDWR. Errors:
+// ETIMEDOUT (no complete segment within timeout), ENOENT (timeout 0 and no
+// such name), EAGAIN (timeout 0 and the segment is still being made, on
+// macOS), EINVAL (not an rshm segment, oflag not exactly O_RDONLY or
+// O_RDWR, negative timeout, a bad name), EPROTO (another layout version),
+// EACCES, ENAMETOOLONG, EMFILE/ENFILE, ENOMEM.
+func SegmentOpen(name string, oflag int, timeout time.Duration) (*Segment, error) {
+	if timeout < 0 {
+		return nil, syscall.EINVAL
+	}
+	flag, err := cint(oflag)
+	if err != nil {
+		return nil, err
+	}
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	ms := timeout / time.Millisecond
+	if timeout%time.Millisecond != 0 {
+		ms++
+	}
+	if ms > math.MaxUint32 {
+		ms = math.MaxUint32
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	seg, cerr := C.rshm_segment_open(cname, flag, C.uint32_t(ms))
+	return wrap(seg, cerr)
+}
+
+// wrap makes a Segment of a handle the library returned, or the error.
+func wrap(seg *C.rshm_segment, err error) (*Segment, error) {
+	if seg == nil {
+		return nil, failed(err)
+	}
+	size := int(C.rshm_segment_size(seg))
+	data := unsafe.Slice((*byte)(C.rshm_segment_data(seg)), size)
+	return &Segment{seg: seg, data: data}, nil
+}
+
+// Data is the segment's data: Size() bytes, page-aligned, shared with
+// every process that has the segment open, valid until Close (nil after).
+// Do not use it, or any slice of it, after Close. Writing to the data of
+// a segment opened O_RDONLY raises SIGSEGV.
+func (s *Segment) Data() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// Size is the size of the segment's data, what its creator asked for, the
+// same in every process; 0 after Close.
+func (s *Segment) Size() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.data)
+}
+
+// Close unmaps the segment and closes its descriptor; the name and the
+// data stay for other processes until SegmentUnlink. Closing a closed
+// Segment does nothing and returns nil. Errors: EINVAL, EIO (as munmap(2)
+// or close(2) report them; the Segment is closed all the same).
+func (s *Segment) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seg == nil {
+		return nil
+	}
+	r, err := C.rshm_segment_close(s.seg)
+	s.seg, s.data = nil, nil
+	if r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// SegmentUnlink removes the name of a segment: open Segments stay valid,
+// later SegmentOpen calls wait for a new segment of that name. It removes
+// whatever object has the name, without checking that it is a segment.
+// Errors: ENOENT (no object has that name), EACCES, EINVAL (a bad name, or
+// a NUL byte in it), ENAMETOOLONG.
+func SegmentUnlink(name string) error {
+	if err := cstring(name); err != nil {
+		return err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	if r, err := C.rshm_segment_unlink(cname); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
