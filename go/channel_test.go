@@ -10,14 +10,8 @@ import (
 	"time"
 )
 
-// The channel helper is chosen in init, which runs before TestMain, so that
-// this file needs no case in TestMain's switch (process_test.go).
-const channelHelperEnv = "RSHM_GO_CHANNEL_HELPER"
-
 func init() {
-	if os.Getenv(channelHelperEnv) == "sender" {
-		os.Exit(helper(helperChannelSender))
-	}
+	helpers["channel-sender"] = helperChannelSender
 }
 
 const channelMessages = 1000
@@ -122,7 +116,7 @@ func TestChannelRefusesAPlainObject(t *testing.T) {
 func TestChannelBetweenTwoProcesses(t *testing.T) {
 	name := testName(t, "chan-procs")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), channelHelperEnv+"=sender", "RSHM_GO_NAME="+name)
+	cmd.Env = append(os.Environ(), helperEnv+"=channel-sender", "RSHM_GO_NAME="+name)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	must(t, "start the sender", cmd.Start())
