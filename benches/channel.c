@@ -73,8 +73,8 @@ static void reap(pid_t pid) {
 /* ---- 1. one way, 64-byte messages ---------------------------------- */
 
 #define SMALL 64
-#define ONEWAY_CHAN 4000000L
-#define ONEWAY_SYS 400000L
+#define ONEWAY_CHAN 2000000L
+#define ONEWAY_SYS 200000L
 
 static void chan_receiver(void *arg) {
     long n = *(long *)arg;
@@ -156,8 +156,8 @@ static double oneway_seqpacket(long n) {
 
 /* ---- 2. ping-pong ---------------------------------------------------- */
 
-#define PINGS 200000L
-#define SLEEPY_PINGS 20000L
+#define PINGS 100000L
+#define SLEEPY_PINGS 5000L
 #define THINK_NS 50000u
 
 struct pong_arg {
@@ -293,7 +293,8 @@ static double pingpong_floor(long n, int futex, uint64_t think_ns) {
 /* ---- 3. 1 MiB messages ----------------------------------------------- */
 
 #define BIG (1u << 20)
-#define BIG_MSGS 2000L
+#define BIG_MSGS 1000L
+#define BIG_RING (4u << 20)
 
 static void big_receiver(void *arg) {
     long zero_copy = *(long *)arg;
@@ -321,7 +322,7 @@ static void big_receiver(void *arg) {
 }
 
 static double big_channel(int zero_copy) {
-    rshm_channel *ch = rshm_channel_create(chan_name("big"), 4u << 20, 0600);
+    rshm_channel *ch = rshm_channel_create(chan_name("big"), BIG_RING, 0600);
     if (!ch)
         die("channel_create");
     long zc = zero_copy;
@@ -349,14 +350,21 @@ static double big_channel(int zero_copy) {
     return (double)BIG * BIG_MSGS / t; /* bytes per ns = GB/s */
 }
 
+/* The same bytes through memcpy, into a destination as large as the
+ * channel's ring (BIG_RING) and walked the same way, so that both move
+ * 1 MiB messages through the same amount of memory and meet the same caches. */
 static double big_memcpy(void) {
-    char *src = malloc(BIG), *dst = malloc(BIG);
+    char *src = malloc(BIG), *dst = malloc(BIG_RING);
     memset(src, 7, BIG);
-    memset(dst, 0, BIG);
+    memset(dst, 0, BIG_RING);
+    size_t at = 0;
     uint64_t t0 = now_ns();
     for (long i = 0; i < BIG_MSGS; i++) {
-        memcpy(dst, src, BIG);
+        if (at + BIG > BIG_RING)
+            at = 0;
+        memcpy(dst + at, src, BIG);
         __asm__ __volatile__("" ::"r"(dst) : "memory");
+        at += BIG + 8; /* a record: the length, then the payload */
     }
     uint64_t t = now_ns() - t0;
     free(src);
@@ -369,39 +377,76 @@ static int cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-#define ROUNDS 5
-#define MEDIAN(expr)                                                                                                   \
-    ({                                                                                                                 \
-        double v_[ROUNDS];                                                                                             \
-        for (int r_ = 0; r_ < ROUNDS; r_++)                                                                            \
-            v_[r_] = (expr);                                                                                           \
-        qsort(v_, ROUNDS, sizeof(double), cmp);                                                                        \
-        v_[ROUNDS / 2];                                                                                                \
-    })
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof(double), cmp);
+    return v[n / 2];
+}
+
+#define ROUNDS 7
+
+/* One comparison: `a` (rshm) and `b` (the baseline) measured in alternate
+ * order in each round, so both see the same machine; the ratio a/b is taken
+ * per round and its median reported, with the middle half for spread. */
+struct cmp_result {
+    double a, b, ratio, lo, hi;
+};
+
+#define COMPARE(res, exprA, exprB)                                                                                    \
+    do {                                                                                                               \
+        double a_[ROUNDS], b_[ROUNDS], r_[ROUNDS];                                                                     \
+        for (int i_ = 0; i_ < ROUNDS; i_++) {                                                                          \
+            if (i_ & 1) {                                                                                              \
+                b_[i_] = (exprB);                                                                                      \
+                a_[i_] = (exprA);                                                                                      \
+            } else {                                                                                                   \
+                a_[i_] = (exprA);                                                                                      \
+                b_[i_] = (exprB);                                                                                      \
+            }                                                                                                          \
+            r_[i_] = a_[i_] / b_[i_];                                                                                  \
+        }                                                                                                              \
+        (res).a = median(a_, ROUNDS);                                                                                  \
+        (res).b = median(b_, ROUNDS);                                                                                  \
+        (res).ratio = median(r_, ROUNDS);                                                                              \
+        (res).lo = r_[ROUNDS / 4];                                                                                     \
+        (res).hi = r_[ROUNDS - 1 - ROUNDS / 4];                                                                        \
+    } while (0)
+
+static void row(const char *what, const char *unit, const char *base, struct cmp_result r, const char *target) {
+    printf("   %-26s %12.1f %-8s %-12s %12.1f   ratio %6.2fx (middle half %.2f..%.2f; target %s)\n", what, r.a, unit,
+           base, r.b, r.ratio, r.lo, r.hi, target);
+}
 
 int main(void) {
     snprintf(base, sizeof base, "/rshm-bench-%ld", (long)getpid());
-    printf("channel benchmarks (median of %d runs each, measured side by side)\n", ROUNDS);
+    FILE *la = fopen("/proc/loadavg", "r");
+    char load[64] = "?";
+    if (la && fgets(load, sizeof load, la))
+        load[strcspn(load, "\n")] = 0;
+    if (la)
+        fclose(la);
+    printf("channel benchmarks: %d rounds, rshm and baseline alternating within each round; "
+           "ratio = median of per-round ratios (load average %s)\n",
+           ROUNDS, load);
+    struct cmp_result r;
 
-    double ch = MEDIAN(oneway_channel(ONEWAY_CHAN)), pi = MEDIAN(oneway_pipe(ONEWAY_SYS)),
-           sq = MEDIAN(oneway_seqpacket(ONEWAY_SYS));
-    printf("1. 64-byte messages, one way (messages/s):\n");
-    printf("   channel   %12.0f\n   pipe      %12.0f   channel/pipe      %6.1fx (target >= 20x)\n", ch, pi, ch / pi);
-    printf("   seqpacket %12.0f   channel/seqpacket %6.1fx\n", sq, ch / sq);
+    printf("1. 64-byte messages one way, million messages/s\n");
+    COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_pipe(ONEWAY_SYS) / 1e6);
+    row("channel vs pipe", "M/s", "pipe", r, ">= 20x");
+    COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_seqpacket(ONEWAY_SYS) / 1e6);
+    row("channel vs seqpacket", "M/s", "seqpacket", r, "-");
 
-    double cpp = MEDIAN(pingpong_channel(PINGS, 0)), ppp = MEDIAN(pingpong_pipe(PINGS / 4)),
-           fl = MEDIAN(pingpong_floor(PINGS, 0, 0));
-    printf("2. ping-pong round trip, both sides busy (ns):\n");
-    printf("   channel   %8.0f\n   floor     %8.0f   channel/floor %5.2fx (target <= 2x)\n", cpp, fl, cpp / fl);
-    printf("   pipe pair %8.0f   channel/pipe  %5.2fx\n", ppp, cpp / ppp);
-    double csl = MEDIAN(pingpong_channel(SLEEPY_PINGS, THINK_NS)), fsl = MEDIAN(pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
-    printf("   with %u us of work before each ping, so the peer sleeps:\n", THINK_NS / 1000);
-    printf("   channel   %8.0f\n   futex     %8.0f   channel/futex %5.2fx (target <= 1.2x)\n", csl, fsl, csl / fsl);
+    printf("2. ping-pong round trip, ns (lower is better: ratio = channel/baseline)\n");
+    COMPARE(r, pingpong_channel(PINGS, 0), pingpong_floor(PINGS, 0, 0));
+    row("busy: channel vs floor", "ns", "floor", r, "<= 2x");
+    COMPARE(r, pingpong_channel(PINGS / 4, 0), pingpong_pipe(PINGS / 4));
+    row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
+    COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
+    row("asleep: channel vs futex", "ns", "futex", r, "<= 1.2x");
 
-    double mc = MEDIAN(big_memcpy()), sr = MEDIAN(big_channel(0)), zc = MEDIAN(big_channel(1));
-    printf("3. 1 MiB messages (GB/s):\n");
-    printf("   memcpy          %6.2f\n", mc);
-    printf("   send/recv       %6.2f   /memcpy %4.2fx (target >= 0.4x)\n", sr, sr / mc);
-    printf("   reserve/commit  %6.2f   /memcpy %4.2fx (target >= 0.8x)\n", zc, zc / mc);
+    printf("3. 1 MiB messages, GB/s\n");
+    COMPARE(r, big_channel(0), big_memcpy());
+    row("send/recv vs memcpy", "GB/s", "memcpy", r, ">= 0.4x");
+    COMPARE(r, big_channel(1), big_memcpy());
+    row("reserve/commit vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
     return 0;
 }
