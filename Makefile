@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench install uninstall clean rshm.pc
+.PHONY: all header demo test bench install uninstall clean rshm.pc reliability-table
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -69,6 +69,12 @@ demo: $(EXAMPLES)
 
 test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
 	sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
+
+# README's "Reliability" table, from the bad-input test's own output.
+reliability-table: $(OUT)/test_bad_input
+	$(OUT)/test_bad_input --table > $(OUT)/reliability-table.md
+	sed -i -e '/^<!-- reliability-table/,/^<!-- end reliability-table/{/^<!--/!d}' \
+	    -e '/^<!-- reliability-table/r $(OUT)/reliability-table.md' README.md
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

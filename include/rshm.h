@@ -763,6 +763,7 @@ int rshm_send_fd(int sock, int fd);
  * On failure returns -1 and sets errno:
  * - `EBADF`: `sock` is not an open descriptor.
  * - `ENOTSOCK`: `sock` is not a socket.
+ * - `EINVAL`: `sock` is a stream socket that is not connected.
  * - `ECONNRESET`: the peer closed its end before sending (end of stream).
  * - `EBADMSG`: a message arrived without a descriptor, or with control
  *   data cut short (more than 16 descriptors); whatever arrived with it
@@ -1126,7 +1127,8 @@ struct rshm_segment *rshm_segment_create_init(const char *name,
  * On failure returns NULL and sets errno:
  * - `ETIMEDOUT`: no complete segment appeared within `timeout_ms`.
  * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
- * - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS).
+ * - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS),
+ *   or its header is not marked ready (a damaged segment).
  * - `EINVAL`: the object is not an rshm segment (no header, or a header
  *   that does not fit the object), or `oflag` is not exactly
  *   `RSHM_O_RDONLY` or `RSHM_O_RDWR`, or the name is invalid.

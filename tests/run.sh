@@ -48,6 +48,16 @@ for t in "$@"; do
     fi
 done
 
+echo "== the bad-input table covers every exported function"
+if [ -x target/c/test_bad_input ]; then
+    grep -rhoE 'pub (unsafe )?extern "C" fn rshm_[a-z_]+' src/capi | sed 's/.* fn //' | sort >"$log.exports"
+    target/c/test_bad_input --functions | sort | diff "$log.exports" -
+    add_one $? "bad-input table covers every export"
+    rm -f "$log.exports"
+else
+    add_one 1 "target/c/test_bad_input missing"
+fi
+
 echo "== writer/reader pair"
 SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/writer && SHM_DEMO_NAME="/rshm-test-$$-demo" target/c/reader
 add_one $? "writer/reader"
