@@ -35,6 +35,14 @@ EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receive
             $(OUT)/segment_writer $(OUT)/segment_reader
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
 
+# The C tests again, under AddressSanitizer + UndefinedBehaviorSanitizer
+# (gcc's runtimes), linked with the same librshm.so.
+SAN_OUT := target/c-asan
+SANCC ?= gcc
+SANCXX ?= g++
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_TESTS := $(patsubst $(OUT)/%,$(SAN_OUT)/%,$(C_TESTS) $(CXX_TESTS))
+
 CLI := $(REL)/rshm
 
 all: $(SO) $(A) $(SONAME_LINK) $(CLI)
@@ -58,16 +66,22 @@ $(OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK
 $(OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CXX) $(CFLAGS_CXX) -o $@ $< $(LDLIBS_SO)
 
+$(SAN_OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(SAN_OUT)
+	$(SANCC) $(CFLAGS_C) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
+
+$(SAN_OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(SAN_OUT)
+	$(SANCXX) $(CFLAGS_CXX) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
+
 $(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -O3 -o $@ $< $(LDLIBS_SO)
 
-$(OUT):
+$(OUT) $(SAN_OUT):
 	mkdir -p $@
 
 demo: $(EXAMPLES)
 	$(OUT)/writer && $(OUT)/reader
 
-test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
+test: all $(C_TESTS) $(CXX_TESTS) $(SAN_TESTS) $(EXAMPLES)
 	sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
 
 # README's "Reliability" table, from the bad-input test's own output.

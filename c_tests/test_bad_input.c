@@ -31,11 +31,20 @@ struct rec {
 static struct rec recs[512];
 static int nrecs;
 static const char *fn; /* the function the rows below are about */
+/* Under valgrind, whose system-call wrappers part from the kernel's in a few
+ * corner cases (mmap of SIZE_MAX bytes is EINVAL; MAP_FIXED_NOREPLACE is a
+ * hint), a row with a libc twin passes when rshm gives the expected errno
+ * or the same answer as the twin. */
+static int lenient;
 
 static void record(const char *input, int want, const char *note, int failed, int err, const char *twin,
                    int tfailed, int terr) {
     int ok;
-    if (want == LIBC)
+    if (lenient && twin && failed == tfailed && (!failed || err == terr))
+        ok = 1; /* valgrind answered both calls alike, if not as the kernel would */
+    else if (lenient && want != LIBC && twin)
+        ok = want == SUCCEEDS ? !failed : failed && err == want;
+    else if (want == LIBC)
         ok = failed == tfailed && (!failed || err == terr);
     else if (want == SUCCEEDS)
         ok = !failed && (!twin || !tfailed);
@@ -507,7 +516,8 @@ static void memory(void) {
     MEM3("length SIZE_MAX", ENOMEM, rshm_mprotect(mid, SIZE_MAX, PROT_READ), mprotect(mid, SIZE_MAX, PROT_READ));
     MEM3("prot with an unknown bit", EINVAL, rshm_mprotect(mid, pg, PROT_READ | 0x100),
          mprotect(mid, pg, PROT_READ | 0x100));
-    MEM3("prot -1", EINVAL, rshm_mprotect(mid, pg, -1), mprotect(mid, pg, -1));
+    if (!check_under_valgrind()) /* valgrind 3.19 asserts on PROT_GROWSDOWN|PROT_GROWSUP */
+        MEM3("prot -1", EINVAL, rshm_mprotect(mid, pg, -1), mprotect(mid, pg, -1));
 
     fn = "rshm_msync", twin_name = "msync(2)";
     MEM3("addr not page-aligned", EINVAL, rshm_msync(mid + 1, pg, MS_SYNC), msync(mid + 1, pg, MS_SYNC));
@@ -525,6 +535,8 @@ static void memory(void) {
     MEM3("advice 9999 (unknown)", EINVAL, rshm_madvise(mid, pg, 9999), madvise(mid, pg, 9999));
     MEM3("advice -1", EINVAL, rshm_madvise(mid, pg, -1), madvise(mid, pg, -1));
 
+    if (CHECK_UNDER_ASAN) /* see check.h */
+        return;
     fn = "rshm_mlock", twin_name = "mlock(2)";
     MEM3("a range just unmapped", ENOMEM, rshm_mlock(gone(), pg), mlock(gone(), pg));
     MEM3("addr NULL", ENOMEM, rshm_mlock(NULL, pg), mlock(NULL, pg));
@@ -701,6 +713,7 @@ static void print_functions(void) {
 }
 
 int main(int argc, char **argv) {
+    lenient = check_under_valgrind();
     setup();
     names_for_shm();
     descriptors();

@@ -48,6 +48,46 @@ for t in "$@"; do
     fi
 done
 
+# The same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
+# (target/c-asan/): one check each, failed by any report or failed check.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+for t in "$@"; do
+    s="target/c-asan/${t##*/}"
+    echo "== ASan+UBSan: $s"
+    "$s" >"$log" 2>&1
+    status=$?
+    tail -n 20 "$log"
+    add_one "$status" "ASan+UBSan: $s"
+done
+
+# And under valgrind memcheck: no error, no definite leak. Children of
+# fork are followed (valgrind always does); nothing here execs. The
+# suppressions cover only the bad pointers the tests pass on purpose.
+if command -v valgrind >/dev/null; then
+    for t in "$@"; do
+        echo "== valgrind: $t"
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no \
+            --trace-children=no --suppressions=tests/valgrind.supp "$t" >"$log" 2>&1
+        status=$?
+        tail -n 20 "$log"
+        add_one "$status" "valgrind: $t"
+    done
+else
+    echo "SKIP valgrind: not installed (.ci/run installs it)"
+    [ "${CI:-}" = true ] && add_one 1 "valgrind missing in CI"
+fi
+
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings >"$log" 2>&1
+status=$?
+tail -n 30 "$log"
+add_one "$status" "cargo clippy"
+
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
+add_one $? "cargo fmt"
+
 echo "== the bad-input table covers every exported function"
 if [ -x target/c/test_bad_input ]; then
     grep -rhoE 'pub (unsafe )?extern "C" fn rshm_[a-z_]+' src/capi | sed 's/.* fn //' | sort >"$log.exports"
