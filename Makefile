@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench install uninstall clean rshm.pc reliability-table
+.PHONY: all header demo test bench fuzz install uninstall clean rshm.pc reliability-table
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -89,6 +89,13 @@ reliability-table: $(OUT)/test_bad_input
 	$(OUT)/test_bad_input --table > $(OUT)/reliability-table.md
 	sed -i -e '/^<!-- reliability-table/,/^<!-- end reliability-table/{/^<!--/!d}' \
 	    -e '/^<!-- reliability-table/r $(OUT)/reliability-table.md' README.md
+
+# Every fuzz target in turn for FUZZ_SECONDS (default 60), bounded in
+# memory and time (fuzz/run.sh); needs cargo-fuzz. One target: FUZZ_TARGETS=names.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_TARGETS)
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

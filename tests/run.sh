@@ -84,8 +84,8 @@ status=$?
 tail -n 30 "$log"
 add_one "$status" "cargo clippy"
 
-echo "== cargo fmt --all --check"
-cargo fmt --all --check
+echo "== cargo fmt --all --check (and the fuzz crate's)"
+cargo fmt --all --check && cargo fmt --manifest-path fuzz/Cargo.toml --check
 add_one $? "cargo fmt"
 
 echo "== the bad-input table covers every exported function"
@@ -117,6 +117,18 @@ wait "$reader"
 r=$?
 [ "$w" -eq 0 ] && [ "$r" -eq 0 ]
 add_one $? "segment_writer/segment_reader"
+
+# Fuzzing (fuzz/run.sh, `make fuzz`): in CI only, each target one check,
+# passed when it ran FUZZ_SECONDS without a crash, hang or leak.
+if [ "${CI:-}" = true ]; then
+    for t in segment_header segment_open names flags; do
+        echo "== fuzz $t (${FUZZ_SECONDS:-60} s)"
+        sh fuzz/run.sh "$t"
+        add_one $? "fuzz $t"
+    done
+else
+    echo "== fuzz: skipped (CI is not true; run make fuzz)"
+fi
 
 echo "== install into a temporary prefix, build through pkg-config"
 sh tests/install_check.sh
