@@ -26,7 +26,8 @@ for t in $targets; do
 done
 
 private=
-if [ "$(id -u)" -eq 0 ] && unshare -m --propagation private true 2>/dev/null; then
+if [ "$(id -u)" -eq 0 ] &&
+    unshare -m --propagation private sh -c 'mount -t tmpfs -o size=1m rshm-fuzz /dev/shm' 2>/dev/null; then
     private=yes
 fi
 
