@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench conformance install uninstall clean rshm.pc
+.PHONY: all header demo test bench conformance fuzz install uninstall clean rshm.pc reliability-table
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -37,6 +37,14 @@ EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receive
             $(OUT)/segment_writer $(OUT)/segment_reader $(OUT)/channel_sender $(OUT)/channel_receiver
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
 
+# The C tests again, under AddressSanitizer + UndefinedBehaviorSanitizer
+# (gcc's runtimes), linked with the same librshm.so.
+SAN_OUT := target/c-asan
+SANCC ?= gcc
+SANCXX ?= g++
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_TESTS := $(patsubst $(OUT)/%,$(SAN_OUT)/%,$(C_TESTS) $(CXX_TESTS))
+
 CLI := $(REL)/rshm
 
 all: $(SO) $(A) $(SONAME_LINK) $(CLI)
@@ -60,22 +68,41 @@ $(OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK
 $(OUT)/%: c_tests/%.cpp $(wildcard c_tests/*.h) include/rshm.h $(HPP) $(SO) $(SONAME_LINK) | $(OUT)
 	$(CXX) $(CFLAGS_CXX) -o $@ $< $(LDLIBS_SO)
 
+$(SAN_OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(SAN_OUT)
+	$(SANCC) $(CFLAGS_C) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
+
+$(SAN_OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(SAN_OUT)
+	$(SANCXX) $(CFLAGS_CXX) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
+
 $(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -O3 -o $@ $< $(LDLIBS_SO)
 
-$(OUT):
+$(OUT) $(SAN_OUT):
 	mkdir -p $@
 
 demo: $(EXAMPLES)
 	$(OUT)/writer && $(OUT)/reader
 
-test: all $(C_TESTS) $(CXX_TESTS) $(EXAMPLES)
+test: all $(C_TESTS) $(CXX_TESTS) $(SAN_TESTS) $(EXAMPLES)
 	sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
 
 # The Open POSIX Test Suite against libc and against rshm (needs Debian's
 # source archive once; see tests/conformance.sh).
 conformance: all
 	sh tests/conformance.sh
+
+# README's "Reliability" table, from the bad-input test's own output.
+reliability-table: $(OUT)/test_bad_input
+	$(OUT)/test_bad_input --table > $(OUT)/reliability-table.md
+	sed -i -e '/^<!-- reliability-table/,/^<!-- end reliability-table/{/^<!--/!d}' \
+	    -e '/^<!-- reliability-table/r $(OUT)/reliability-table.md' README.md
+
+# Every fuzz target in turn for FUZZ_SECONDS (default 60), bounded in
+# memory and time (fuzz/run.sh); needs cargo-fuzz. One target: FUZZ_TARGETS=names.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh fuzz/run.sh $(FUZZ_TARGETS)
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done

@@ -31,6 +31,7 @@ static void check_throws(F f, const char *call, int want) {
     try {
         f();
         CHECK(!"no exception");
+        std::fprintf(stderr, "  %s did not throw, want %s\n", call, rshm_errno_name(want));
     } catch (const rshm::error &e) {
         std::string what = e.what();
         CHECK(e.code().value() == want);

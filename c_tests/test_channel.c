@@ -275,11 +275,11 @@ static void wrong_objects(void) {
 static void wake_ups(void) {
     char name[96];
     check_name(name, sizeof name, "wake");
-    rshm_channel *ch = rshm_channel_create(name, 64, 0600);
-    CHECK(ch != NULL);
+    /* Created after the fork: a child must not inherit a handle it can
+     * neither use nor close (closing would give up the parent's roles). */
     pid_t pid = fork();
     if (pid == 0) {
-        rshm_channel *c = rshm_channel_open(name, 1000);
+        rshm_channel *c = rshm_channel_open(name, 5000);
         static char b[1 << 16];
         usleep(30000); /* the parent is asleep in recv by now */
         int ok = c && rshm_channel_send(c, "ping", 4, -1) == 0;
@@ -288,6 +288,8 @@ static void wake_ups(void) {
         ok = ok && rshm_channel_send(c, "last", 4, -1) == 0;
         _exit(ok && rshm_channel_close(c) == 0 ? 0 : 1);
     }
+    rshm_channel *ch = rshm_channel_create(name, 64, 0600);
+    CHECK(ch != NULL);
     static char buf[1 << 16];
     CHECK(rshm_channel_max_message(ch) <= sizeof buf);
     CHECK(rshm_channel_recv(ch, buf, sizeof buf, 5000 * MS) == 4 && memcmp(buf, "ping", 4) == 0);

@@ -11,6 +11,7 @@
 static int write_faults(volatile char *p) {
     pid_t pid = fork();
     if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL); /* a sanitizer's handler would turn it into SIGABRT */
         *p = 1;
         _exit(0);
     }
@@ -54,8 +55,10 @@ int main(void) {
     CHECK(rshm_mlock(p, 2 * page) == 0);
     CHECK(rshm_munlock(p, 2 * page) == 0);
     CHECK(rshm_munmap(p, 2 * page) == 0);
-    CHECK_ERR(rshm_mlock(p, page), -1, ENOMEM);
-    CHECK_ERR(rshm_munlock(p, page), -1, ENOMEM);
+    if (!CHECK_UNDER_ASAN) {
+        CHECK_ERR(rshm_mlock(p, page), -1, ENOMEM);
+        CHECK_ERR(rshm_munlock(p, page), -1, ENOMEM);
+    }
     CHECK_ERR(rshm_mprotect(p, page, RSHM_PROT_READ), -1, ENOMEM);
     CHECK_ERR(rshm_msync(p, page, RSHM_MS_SYNC), -1, ENOMEM);
     CHECK_ERR(rshm_madvise(p, page, RSHM_MADV_NORMAL), -1, ENOMEM);
@@ -63,9 +66,11 @@ int main(void) {
     /* mlockall / munlockall. */
     CHECK(rshm_mlockall(RSHM_MCL_CURRENT) == 0);
     CHECK(rshm_munlockall() == 0);
-    CHECK_ERR(rshm_mlockall(0), -1, EINVAL);
-    CHECK_ERR(rshm_mlockall(0x100), -1, EINVAL);
-    CHECK_ERR(rshm_mlockall(RSHM_MCL_ONFAULT), -1, EINVAL);
+    if (!CHECK_UNDER_ASAN) {
+        CHECK_ERR(rshm_mlockall(0), -1, EINVAL);
+        CHECK_ERR(rshm_mlockall(0x100), -1, EINVAL);
+        CHECK_ERR(rshm_mlockall(RSHM_MCL_ONFAULT), -1, EINVAL);
+    }
 
     /* fallocate on a named object: reserves memory and grows the object. */
     char name[96];

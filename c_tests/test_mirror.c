@@ -144,8 +144,9 @@ static void test_mmap(void) {
     /* MAP_FIXED replaces; MAP_FIXED_NOREPLACE refuses with EEXIST. */
     char *f = rshm_mmap(h, pg, RSHM_PROT_READ, RSHM_MAP_SHARED | RSHM_MAP_FIXED, fd, 0);
     CHECK(f == h);
-    CHECK_ERR(rshm_mmap(h, pg, RSHM_PROT_READ, RSHM_MAP_SHARED | RSHM_MAP_FIXED_NOREPLACE, fd, 0),
-              RSHM_MAP_FAILED, EEXIST);
+    if (!check_under_valgrind()) /* valgrind 3.19 takes MAP_FIXED_NOREPLACE for a hint */
+        CHECK_ERR(rshm_mmap(h, pg, RSHM_PROT_READ, RSHM_MAP_SHARED | RSHM_MAP_FIXED_NOREPLACE, fd, 0),
+                  RSHM_MAP_FAILED, EEXIST);
     CHECK(rshm_munmap(h, pg) == 0);
     char *nr = rshm_mmap(h, pg, RSHM_PROT_READ, RSHM_MAP_SHARED | RSHM_MAP_FIXED_NOREPLACE, fd, 0);
     CHECK(nr == h);

@@ -1041,6 +1041,7 @@ int rshm_send_fd(int sock, int fd);
  * On failure returns -1 and sets errno:
  * - `EBADF`: `sock` is not an open descriptor.
  * - `ENOTSOCK`: `sock` is not a socket.
+ * - `EINVAL`: `sock` is a stream socket that is not connected.
  * - `ECONNRESET`: the peer closed its end before sending (end of stream).
  * - `EBADMSG`: a message arrived without a descriptor, or with control
  *   data cut short (more than 16 descriptors); whatever arrived with it
@@ -1219,6 +1220,8 @@ int rshm_munlockall(void);
  * - `EMFILE`, `ENFILE`: the process or system descriptor limit.
  * - `ENOMEM`: no memory for the file.
  * - `EPERM`: `RSHM_MFD_HUGETLB` without permission.
+ * - `ENODEV`: `RSHM_MFD_HUGETLB` with a huge page size the kernel does not
+ *   offer (Linux; found by fuzzing).
  * - `ENOSYS`: the kernel has no memfd_create.
  *
  * Thread safety: safe to call from any thread.
@@ -1517,7 +1520,8 @@ struct rshm_segment *rshm_segment_create_init(const char *name,
  * On failure returns NULL and sets errno:
  * - `ETIMEDOUT`: no complete segment appeared within `timeout_ms`.
  * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
- * - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS).
+ * - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS),
+ *   or its header is not marked ready (a damaged segment).
  * - `EINVAL`: the object is not an rshm segment (no header, or a header
  *   that does not fit the object), or `oflag` is not exactly
  *   `RSHM_O_RDONLY` or `RSHM_O_RDWR`, or the name is invalid.

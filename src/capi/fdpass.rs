@@ -44,6 +44,7 @@ pub extern "C" fn rshm_send_fd(sock: c_int, fd: c_int) -> c_int {
 /// On failure returns -1 and sets errno:
 /// - `EBADF`: `sock` is not an open descriptor.
 /// - `ENOTSOCK`: `sock` is not a socket.
+/// - `EINVAL`: `sock` is a stream socket that is not connected.
 /// - `ECONNRESET`: the peer closed its end before sending (end of stream).
 /// - `EBADMSG`: a message arrived without a descriptor, or with control
 ///   data cut short (more than 16 descriptors); whatever arrived with it

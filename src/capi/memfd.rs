@@ -24,6 +24,8 @@ use libc::{c_char, c_int, c_uint};
 /// - `EMFILE`, `ENFILE`: the process or system descriptor limit.
 /// - `ENOMEM`: no memory for the file.
 /// - `EPERM`: `RSHM_MFD_HUGETLB` without permission.
+/// - `ENODEV`: `RSHM_MFD_HUGETLB` with a huge page size the kernel does not
+///   offer (Linux; found by fuzzing).
 /// - `ENOSYS`: the kernel has no memfd_create.
 ///
 /// Thread safety: safe to call from any thread.

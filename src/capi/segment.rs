@@ -97,7 +97,8 @@ pub unsafe extern "C" fn rshm_segment_create_init(
 /// On failure returns NULL and sets errno:
 /// - `ETIMEDOUT`: no complete segment appeared within `timeout_ms`.
 /// - `ENOENT`: `timeout_ms` is 0 and no object has that name.
-/// - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS).
+/// - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS),
+///   or its header is not marked ready (a damaged segment).
 /// - `EINVAL`: the object is not an rshm segment (no header, or a header
 ///   that does not fit the object), or `oflag` is not exactly
 ///   `RSHM_O_RDONLY` or `RSHM_O_RDWR`, or the name is invalid.

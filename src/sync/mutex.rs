@@ -30,6 +30,16 @@ const _: () = {
     assert!(std::mem::align_of::<libc::pthread_mutex_t>() <= ALIGN);
 };
 
+/// glibc takes a zeroed `pthread_mutex_t` for a valid, private, non-robust
+/// mutex, so a forgotten `init` would go unnoticed; the last word of the 64
+/// bytes marks an `init`ed mutex. (macOS's mutex checks its own signature.)
+#[cfg(target_os = "linux")]
+const MARK: u64 = u64::from_ne_bytes(*b"rshm-mtx");
+#[cfg(target_os = "linux")]
+const MARK_AT: usize = SIZE / 8 - 1;
+#[cfg(target_os = "linux")]
+const _: () = assert!(std::mem::size_of::<libc::pthread_mutex_t>() <= MARK_AT * 8);
+
 // SAFETY: the bytes are only touched through pthread calls, which are made
 // for concurrent use from any thread (and process).
 unsafe impl Sync for Mutex {}
@@ -61,6 +71,23 @@ impl Mutex {
         self.raw.get().cast()
     }
 
+    /// The `init` mark, read and written atomically: other processes look.
+    #[cfg(target_os = "linux")]
+    fn mark(&self) -> &std::sync::atomic::AtomicU64 {
+        // SAFETY: MARK_AT is inside the array, u64-aligned, and the word is
+        // only ever accessed atomically.
+        unsafe { &*self.raw.get().cast::<std::sync::atomic::AtomicU64>().add(MARK_AT) }
+    }
+
+    /// The raw mutex, or EINVAL when `init` never ran on these bytes.
+    fn ready(&self) -> Result<*mut libc::pthread_mutex_t> {
+        #[cfg(target_os = "linux")]
+        if self.mark().load(std::sync::atomic::Ordering::Acquire) != MARK {
+            return Err(Errno(libc::EINVAL));
+        }
+        Ok(self.raw())
+    }
+
     /// Makes the bytes an unlocked process-shared, error-checking, robust
     /// (Linux) mutex.
     ///
@@ -78,6 +105,10 @@ impl Mutex {
                 .and_then(|()| imp::set_robust(a))
                 .and_then(|()| pt(libc::pthread_mutex_init(self.raw(), a)));
             libc::pthread_mutexattr_destroy(a);
+            #[cfg(target_os = "linux")]
+            if r.is_ok() {
+                self.mark().store(MARK, std::sync::atomic::Ordering::Release);
+            }
             r
         }
     }
@@ -89,27 +120,29 @@ impl Mutex {
     /// unlock and every later lock fails with ENOTRECOVERABLE. Other errors:
     /// EBUSY (`Try`), ETIMEDOUT, EDEADLK (this thread holds it already).
     pub fn lock(&self, timeout: Timeout) -> Result<()> {
-        // SAFETY: raw() points at the mutex for the call; pthread checks
-        // its state.
+        let m = self.ready()?;
+        // SAFETY: m points at an initialised mutex for the call; pthread
+        // checks its state.
         pt(unsafe {
             match timeout {
-                Timeout::Forever => libc::pthread_mutex_lock(self.raw()),
-                Timeout::Try => libc::pthread_mutex_trylock(self.raw()),
-                Timeout::After(d) => imp::timed_lock(self.raw(), d),
+                Timeout::Forever => libc::pthread_mutex_lock(m),
+                Timeout::Try => libc::pthread_mutex_trylock(m),
+                Timeout::After(d) => imp::timed_lock(m, d),
             }
         })
     }
 
     /// Unlocks. EPERM when the calling thread does not hold it.
     pub fn unlock(&self) -> Result<()> {
+        let m = self.ready()?;
         // SAFETY: as in lock; error-checking makes a non-owner's unlock EPERM.
-        pt(unsafe { libc::pthread_mutex_unlock(self.raw()) })
+        pt(unsafe { libc::pthread_mutex_unlock(m) })
     }
 
     /// Marks the state guarded by a mutex taken with EOWNERDEAD as repaired;
     /// EINVAL when it was not taken so. ENOSYS on macOS.
     pub fn consistent(&self) -> Result<()> {
-        imp::consistent(self.raw())
+        imp::consistent(self.ready()?)
     }
 }
 
