@@ -77,11 +77,13 @@ static void across_fork(void) {
         }
     }
     CHECK(good == STREAM);
+    /* The last message arrives as soon as its length word is stored, maybe
+     * before the sender closes: wait for it to be done. */
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* The sender closed: nothing left, so EPIPE, at once and when waiting. */
     CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EPIPE);
     CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, -1), -1, EPIPE);
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CHECK(rshm_channel_close(rx) == 0);
     CHECK(rshm_channel_unlink(name) == 0);
 }
