@@ -157,8 +157,11 @@ static double oneway_seqpacket(long n) {
 /* ---- 2. ping-pong ---------------------------------------------------- */
 
 #define PINGS 100000L
-#define SLEEPY_PINGS 5000L
-#define THINK_NS 50000u
+/* Think long enough that the peer waiting for a ping really sleeps: the
+ * channel spins up to twice its last wait, at most 100 us, and no more than
+ * 5 us after a wait longer than that. */
+#define SLEEPY_PINGS 1000L
+#define THINK_NS 500000u
 
 struct pong_arg {
     long n;

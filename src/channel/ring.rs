@@ -515,8 +515,11 @@ impl Ring {
         if wait.timeout == Timeout::Try {
             return self.sleep(side, wait, ready);
         }
-        let start = Instant::now();
         let limit = self.spin(side).limit();
+        // The clock is first read after 64 rounds (a microsecond or two):
+        // waits shorter than that, as in a busy stream, cost no clock reads
+        // and count as no wait at all.
+        let mut start = None;
         let mut i = 0u32;
         let done = loop {
             std::hint::spin_loop();
@@ -524,12 +527,15 @@ impl Ring {
                 break Ok(());
             }
             i += 1;
-            if i % 64 == 0 && start.elapsed() >= limit {
-                break self.sleep(side, wait, ready);
+            if i % 64 == 0 {
+                let now = Instant::now();
+                if now.duration_since(*start.get_or_insert(now)) >= limit {
+                    break self.sleep(side, wait, ready);
+                }
             }
         };
         if done.is_ok() {
-            self.spin(side).last = start.elapsed();
+            self.spin(side).last = start.map_or(Duration::ZERO, |s: Instant| s.elapsed());
         }
         done
     }
