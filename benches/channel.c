@@ -157,8 +157,11 @@ static double oneway_seqpacket(long n) {
 /* ---- 2. ping-pong ---------------------------------------------------- */
 
 #define PINGS 100000L
-#define SLEEPY_PINGS 5000L
-#define THINK_NS 50000u
+/* Think long enough that the peer waiting for a ping really sleeps: the
+ * channel spins up to twice its last wait, at most 100 us, and no more than
+ * 5 us after a wait longer than that. */
+#define SLEEPY_PINGS 1000L
+#define THINK_NS 500000u
 
 struct pong_arg {
     long n;
@@ -242,7 +245,10 @@ static double pingpong_pipe(long n) {
 struct floor_arg {
     _Atomic uint32_t *word;
     long n;
-    int futex; /* sleep on the futex instead of spinning */
+    /* 0: both spin; 1: both sleep on the futex; 2: the ponger sleeps and
+     * the pinger spins for the pong (as the channel's adaptive spin does
+     * when the pong comes within 100 us). */
+    int futex;
 };
 
 static void wait_for(_Atomic uint32_t *w, uint32_t want, int futex) {
@@ -262,8 +268,8 @@ static void set_to(_Atomic uint32_t *w, uint32_t v, int futex) {
 static void floor_ponger(void *arg) {
     struct floor_arg *f = arg;
     for (long i = 0; i < f->n; i++) {
-        wait_for(f->word, (uint32_t)(2 * i + 1), f->futex);
-        set_to(f->word, (uint32_t)(2 * i + 2), f->futex);
+        wait_for(f->word, (uint32_t)(2 * i + 1), f->futex != 0);
+        set_to(f->word, (uint32_t)(2 * i + 2), f->futex == 1);
     }
 }
 
@@ -281,8 +287,8 @@ static double pingpong_floor(long n, int futex, uint64_t think_ns) {
             think(think_ns);
             busy += now_ns() - s;
         }
-        set_to(w, (uint32_t)(2 * i + 1), futex);
-        wait_for(w, (uint32_t)(2 * i + 2), futex);
+        set_to(w, (uint32_t)(2 * i + 1), futex != 0);
+        wait_for(w, (uint32_t)(2 * i + 2), futex == 1);
     }
     uint64_t t = now_ns() - t0 - busy;
     reap(pid);
@@ -442,6 +448,8 @@ int main(void) {
     row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
     COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
     row("asleep: channel vs futex", "ns", "futex", r, "<= 1.2x");
+    COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 2, THINK_NS));
+    row("asleep: ch. vs futex+spin", "ns", "futex+spin", r, "-");
 
     printf("3. 1 MiB messages, GB/s\n");
     COMPARE(r, big_channel(0), big_memcpy());

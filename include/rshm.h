@@ -617,8 +617,8 @@ extern "C" {
  * `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
  * call. `capacity` is the room for queued messages in bytes, rounded up so
  * that the segment fills whole pages; each message takes its length
- * rounded up to 8 bytes plus 8 (`rshm_channel_capacity` and
- * `rshm_channel_max_message` tell the result). `mode` gives the permission
+ * rounded up to 8 bytes plus 8, and the longest is the capacity minus 16
+ * (`rshm_channel_capacity` and `rshm_channel_max_message` tell the result). `mode` gives the permission
  * bits (0600 unless other users must open it; the umask applies). The ring
  * is formatted before the name appears, so no opener ever sees it half
  * made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
@@ -642,7 +642,9 @@ extern "C" {
  *
  * Thread safety: safe to call from any thread.
  */
-struct rshm_channel *rshm_channel_create(const char *name, size_t capacity, uint32_t mode);
+struct rshm_channel *rshm_channel_create(const char *name,
+                                         size_t capacity,
+                                         uint32_t mode);
 
 /**
  * Opens the channel `name` made by `rshm_channel_create`, waiting up to
@@ -846,7 +848,7 @@ int rshm_channel_unlink(const char *name);
 size_t rshm_channel_capacity(const struct rshm_channel *ch);
 
 /**
- * The longest message the channel can ever hold (its capacity minus 8):
+ * The longest message the channel can ever hold (its capacity minus 16):
  * longer ones fail with `EMSGSIZE`.
  *
  * Returns the length. On failure returns 0 and sets errno:

@@ -154,7 +154,7 @@ mod named {
         let n = name("chan");
         let mut tx = Channel::create(&n, 1000, 0o600).unwrap();
         assert!(tx.capacity() >= 1000);
-        assert_eq!(tx.max_message(), tx.capacity() - 8);
+        assert_eq!(tx.max_message(), tx.capacity() - 16);
         let mut rx = Channel::open(&n, Duration::ZERO).unwrap();
         assert_eq!(rx.capacity(), tx.capacity());
         tx.send(b"hello", Timeout::Try).unwrap();

@@ -19,8 +19,8 @@ use std::time::Duration;
 /// `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
 /// call. `capacity` is the room for queued messages in bytes, rounded up so
 /// that the segment fills whole pages; each message takes its length
-/// rounded up to 8 bytes plus 8 (`rshm_channel_capacity` and
-/// `rshm_channel_max_message` tell the result). `mode` gives the permission
+/// rounded up to 8 bytes plus 8, and the longest is the capacity minus 16
+/// (`rshm_channel_capacity` and `rshm_channel_max_message` tell the result). `mode` gives the permission
 /// bits (0600 unless other users must open it; the umask applies). The ring
 /// is formatted before the name appears, so no opener ever sees it half
 /// made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
@@ -304,7 +304,7 @@ pub unsafe extern "C" fn rshm_channel_capacity(ch: *const Channel) -> usize {
     run(0, || unsafe { ch.as_ref() }.map(Channel::capacity).ok_or(Errno(libc::EFAULT)))
 }
 
-/// The longest message the channel can ever hold (its capacity minus 8):
+/// The longest message the channel can ever hold (its capacity minus 16):
 /// longer ones fail with `EMSGSIZE`.
 ///
 /// Returns the length. On failure returns 0 and sets errno:

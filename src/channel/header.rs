@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// "rshmring", little-endian.
 pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"rshmring");
-pub(super) const VERSION: u32 = 1;
+/// 2: length words are `len + 1`, 0 marks an empty slot, and the receiver
+/// polls the slot instead of `head` (1 framed lengths as they are).
+pub(super) const VERSION: u32 = 2;
 /// Where the record area begins, from the region's start: room for the
 /// header with space to spare, and a 64-byte boundary for the payloads.
 pub(crate) const DATA_OFFSET: usize = 512;
@@ -59,10 +61,12 @@ fn check_region(base: *mut u8, len: usize) -> Result<u64> {
 /// `base..base + len` is writable memory that nobody else uses meanwhile.
 pub(super) unsafe fn init<'a>(base: *mut u8, len: usize) -> Result<(&'a Header, u64)> {
     let cap = check_region(base, len)?;
-    // SAFETY: the caller owns the region, which holds a Header (checked
-    // above); zero bytes are a valid Header (all atomics).
+    // SAFETY: the caller owns the region, which holds a Header and at least
+    // MIN_CAPACITY bytes after it (checked above); zero bytes are a valid
+    // Header (all atomics). The record area's first length word is zeroed
+    // too: the sender starts there, and the ring's slot invariant wants 0.
     let h = unsafe {
-        std::ptr::write_bytes(base, 0, DATA_OFFSET);
+        std::ptr::write_bytes(base, 0, DATA_OFFSET + 8);
         &*base.cast::<Header>()
     };
     h.version.store(VERSION, Ordering::Relaxed);

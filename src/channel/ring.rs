@@ -4,10 +4,11 @@
 //! # Layout
 //! The region (64-byte aligned; page-aligned in practice) starts with the
 //! `Header` and has its record area at `DATA_OFFSET`, `capacity` bytes, a
-//! multiple of 8. A record is an 8-byte length (native endian) and the
-//! payload, padded to 8 bytes, so every payload is 8-byte aligned. A length
-//! of `PAD` marks the rest of the area up to its end as unused: a record
-//! never wraps, so `reserve` always hands out contiguous memory.
+//! multiple of 8. A record is an 8-byte length word (native endian) and the
+//! payload, padded to 8 bytes, so every payload is 8-byte aligned. The
+//! length word says what the slot holds: 0, nothing committed yet; `len + 1`,
+//! a message of `len` bytes; `PAD`, nothing up to the area's end (a record
+//! never wraps, so `reserve` always hands out contiguous memory).
 //!
 //! # Counters
 //! `head` (bytes the sender published) and `tail` (bytes the receiver
@@ -15,49 +16,97 @@
 //! which a padding record keeps true by moving the counter to the next
 //! multiple of the capacity. Each side keeps its own counter and position
 //! in process memory and only publishes them: it never reads its own
-//! counter back, and checks the other's (`head - tail` within
-//! `0..=capacity`, multiples of 8) before using it. Every length read from
-//! the area is read once and bounds-checked against the published bytes
-//! and the area's end. A hostile peer can therefore make calls fail with
-//! EPROTO (bad counters) or EBADMSG (bad record), or hand over garbage
-//! payload bytes, but never make this side touch memory outside the region.
+//! counter back. The sender reads `tail` to know the free space; the
+//! receiver does not read `head` to find messages, only the length word at
+//! its position (so in a stream each message costs the receiver the lines
+//! of its record and no line of the header); `head` serves a sender taking
+//! over and a receiver's first checks.
+//!
+//! # The slot invariant
+//! The length word at the sender's position is 0 whenever the sender has
+//! nothing unpublished there, so the receiver, which reaches that position
+//! through the records before it, stops there and never takes stale bytes
+//! of an earlier lap for a message. The sender keeps it: a record of `n`
+//! bytes needs `n + 8` free bytes (the record and the next slot's length
+//! word, at `(pos + n) % capacity`), and the sender writes the payload,
+//! then 0 into the next slot's word, then the record's length word, then
+//! `head`. So the largest message is `capacity - 16` bytes. Only the sender
+//! writes length words, and only in free space; the receiver writes nothing
+//! in the area. `init` zeroes the word at offset 0.
+//!
+//! # Trust
+//! Every length word is read once and checked against the area's end (not
+//! against `head`); counters read from the header are checked (`head - tail`
+//! within `0..=capacity`, multiples of 8) before use. A hostile peer can
+//! therefore make calls fail with EPROTO (bad counters) or EBADMSG (bad
+//! record), or hand over garbage payload bytes, but never make this side
+//! touch memory outside the region.
 //!
 //! # Ordering
-//! The sender writes the record, then publishes `head`; the receiver loads
-//! `head`, then reads the record. It releases by publishing `tail`, after
-//! which the sender may overwrite the space. Publishing stores and the
-//! loads that follow a sleep announcement are SeqCst, which gives the
-//! Release/Acquire pairing for the data and also the store-load order the
-//! sleep protocol needs.
+//! The sender stores the length word with SeqCst (a Release for the payload
+//! and the next slot's 0) and the receiver loads it with SeqCst (an Acquire).
+//! The receiver releases a record by publishing `tail` (SeqCst), after which
+//! the sender may overwrite its space. A sender that dies between a length
+//! word and `head` leaves one record unpublished: the next sender finds it
+//! in `claim_tx` (the word at `head` is not 0) and counts it as published.
 //!
-//! # Sleeping
-//! A side that cannot proceed spins for `SPIN`, then stores 1 to its wait
-//! word (`rx_wait` / `tx_wait`), re-checks, and futex-waits on the word
-//! while it holds 1. The other side, after each publish, loads the word
-//! and only when it reads 1 stores 0 and wakes: no system call while
-//! nobody sleeps. Either the sleeper's re-check sees the publish or the
-//! publisher sees the 1 (both are SeqCst), so no wake-up is lost. Sleeps
-//! last at most `SLICE`, after which the sleeper checks its peer is alive:
-//! a peer that dies cannot wake it, and then it fails with EPIPE once
-//! nothing is left.
+//! # Waiting
+//! A side that cannot proceed spins, then stores 1 to its wait word
+//! (`rx_wait` / `tx_wait`), re-checks, and futex-waits on the word while it
+//! holds 1. The other side, after each length word or `tail` it stores,
+//! loads the word and only when it reads 1 stores 0 and wakes: no system
+//! call while nobody sleeps. Either the sleeper's re-check sees the store
+//! or the publisher sees the 1 (all four are SeqCst), so no wake-up is lost.
+//! The spin adapts: twice the side's last wait, between `SPIN` and
+//! `MAX_SPIN`, or `SPIN` after a wait longer than `2 * MAX_SPIN` (a peer
+//! that pauses that long is better slept through; the margin is for the
+//! wake-up, which a wait that ended in a sleep includes). So a receiver whose messages
+//! come every few tens of microseconds (a sender copying large messages)
+//! keeps spinning instead of paying a wake-up per message, and a side that
+//! waits for long burns at most `SPIN` before it sleeps. Sleeps last at
+//! most `SLICE`, after which the sleeper checks its peer is alive: a peer
+//! that dies cannot wake it, and then it fails with EPIPE once nothing is
+//! left.
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use super::peer::{self, Peer, Watch};
 use crate::errno::{Errno, Result};
 use crate::sync::{futex, Timeout};
-use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-/// The length that marks a padding record.
+/// The length word of a padding record.
 const PAD: u64 = u64::MAX;
-/// How long a side spins before it sleeps.
+/// The shortest spin before a side sleeps.
 const SPIN: Duration = Duration::from_micros(5);
+/// The longest spin before a side sleeps.
+const MAX_SPIN: Duration = Duration::from_micros(100);
 /// The longest sleep between checks that the peer lives.
 const SLICE: Duration = Duration::from_millis(50);
 
-/// Bytes a record with `len` payload bytes takes; `len <= capacity - 8`.
+/// Bytes a record with `len` payload bytes takes; `len <= capacity - 16`.
 fn record(len: u64) -> u64 {
     8 + ((len + 7) & !7)
+}
+
+/// How long a side spins before it sleeps, from how long it last waited.
+#[derive(Default)]
+struct Spin {
+    last: Duration,
+}
+
+impl Spin {
+    fn limit(&self) -> Duration {
+        // A wait that ended in a sleep counts the wake-up too (tens of
+        // microseconds on a VM): only one well beyond MAX_SPIN is a pause
+        // not worth spinning through. A bound at MAX_SPIN itself would trap
+        // a side whose peer comes every 20-60 us in sleeping every time.
+        if self.last > 2 * MAX_SPIN {
+            SPIN
+        } else {
+            (self.last * 2).clamp(SPIN, MAX_SPIN)
+        }
+    }
 }
 
 /// The sender's private state.
@@ -70,16 +119,17 @@ struct Tx {
     /// Payload length of the open reservation.
     reserved: Option<u64>,
     watch: Watch,
+    spin: Spin,
 }
 
 /// The receiver's private state.
 struct Rx {
     tail: u64,
     pos: u64,
-    head_seen: u64,
     /// Payload length of the message handed out by `peek`.
     peeked: Option<u64>,
     watch: Watch,
+    spin: Spin,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -196,14 +246,24 @@ impl Ring {
         unsafe { &*self.hdr }
     }
 
+    /// The length word at `off` in the record area.
+    fn word<'a>(&self, off: u64) -> &'a AtomicU64 {
+        debug_assert!(off % 8 == 0 && off < self.cap);
+        // SAFETY: callers pass a multiple of 8 below cap, so the 8 bytes are
+        // in the area and aligned (the area starts 64-byte aligned); any bit
+        // pattern is a valid AtomicU64, and the region outlives the call.
+        unsafe { &*self.data.add(off as usize).cast::<AtomicU64>() }
+    }
+
     /// Bytes in the record area.
     pub fn capacity(&self) -> usize {
         self.cap as usize
     }
 
-    /// The largest message the ring can ever hold.
+    /// The largest message the ring can ever hold: a record and the next
+    /// slot's length word fill the area.
     pub fn max_message(&self) -> usize {
-        (self.cap - 8) as usize
+        (self.cap - 16) as usize
     }
 
     // ---- sending ----
@@ -218,7 +278,7 @@ impl Ring {
     /// side has to wait for room), EBUSY (another handle is the sender),
     /// EPROTO (the receiver's counter is corrupt).
     pub fn reserve(&mut self, len: usize, timeout: Timeout) -> Result<*mut u8> {
-        if len as u64 > self.cap - 8 {
+        if len as u64 > self.cap - 16 {
             return Err(Errno(libc::EMSGSIZE));
         }
         if self.tx.is_none() {
@@ -234,13 +294,10 @@ impl Ring {
         if tx.pos + rec > self.cap {
             // No wrapping record: pad out the end and start again at 0.
             let pad = self.cap - tx.pos;
-            self.tx_room(pad, &mut wait)?;
-            let tx = self.tx.as_mut().expect("claimed above");
-            // SAFETY: pos is a multiple of 8 below cap, so 8 bytes fit.
-            unsafe { self.data.add(tx.pos as usize).cast::<u64>().write(PAD) };
-            self.publish_head(pad);
+            self.tx_room(pad + 8, &mut wait)?;
+            self.publish(pad, PAD);
         }
-        self.tx_room(rec, &mut wait)?;
+        self.tx_room(rec + 8, &mut wait)?;
         let tx = self.tx.as_mut().expect("claimed above");
         tx.reserved = Some(len as u64);
         // SAFETY: pos + rec <= cap, so the payload lies in the area.
@@ -256,9 +313,8 @@ impl Ring {
             _ => return Err(Errno(libc::EINVAL)),
         }
         tx.reserved = None;
-        // SAFETY: the reservation checked that the record fits at pos.
-        unsafe { self.data.add(tx.pos as usize).cast::<u64>().write(len as u64) };
-        self.publish_head(record(len as u64));
+        // The reservation found record(len) + 8 bytes free at pos.
+        self.publish(record(len as u64), len as u64 + 1);
         Ok(())
     }
 
@@ -273,14 +329,35 @@ impl Ring {
     fn claim_tx(&self) -> Result<Tx> {
         let h = self.hdr();
         peer::claim(&h.sender.0, self.me)?;
-        // A previous sender's published head is where this one goes on.
-        let head = h.head.0.load(SeqCst);
-        let tail = h.tail.0.load(SeqCst);
-        if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > self.cap {
+        let refuse = || {
             peer::give_up(&h.sender.0, self.me);
-            return Err(Errno(libc::EPROTO));
+            Err(Errno(libc::EPROTO))
+        };
+        // A previous sender's published head is where this one goes on.
+        let mut head = h.head.0.load(SeqCst);
+        let tail = h.tail.0.load(SeqCst);
+        if head % 8 != 0 || tail % 8 != 0 {
+            return refuse();
         }
-        Ok(Tx { head, pos: head % self.cap, tail_seen: tail, reserved: None, watch: Watch::default() })
+        // A sender that died between a length word and head left that one
+        // record unpublished (it had zeroed the next slot's word first): the
+        // receiver may take it, so it counts as published.
+        let pos = head % self.cap;
+        let skip = match self.word(pos).load(SeqCst) {
+            0 => 0,
+            PAD if pos != 0 => self.cap - pos,
+            w if w != PAD && w - 1 <= self.cap - 16 && record(w - 1) <= self.cap - pos => record(w - 1),
+            _ => return refuse(),
+        };
+        if skip != 0 {
+            head = head.wrapping_add(skip);
+            h.head.0.store(head, Release);
+        }
+        if head.wrapping_sub(tail) > self.cap {
+            return refuse();
+        }
+        let pos = head % self.cap;
+        Ok(Tx { head, pos, tail_seen: tail, reserved: None, watch: Watch::default(), spin: Spin::default() })
     }
 
     /// Waits until `need` bytes past head are free.
@@ -304,16 +381,24 @@ impl Ring {
         Ok(self.cap - used)
     }
 
-    /// Publishes the `n` bytes at pos, `n <= capacity - pos`.
-    fn publish_head(&mut self, n: u64) {
+    /// Publishes the `n` bytes at pos as a record whose length word is
+    /// `word`: `n <= capacity - pos`, and `n + 8` bytes at pos are free.
+    fn publish(&mut self, n: u64, word: u64) {
         let h = self.hdr();
         let tx = self.tx.as_mut().expect("sender");
+        let at = tx.pos;
         tx.head = tx.head.wrapping_add(n);
         tx.pos += n;
         if tx.pos == self.cap {
             tx.pos = 0;
         }
-        h.head.0.store(tx.head, SeqCst);
+        let (next, head) = (tx.pos, tx.head);
+        // The next slot's word, free space: the receiver stops there.
+        self.word(next).store(0, std::sync::atomic::Ordering::Relaxed);
+        // The Release for the payload and the 0 above, and the store the
+        // sleep protocol pairs with the receiver's re-check.
+        self.word(at).store(word, SeqCst);
+        h.head.0.store(head, Release);
         wake(&h.rx_wait.0);
     }
 
@@ -325,7 +410,8 @@ impl Ring {
     ///
     /// Errors: EAGAIN (`Try` and empty), ETIMEDOUT, EPIPE (empty and the
     /// sender closed or died), EBUSY (another handle is the receiver),
-    /// EPROTO (the sender's counter is corrupt), EBADMSG (a corrupt record).
+    /// EPROTO (the counters are corrupt when this handle becomes the
+    /// receiver), EBADMSG (a corrupt record).
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         if self.rx.is_none() {
             self.rx = Some(self.claim_rx()?);
@@ -333,34 +419,30 @@ impl Ring {
         let mut wait = Wait::new(timeout);
         loop {
             let rx = self.rx.as_ref().expect("claimed above");
+            let pos = rx.pos;
             // SAFETY: pos is a multiple of 8 below cap.
-            let at = unsafe { self.data.add(rx.pos as usize) };
+            let at = unsafe { self.data.add(pos as usize) };
             if let Some(len) = rx.peeked {
                 // SAFETY: checked when it was peeked: the payload is in the area.
                 return Ok((unsafe { at.add(8) }, len as usize));
             }
-            if rx.head_seen == rx.tail {
-                self.block(Side::Rx, &mut wait, |r| Ok(r.rx_avail()? > 0))?;
-                continue;
-            }
-            let avail = rx.head_seen.wrapping_sub(rx.tail);
             // Read once: the sender may rewrite it, the checks hold for this copy.
-            // SAFETY: at has 8 readable, aligned bytes in the area.
-            let len = unsafe { at.cast::<u64>().read_volatile() };
-            let left = self.cap - rx.pos;
-            if len == PAD {
-                if left > avail {
-                    return Err(Errno(libc::EBADMSG));
+            match self.word(pos).load(SeqCst) {
+                0 => self.block(Side::Rx, &mut wait, |r| Ok(r.rx_ready()))?,
+                // The sender never pads at 0 (a record and a word always fit
+                // there), which also bounds this loop to one padding a call.
+                PAD if pos == 0 => return Err(Errno(libc::EBADMSG)),
+                PAD => self.publish_tail(self.cap - pos),
+                w => {
+                    let len = w - 1;
+                    if len > self.cap - 16 || record(len) > self.cap - pos {
+                        return Err(Errno(libc::EBADMSG));
+                    }
+                    self.rx.as_mut().expect("claimed above").peeked = Some(len);
+                    // SAFETY: 8 + len <= record(len) <= cap - pos: the payload is in the area.
+                    return Ok((unsafe { at.add(8) }, len as usize));
                 }
-                self.publish_tail(left);
-                continue;
             }
-            if len > self.cap - 8 || record(len) > avail.min(left) {
-                return Err(Errno(libc::EBADMSG));
-            }
-            self.rx.as_mut().expect("claimed above").peeked = Some(len);
-            // SAFETY: 8 + len <= record(len) <= left: the payload is in the area.
-            return Ok((unsafe { at.add(8) }, len as usize));
         }
     }
 
@@ -393,23 +475,23 @@ impl Ring {
         // A previous receiver's published tail is where this one goes on.
         let tail = h.tail.0.load(SeqCst);
         let head = h.head.0.load(SeqCst);
-        if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > self.cap {
+        // Only tail is used; head is checked for a sign of corruption. It
+        // may trail tail: the receiver takes a record as soon as its length
+        // word is stored, before the sender publishes head.
+        let apart = head.wrapping_sub(tail).min(tail.wrapping_sub(head));
+        if head % 8 != 0 || tail % 8 != 0 || apart > self.cap {
             peer::give_up(&h.receiver, self.me);
             return Err(Errno(libc::EPROTO));
         }
-        Ok(Rx { tail, pos: tail % self.cap, head_seen: tail, peeked: None, watch: Watch::default() })
+        let pos = tail % self.cap;
+        Ok(Rx { tail, pos, peeked: None, watch: Watch::default(), spin: Spin::default() })
     }
 
-    /// Published bytes not yet consumed, from a fresh and checked read of head.
-    fn rx_avail(&mut self) -> Result<u64> {
-        let head = self.hdr().head.0.load(SeqCst);
-        let rx = self.rx.as_mut().expect("receiver");
-        let avail = head.wrapping_sub(rx.tail);
-        if avail > self.cap || head % 8 != 0 {
-            return Err(Errno(libc::EPROTO));
-        }
-        rx.head_seen = head;
-        Ok(avail)
+    /// Whether the length word at pos holds something (a message, padding,
+    /// or garbage that `peek` will refuse).
+    fn rx_ready(&self) -> bool {
+        let rx = self.rx.as_ref().expect("receiver");
+        self.word(rx.pos).load(SeqCst) != 0
     }
 
     /// Frees the `n` bytes at pos, `n <= capacity - pos`.
@@ -427,28 +509,51 @@ impl Ring {
 
     // ---- waiting ----
 
-    /// Waits until `ready` holds: spins for SPIN, then sleeps on the side's
-    /// wait word in slices, checking between them that the peer lives.
-    /// EPIPE when the peer is gone and `ready` still fails; EAGAIN /
-    /// ETIMEDOUT as `wait` runs out.
+    /// Waits until `ready` holds: spins (for as long as `Spin` says), then
+    /// sleeps on the side's wait word in slices, checking between them that
+    /// the peer lives. EPIPE when the peer is gone and `ready` still fails;
+    /// EAGAIN / ETIMEDOUT as `wait` runs out.
     fn block(&mut self, side: Side, wait: &mut Wait, mut ready: impl FnMut(&mut Ring) -> Result<bool>) -> Result<()> {
         if ready(self)? {
             return Ok(());
         }
-        if wait.timeout != Timeout::Try {
-            let start = Instant::now();
-            let mut i = 0u32;
-            loop {
-                std::hint::spin_loop();
-                if ready(self)? {
-                    return Ok(());
-                }
-                i += 1;
-                if i % 64 == 0 && start.elapsed() >= SPIN {
-                    break;
+        if wait.timeout == Timeout::Try {
+            return self.sleep(side, wait, ready);
+        }
+        let limit = self.spin(side).limit();
+        // The clock is first read after 64 rounds (a microsecond or two):
+        // waits shorter than that, as in a busy stream, cost no clock reads
+        // and count as no wait at all.
+        let mut start = None;
+        let mut i = 0u32;
+        let done = loop {
+            std::hint::spin_loop();
+            if ready(self)? {
+                break Ok(());
+            }
+            i += 1;
+            if i % 64 == 0 {
+                let now = Instant::now();
+                if now.duration_since(*start.get_or_insert(now)) >= limit {
+                    break self.sleep(side, wait, ready);
                 }
             }
+        };
+        if done.is_ok() {
+            self.spin(side).last = start.map_or(Duration::ZERO, |s: Instant| s.elapsed());
         }
+        done
+    }
+
+    fn spin(&mut self, side: Side) -> &mut Spin {
+        match side {
+            Side::Tx => &mut self.tx.as_mut().expect("sender").spin,
+            Side::Rx => &mut self.rx.as_mut().expect("receiver").spin,
+        }
+    }
+
+    /// The sleeping half of `block`.
+    fn sleep(&mut self, side: Side, wait: &mut Wait, mut ready: impl FnMut(&mut Ring) -> Result<bool>) -> Result<()> {
         let h = self.hdr();
         let (word, role) = match side {
             Side::Tx => (&h.tx_wait.0, &h.receiver),

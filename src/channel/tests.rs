@@ -125,7 +125,7 @@ fn the_region_is_checked() {
     }
     let ring = r.init();
     assert_eq!(ring.capacity(), 256);
-    assert_eq!(ring.max_message(), 248);
+    assert_eq!(ring.max_message(), 240);
     drop(r.attach());
     let h = r.header();
     for (field, bad) in [(&h.capacity, 257u64), (&h.capacity, 8), (&h.capacity, 512)] {
@@ -137,7 +137,7 @@ fn the_region_is_checked() {
     h.version.store(99, SeqCst);
     // SAFETY: as above.
     assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
-    h.version.store(1, SeqCst);
+    h.version.store(super::header::VERSION, SeqCst);
     h.magic.0.store(7, SeqCst);
     // SAFETY: as above.
     assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
@@ -156,16 +156,16 @@ fn messages_pass_in_order_and_padding_wraps_the_end() {
     assert_eq!(&buf[..5], b"hello");
     assert_eq!(rx.recv(&mut buf, TRY), Err(Errno(libc::EAGAIN)));
 
-    let big = vec![7u8; 248];
-    assert_eq!(err(tx.send(&[0; 249], FOREVER)), libc::EMSGSIZE);
+    let big = vec![7u8; 240];
+    assert_eq!(err(tx.send(&[0; 241], FOREVER)), libc::EMSGSIZE);
     // At offset 16 the largest message needs the end padded out first; the
     // padding is published, then there is no room until it is consumed.
     assert_eq!(err(tx.send(&big, TRY)), libc::EAGAIN);
     assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
     tx.send(&big, TRY).unwrap();
     assert_eq!(err(tx.send(b"", TRY)), libc::EAGAIN);
-    assert_eq!(rx.recv(&mut buf, TRY), Ok(248));
-    assert!(buf[..248].iter().all(|&b| b == 7));
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(240));
+    assert!(buf[..240].iter().all(|&b| b == 7));
     tx.send(b"", TRY).unwrap();
     assert_eq!(rx.recv(&mut buf, TRY), Ok(0));
 }
@@ -451,29 +451,49 @@ fn corrupt_counters_and_lengths_are_errors() {
     let r = Region::heap(256);
     let h = r.header();
     let mut tx = r.init();
-    let mut rx = r.attach();
     let mut buf = [0u8; 256];
     tx.send(b"abc", TRY).unwrap();
 
-    // head beyond what the ring can hold, or not a multiple of 8.
-    for bad in [16 + 256 + 8, 17, u64::MAX - 7] {
+    // A receiver taking over checks the counters: head beyond what the
+    // ring can hold either way from tail, or not a multiple of 8.
+    for bad in [16 + 256 + 8, 17, u64::MAX - 263] {
         let good = h.head.0.swap(bad, SeqCst);
-        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EPROTO);
+        let mut rx = r.attach();
+        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EPROTO, "head {bad}");
         h.head.0.store(good, SeqCst);
+        // The refused claim gave the role up: the sender sees it closed.
+        assert_eq!(err(tx.send(b"", TRY)), libc::EPIPE);
     }
-    // Record lengths: too large for the ring, beyond what was published,
-    // and a padding record claiming more than was published.
-    // SAFETY (all three writes): offset 0 is the first record's length word.
-    for bad in [249u64, 9, u64::MAX - 1, u64::MAX] {
-        let good = unsafe { r.word(0).replace(bad) };
-        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EBADMSG, "length {bad}");
+    let mut rx = r.attach();
+    // Length words: a message too large for the ring, too large for what is
+    // left before the end, padding at offset 0, and a huge one.
+    // SAFETY (all the writes): offsets 0 and 128 are record length words.
+    for (at, bad) in [(0, 242u64), (0, 256), (0, u64::MAX), (0, u64::MAX - 1), (128, 122), (128, 1 << 40)] {
+        let good = unsafe { r.word(0).replace(0) };
+        rx.close();
+        h.tail.0.store(at as u64, SeqCst);
+        unsafe { r.word(at).write(bad) };
+        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EBADMSG, "length word {bad} at {at}");
+        unsafe { r.word(at).write(0) };
+        assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
+        h.tail.0.store(0, SeqCst);
         unsafe { r.word(0).write(good) };
+        rx.close();
     }
+    // The largest message that fits before the end is taken (garbage
+    // payload: the peer wrote only the length word).
+    // SAFETY: as above.
+    unsafe { r.word(128).write(121) };
+    h.tail.0.store(128, SeqCst);
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(120));
+    rx.close();
+    h.tail.0.store(0, SeqCst);
     assert_eq!(rx.recv(&mut buf, TRY), Ok(3));
+    assert_eq!(&buf[..3], b"abc");
 
     // tail beyond head: the sender finds out when it next needs to read it.
     h.tail.0.store(1000, SeqCst);
-    assert_eq!(err(tx.send(&[0; 248], TRY)), libc::EPROTO);
+    assert_eq!(err(tx.send(&[0; 240], TRY)), libc::EPROTO);
     // The header's capacity is read once, at attach: changing it later has no effect.
     h.tail.0.store(16, SeqCst);
     h.capacity.store(1 << 40, SeqCst);
@@ -489,6 +509,75 @@ fn corrupt_counters_and_lengths_are_errors() {
         t.send(b"x", TRY).unwrap();
         assert_eq!(r2.header().sender.0.load(SeqCst), peer::me());
     }
+}
+
+#[test]
+fn stale_bytes_of_an_earlier_lap_are_never_a_message() {
+    // Payloads made of words that read as valid length words, in sizes that
+    // shift the record boundaries from lap to lap, so that the receiver's
+    // position keeps landing on old payload.
+    let r = Region::heap(256);
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    let mut out = [0u8; 240];
+    for (i, w) in out.chunks_mut(8).enumerate() {
+        w.copy_from_slice(&(1 + (i as u64 % 5) * 8).to_ne_bytes());
+    }
+    let mut buf = [0u8; 256];
+    let mut rng = Lcg(99);
+    for round in 0..20_000u64 {
+        let len = rng.below(241) as usize;
+        let n = rng.below(3);
+        let mut sent = 0;
+        for _ in 0..=n {
+            match tx.send(&out[..len], TRY) {
+                Ok(()) => sent += 1,
+                Err(e) => assert_eq!(e, Errno(libc::EAGAIN)),
+            }
+        }
+        for _ in 0..sent {
+            assert_eq!(rx.recv(&mut buf, TRY), Ok(len), "round {round}");
+            assert_eq!(&buf[..len], &out[..len]);
+        }
+        // Empty now, whatever lies at the receiver's position.
+        assert_eq!(err(rx.peek(TRY)), libc::EAGAIN, "round {round}");
+    }
+}
+
+#[test]
+fn a_record_whose_sender_died_before_publishing_head_counts() {
+    let r = Region::heap(256);
+    let h = r.header();
+    let mut a = r.init();
+    let mut rx = r.attach();
+    let mut buf = [0u8; 256];
+    a.send(b"first", TRY).unwrap();
+    a.send(b"second", TRY).unwrap();
+    // As if `a` died after the second length word, before head.
+    h.head.0.store(16, SeqCst);
+    a.close();
+    let mut b = r.attach();
+    b.send(b"third", TRY).unwrap();
+    assert_eq!(h.head.0.load(SeqCst), 48);
+    for want in [&b"first"[..], b"second", b"third"] {
+        let n = rx.recv(&mut buf, TRY).unwrap();
+        assert_eq!(&buf[..n], want);
+    }
+    assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
+    // Taken by the receiver before head moved: a new receiver accepts tail
+    // ahead of head.
+    b.send(b"fourth", TRY).unwrap();
+    h.head.0.store(48, SeqCst);
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(6));
+    rx.close();
+    let mut rx = r.attach();
+    assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
+    // And a sender taking over counts that record too, though consumed.
+    b.close();
+    let mut c = r.attach();
+    c.send(b"x", TRY).unwrap();
+    assert_eq!(h.head.0.load(SeqCst), 80);
+    assert_eq!(rx.recv(&mut buf, TRY), Ok(1));
 }
 
 #[test]
@@ -530,13 +619,14 @@ fn a_scribbling_peer_never_makes_the_receiver_read_outside() {
                     let _ = rx.release();
                 }
                 Err(Errno(e)) => {
-                    assert!([libc::EAGAIN, libc::EPROTO, libc::EBADMSG].contains(&e), "{e}");
+                    // EPIPE: the other role gave up after finding the counters corrupt.
+                    assert!([libc::EAGAIN, libc::EPROTO, libc::EBADMSG, libc::EPIPE].contains(&e), "{e}");
                     outcomes[1] += 1;
                 }
             }
             match tx.reserve(rng.below(64) as usize, TRY) {
                 Ok(p) => assert!(p as usize >= lo && p as usize + 64 <= hi + 64, "reserve outside the area"),
-                Err(Errno(e)) => assert!([libc::EAGAIN, libc::EPROTO].contains(&e), "{e}"),
+                Err(Errno(e)) => assert!([libc::EAGAIN, libc::EPROTO, libc::EPIPE].contains(&e), "{e}"),
             }
         }
     }
