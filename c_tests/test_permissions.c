@@ -17,7 +17,7 @@
 
 /* In a child that became nobody: the checks, reported by exit status
  * (the number of failed checks; 100 if the switch itself failed). */
-static int as_nobody(const char *name) {
+static int as_nobody(const char *name, const char *cname) {
     if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 || setresuid(NOBODY, NOBODY, NOBODY) != 0)
         return 100;
     if (geteuid() != NOBODY || getegid() != NOBODY)
@@ -37,12 +37,20 @@ static int as_nobody(const char *name) {
     CHECK_ERR(rshm_shm_unlink(name), -1, EACCES);
     /* And the name is taken for nobody too. */
     CHECK_ERR(rshm_segment_create(name, 4096, 0600), NULL, EEXIST);
+    /* A channel is a segment: the same holds. */
+    CHECK_ERR(rshm_channel_open(cname, 0), NULL, EACCES);
+    CHECK(strcmp(rshm_errno_help(errno), rshm_errno_help(EACCES)) == 0);
+    CHECK_ERR(rshm_channel_open(cname, 50), NULL, EACCES);
+    CHECK_ERR(rshm_channel_create(cname, 4096, 0600), NULL, EEXIST);
+    CHECK_ERR(rshm_channel_unlink(cname), -1, EACCES);
     return check_failed;
 }
 
 int main(void) {
-    char name[64], path[96];
+    char name[64], path[96], cname[64], cpath[96];
     check_name(name, sizeof name, "perm");
+    check_name(cname, sizeof cname, "perm-chan");
+    snprintf(cpath, sizeof cpath, "/dev/shm%s", cname);
     snprintf(path, sizeof path, "/dev/shm%s", name);
 
     /* The umask applies to the mode, as for open(2): with 022 a 0600
@@ -55,6 +63,10 @@ int main(void) {
     CHECK_ERR(rshm_segment_create(name, 4096, 0600), NULL, EEXIST);
     CHECK_ERR(rshm_segment_create(name, 4096, 0666), NULL, EEXIST);
     CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
+    rshm_channel *ch = rshm_channel_create(cname, 4096, 0600);
+    CHECK(ch != NULL);
+    CHECK(stat(cpath, &st) == 0 && (st.st_mode & 07777) == 0600);
+    CHECK_ERR(rshm_channel_create(cname, 4096, 0600), NULL, EEXIST);
     umask(old);
 
     if (geteuid() != 0) {
@@ -66,14 +78,15 @@ int main(void) {
             /* The parent's handle is not the child's to keep (valgrind
              * counts it as a leak at the child's exit). */
             rshm_segment_close(seg);
-            _exit(as_nobody(name));
+            rshm_channel_close(ch); /* it holds no role yet: nothing of the parent's is given up */
+            _exit(as_nobody(name, cname));
         }
         int status = 0;
         CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 100);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                printf("permissions: user %d could not open, create or remove a 0600 segment of uid 0 (EACCES, EEXIST)\n",
+                printf("permissions: user %d could not open, create or remove a 0600 segment or channel of uid 0 (EACCES, EEXIST)\n",
                    NOBODY);
         /* The owner still can. */
         struct rshm_segment *again = rshm_segment_open(name, RSHM_O_RDWR, 0);
@@ -82,5 +95,7 @@ int main(void) {
     }
     rshm_segment_close(seg);
     CHECK(rshm_segment_unlink(name) == 0);
+    rshm_channel_close(ch);
+    CHECK(rshm_channel_unlink(cname) == 0);
     return check_done("permissions");
 }
