@@ -4,6 +4,7 @@
 #ifndef RSHM_CHECK_H
 #define RSHM_CHECK_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +86,19 @@ static inline int check_map_perms(const void *addr, char out[5]) {
     if (f)
         fclose(f);
     return found;
+}
+
+/* How many entries in /dev/shm start with `prefix`. */
+static inline int check_shm_count(const char *prefix) {
+    DIR *d = opendir("/dev/shm");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    if (d)
+        closedir(d);
+    return n;
 }
 
 static inline int check_done(const char *suite) {

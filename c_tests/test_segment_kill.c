@@ -113,18 +113,6 @@ static int remove_prefix(const char *prefix) {
     return n;
 }
 
-static int count_prefix(const char *prefix) {
-    DIR *d = opendir("/dev/shm");
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d)))
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-            n++;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 int main(void) {
     int valgrind = check_under_valgrind();
     /* Kills inside create_init to reach, and a bound on rounds. */
@@ -215,7 +203,7 @@ int main(void) {
         char tmp[64];
         snprintf(tmp, sizeof tmp, "rshm-tmp.%ld.", (long)cr);
         tmp_left += remove_prefix(tmp);
-        CHECK(count_prefix(tmp) == 0);
+        CHECK(check_shm_count(tmp) == 0);
         polls += atomic_load(&r->polls);
         enoent += atomic_load(&r->enoent);
         etimedout += atomic_load(&r->etimedout);
@@ -242,7 +230,7 @@ int main(void) {
     CHECK(tmp_left <= inside);
     char prefix[64];
     snprintf(prefix, sizeof prefix, "rshm-test-%ld-", (long)getpid());
-    CHECK(count_prefix(prefix) == 0);
+    CHECK(check_shm_count(prefix) == 0);
     munmap(r, sizeof *r);
     return check_done("segment-kill");
 }

@@ -194,19 +194,6 @@ static void child(struct tally *t, int iterations, unsigned seed) {
         rshm_segment_close(held);
 }
 
-/* Entries in /dev/shm starting with `prefix`. */
-static int count_prefix(const char *prefix) {
-    DIR *d = opendir("/dev/shm");
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d)))
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
-            n++;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 int main(void) {
     page = (size_t)sysconf(_SC_PAGESIZE);
     /* The calls are mostly system calls: about 1 s, under valgrind 4 s. */
@@ -261,10 +248,10 @@ int main(void) {
             CHECK(errno == ENOENT);
     char prefix[64];
     snprintf(prefix, sizeof prefix, "rshm-test-%ld-", (long)getpid());
-    CHECK(count_prefix(prefix) == 0);
+    CHECK(check_shm_count(prefix) == 0);
     for (int p = 0; p < PROCS; p++) {
         snprintf(prefix, sizeof prefix, "rshm-tmp.%ld.", (long)kids[p]);
-        CHECK(count_prefix(prefix) == 0);
+        CHECK(check_shm_count(prefix) == 0);
     }
     munmap(t, sizeof *t);
     return check_done("stress");
