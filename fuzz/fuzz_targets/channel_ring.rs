@@ -5,8 +5,9 @@
 //! errno, never panic, hang or read outside the region (ASan watches the
 //! region's bounds: it is a heap buffer of exactly its length).
 //!
-//! Input: a sequence of 1-byte ops; op 0..=5 are ring calls, 6 a scribble
-//! taking 3 more bytes (offset: 2, value: 1).
+//! Input: a sequence of 1-byte ops; op 0..=6 are ring calls (6: a third
+//! handle attaches to the scribbled region, parsing its header, and
+//! receives), 7 a scribble taking 3 more bytes (offset: 2, value: 1).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -35,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         let op = data[i];
         i += 1;
         let size = (op as usize * 37) % (CAPACITY / 2);
-        match op % 7 {
+        match op % 8 {
             0 => {
                 let _ = tx.send(&data[..size.min(data.len())], Timeout::Try);
             }
@@ -66,6 +67,12 @@ fuzz_target!(|data: &[u8]| {
                     tx.close();
                 } else {
                     rx.close();
+                }
+            }
+            6 => {
+                // SAFETY: as for rx: the region outlives the handle.
+                if let Ok(mut late) = unsafe { Ring::attach(base, len) } {
+                    let _ = late.recv(&mut out, Timeout::Try);
                 }
             }
             _ => {
