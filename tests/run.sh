@@ -146,38 +146,30 @@ echo "== memfd_sender/memfd_receiver pair (a sealed memfd over a unix socket)"
 target/c/memfd_sender
 add_one $? "memfd_sender/memfd_receiver"
 
+# Runs FIRST (as a background process) and, once it has started, SECOND;
+# one check, passed when both exit 0. Usage: pair "label" "first cmd" "second cmd".
+pair() {
+    $2 &
+    first=$!
+    sleep 0.2
+    $3
+    second_status=$?
+    wait "$first"
+    first_status=$?
+    [ "$first_status" -eq 0 ] && [ "$second_status" -eq 0 ]
+    add_one $? "$1"
+}
+
 echo "== segment_reader/segment_writer pair (the reader starts first and waits)"
 seg="/rshm-test-$$-segment-demo"
-target/c/segment_reader "$seg" &
-reader=$!
-sleep 0.2
-target/c/segment_writer "$seg"
-w=$?
-wait "$reader"
-r=$?
-[ "$w" -eq 0 ] && [ "$r" -eq 0 ]
-add_one $? "segment_writer/segment_reader"
+pair "segment_writer/segment_reader" "target/c/segment_reader $seg" "target/c/segment_writer $seg"
 
 echo "== channel_receiver/channel_sender pair, both orders (either side may create)"
 chan="/rshm-test-$$-channel-demo"
-target/c/channel_receiver "$chan" 7 &
-receiver=$!
-sleep 0.2
-target/c/channel_sender "$chan" 7
-s=$?
-wait "$receiver"
-r=$?
-[ "$s" -eq 0 ] && [ "$r" -eq 0 ]
-add_one $? "channel_receiver first, channel_sender second"
-target/c/channel_sender "$chan" 3 &
-sender=$!
-sleep 0.2
-target/c/channel_receiver "$chan" 3
-r=$?
-wait "$sender"
-s=$?
-[ "$s" -eq 0 ] && [ "$r" -eq 0 ]
-add_one $? "channel_sender first, channel_receiver second"
+pair "channel_receiver first, channel_sender second" \
+    "target/c/channel_receiver $chan 7" "target/c/channel_sender $chan 7"
+pair "channel_sender first, channel_receiver second" \
+    "target/c/channel_sender $chan 3" "target/c/channel_receiver $chan 3"
 
 echo "== install into a temporary prefix, build C, C++ and Go through pkg-config"
 
