@@ -44,11 +44,13 @@ static const char *chan_name(const char *tag) {
     return buf;
 }
 
-/* A busy wait of about `ns`, standing for work between messages. */
-static void think(uint64_t ns) {
-    uint64_t end = now_ns() + ns;
-    while (now_ns() < end)
+/* A busy wait of about `ns`, standing for work between messages; returns
+ * how long it really took, so that the caller can leave it out. */
+static uint64_t think(uint64_t ns) {
+    uint64_t start = now_ns(), end = start + ns, t;
+    while ((t = now_ns()) < end)
         ;
+    return t - start;
 }
 
 static pid_t spawn(void (*child)(void *), void *arg) {
@@ -195,11 +197,8 @@ static double pingpong_channel(long n, uint64_t think_ns) {
     char msg[SMALL] = {1};
     uint64_t busy = 0, t0 = now_ns();
     for (long i = 0; i < n; i++) {
-        if (think_ns) {
-            uint64_t s = now_ns();
-            think(think_ns);
-            busy += now_ns() - s;
-        }
+        if (think_ns)
+            busy += think(think_ns);
         if (rshm_channel_send(out, msg, SMALL, -1) != 0 || rshm_channel_recv(in, msg, SMALL, -1) != SMALL)
             die("ping");
     }
@@ -282,11 +281,8 @@ static double pingpong_floor(long n, int futex, uint64_t think_ns) {
     pid_t pid = spawn(floor_ponger, &f);
     uint64_t busy = 0, t0 = now_ns();
     for (long i = 0; i < n; i++) {
-        if (think_ns) {
-            uint64_t s = now_ns();
-            think(think_ns);
-            busy += now_ns() - s;
-        }
+        if (think_ns)
+            busy += think(think_ns);
         set_to(w, (uint32_t)(2 * i + 1), futex != 0);
         wait_for(w, (uint32_t)(2 * i + 2), futex == 1);
     }
