@@ -418,7 +418,17 @@ static void row(const char *what, const char *unit, const char *base, struct cmp
            base, r.b, r.ratio, r.lo, r.hi, target);
 }
 
-int main(void) {
+/* With arguments, only the groups named: oneway, pingpong, asleep, big. */
+static int want(int argc, char **argv, const char *group) {
+    if (argc < 2)
+        return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], group) == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
     snprintf(base, sizeof base, "/rshm-bench-%ld", (long)getpid());
     FILE *la = fopen("/proc/loadavg", "r");
     char load[64] = "?";
@@ -431,26 +441,33 @@ int main(void) {
            ROUNDS, load);
     struct cmp_result r;
 
-    printf("1. 64-byte messages one way, million messages/s\n");
-    COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_pipe(ONEWAY_SYS) / 1e6);
-    row("channel vs pipe", "M/s", "pipe", r, ">= 20x");
-    COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_seqpacket(ONEWAY_SYS) / 1e6);
-    row("channel vs seqpacket", "M/s", "seqpacket", r, "-");
-
-    printf("2. ping-pong round trip, ns (lower is better: ratio = channel/baseline)\n");
-    COMPARE(r, pingpong_channel(PINGS, 0), pingpong_floor(PINGS, 0, 0));
-    row("busy: channel vs floor", "ns", "floor", r, "<= 2x");
-    COMPARE(r, pingpong_channel(PINGS / 4, 0), pingpong_pipe(PINGS / 4));
-    row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
-    COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
-    row("asleep: channel vs futex", "ns", "futex", r, "<= 1.2x");
-    COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 2, THINK_NS));
-    row("asleep: ch. vs futex+spin", "ns", "futex+spin", r, "-");
-
-    printf("3. 1 MiB messages, GB/s\n");
-    COMPARE(r, big_channel(0), big_memcpy());
-    row("send/recv vs memcpy", "GB/s", "memcpy", r, ">= 0.4x");
-    COMPARE(r, big_channel(1), big_memcpy());
-    row("reserve/commit vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
+    if (want(argc, argv, "oneway")) {
+        printf("1. 64-byte messages one way, million messages/s\n");
+        COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_pipe(ONEWAY_SYS) / 1e6);
+        row("channel vs pipe", "M/s", "pipe", r, ">= 20x");
+        COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_seqpacket(ONEWAY_SYS) / 1e6);
+        row("channel vs seqpacket", "M/s", "seqpacket", r, "-");
+    }
+    if (want(argc, argv, "pingpong") || want(argc, argv, "asleep"))
+        printf("2. ping-pong round trip, ns (lower is better: ratio = channel/baseline)\n");
+    if (want(argc, argv, "pingpong")) {
+        COMPARE(r, pingpong_channel(PINGS, 0), pingpong_floor(PINGS, 0, 0));
+        row("busy: channel vs floor", "ns", "floor", r, "<= 2x");
+        COMPARE(r, pingpong_channel(PINGS / 4, 0), pingpong_pipe(PINGS / 4));
+        row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
+    }
+    if (want(argc, argv, "asleep")) {
+        COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
+        row("asleep: channel vs futex", "ns", "futex", r, "<= 1.2x");
+        COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 2, THINK_NS));
+        row("asleep: ch. vs futex+spin", "ns", "futex+spin", r, "-");
+    }
+    if (want(argc, argv, "big")) {
+        printf("3. 1 MiB messages, GB/s\n");
+        COMPARE(r, big_channel(0), big_memcpy());
+        row("send/recv vs memcpy", "GB/s", "memcpy", r, ">= 0.4x");
+        COMPARE(r, big_channel(1), big_memcpy());
+        row("reserve/commit vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
+    }
     return 0;
 }
