@@ -278,6 +278,35 @@ impl Ring {
     /// side has to wait for room), EBUSY (another handle is the sender),
     /// EPROTO (the receiver's counter is corrupt).
     pub fn reserve(&mut self, len: usize, timeout: Timeout) -> Result<*mut u8> {
+        match self.reserve_now(len) {
+            Some(p) => Ok(p),
+            None => self.reserve_wait(len, timeout),
+        }
+    }
+
+    /// `reserve` when it needs no wait and no check beyond the private
+    /// state: the role is held, the record fits before the area's end, and
+    /// the space last known free holds it. None sends the call the long way.
+    #[inline]
+    fn reserve_now(&mut self, len: usize) -> Option<*mut u8> {
+        let cap = self.cap;
+        let closed = self.hdr().receiver.load(SeqCst) == peer::CLOSED;
+        let tx = self.tx.as_mut()?;
+        let len = len as u64;
+        if len > cap - 16 || closed {
+            return None;
+        }
+        let rec = record(len);
+        if tx.pos + rec > cap || cap - tx.head.wrapping_sub(tx.tail_seen) < rec + 8 {
+            return None;
+        }
+        tx.reserved = Some(len);
+        // SAFETY: pos + rec <= cap, so the payload lies in the area.
+        Some(unsafe { self.data.add(tx.pos as usize + 8) })
+    }
+
+    /// `reserve` in full: takes the role, pads out the area's end, waits.
+    fn reserve_wait(&mut self, len: usize, timeout: Timeout) -> Result<*mut u8> {
         if len as u64 > self.cap - 16 {
             return Err(Errno(libc::EMSGSIZE));
         }
@@ -413,6 +442,35 @@ impl Ring {
     /// EPROTO (the counters are corrupt when this handle becomes the
     /// receiver), EBADMSG (a corrupt record).
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
+        match self.peek_now() {
+            Some(m) => Ok(m),
+            None => self.peek_wait(timeout),
+        }
+    }
+
+    /// `peek` when a message is there at once and nothing is peeked yet.
+    /// None sends the call the long way, which reads the length word again
+    /// and reports what is wrong with it, if anything.
+    #[inline]
+    fn peek_now(&mut self) -> Option<(*const u8, usize)> {
+        let cap = self.cap;
+        let rx = self.rx.as_ref()?;
+        let pos = rx.pos;
+        if rx.peeked.is_some() {
+            return None;
+        }
+        let len = self.word(pos).load(SeqCst).wrapping_sub(1);
+        // 0 (empty) and PAD wrap to values above any valid length.
+        if len > cap - 16 || record(len) > cap - pos {
+            return None;
+        }
+        self.rx.as_mut()?.peeked = Some(len);
+        // SAFETY: 8 + len <= record(len) <= cap - pos: the payload is in the area.
+        Some((unsafe { self.data.add(pos as usize + 8) }, len as usize))
+    }
+
+    /// `peek` in full: takes the role, skips padding, waits, reports errors.
+    fn peek_wait(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         if self.rx.is_none() {
             self.rx = Some(self.claim_rx()?);
         }
