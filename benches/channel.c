@@ -53,14 +53,37 @@ static uint64_t think(uint64_t ns) {
     return t - start;
 }
 
+/* The child's end of the pipe spawn() waits on. */
+static int ready_fd = -1;
+
+/* Called by a child once it is set up (channel opened, pages mapped), so
+ * that the clock measures messages, not fork and open. */
+static void ready(void) {
+    char c = 1;
+    if (write(ready_fd, &c, 1) != 1)
+        die("ready");
+    close(ready_fd);
+}
+
+/* Forks a child running `child(arg)`; returns once it has called ready(). */
 static pid_t spawn(void (*child)(void *), void *arg) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe");
     pid_t pid = fork();
     if (pid < 0)
         die("fork");
     if (pid == 0) {
+        close(fds[0]);
+        ready_fd = fds[1];
         child(arg);
         _exit(0);
     }
+    close(fds[1]);
+    char c;
+    if (read(fds[0], &c, 1) != 1)
+        die("child not ready");
+    close(fds[0]);
     return pid;
 }
 
@@ -83,6 +106,7 @@ static void chan_receiver(void *arg) {
     rshm_channel *ch = rshm_channel_open(chan_name("oneway"), 5000);
     if (!ch)
         die("channel_open");
+    ready();
     char buf[SMALL];
     for (long i = 0; i < n; i++)
         if (rshm_channel_recv(ch, buf, sizeof buf, -1) != SMALL)
@@ -115,6 +139,7 @@ struct fdpair {
 static void fd_receiver(void *arg) {
     struct fdpair *p = arg;
     close(p->wr);
+    ready();
     char buf[SMALL];
     for (long i = 0; i < p->n; i++) {
         size_t got = 0;
@@ -175,6 +200,7 @@ static void chan_ponger(void *arg) {
     rshm_channel *out = rshm_channel_open(chan_name("pong"), 5000);
     if (!in || !out)
         die("channel_open");
+    ready();
     char buf[SMALL];
     for (long i = 0; i < n; i++) {
         if (rshm_channel_recv(in, buf, sizeof buf, -1) != SMALL)
@@ -219,6 +245,7 @@ struct pipes {
 static void pipe_ponger(void *arg) {
     struct pipes *p = arg;
     char buf[SMALL];
+    ready();
     for (long i = 0; i < p->n; i++)
         if (read(p->a[0], buf, SMALL) != SMALL || write(p->b[1], buf, SMALL) != SMALL)
             die("pipe pong");
@@ -266,6 +293,7 @@ static void set_to(_Atomic uint32_t *w, uint32_t v, int futex) {
 
 static void floor_ponger(void *arg) {
     struct floor_arg *f = arg;
+    ready();
     for (long i = 0; i < f->n; i++) {
         wait_for(f->word, (uint32_t)(2 * i + 1), f->futex != 0);
         set_to(f->word, (uint32_t)(2 * i + 2), f->futex == 1);
@@ -303,6 +331,7 @@ static void big_receiver(void *arg) {
     rshm_channel *ch = rshm_channel_open(chan_name("big"), 5000);
     if (!ch)
         die("channel_open");
+    ready();
     char *buf = malloc(BIG);
     volatile uint64_t sink = 0;
     for (long i = 0; i < BIG_MSGS; i++) {
