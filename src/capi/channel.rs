@@ -24,7 +24,9 @@ use std::time::Duration;
 /// bits (0600 unless other users must open it; the umask applies). The ring
 /// is formatted before the name appears, so no opener ever sees it half
 /// made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
-/// not SIGBUS later.
+/// not SIGBUS later. On Linux the ring's pages are also mapped in now, in
+/// this process (about 0.25 ms per MiB of capacity), so that no message
+/// pays for a page fault.
 ///
 /// Returns a handle owned by the caller, released with
 /// `rshm_channel_close`. It takes no role yet: it becomes the sender on its
@@ -51,7 +53,8 @@ pub unsafe extern "C" fn rshm_channel_create(name: *const c_char, capacity: usiz
 
 /// Opens the channel `name` made by `rshm_channel_create`, waiting up to
 /// `timeout_ms` milliseconds for it to exist (0: look once). The opener may
-/// start before the creator.
+/// start before the creator. On Linux the ring's pages are mapped in
+/// before it returns, as for `rshm_channel_create`.
 ///
 /// Returns a handle owned by the caller, released with
 /// `rshm_channel_close`; it takes a role on first use, as for
