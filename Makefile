@@ -71,7 +71,7 @@ $(OUT)/%: c_tests/%.cpp $(wildcard c_tests/*.h) include/rshm.h $(HPP) $(SO) $(SO
 $(SAN_OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_LINK) | $(SAN_OUT)
 	$(SANCC) $(CFLAGS_C) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
 
-$(SAN_OUT)/%: c_tests/%.cpp c_tests/check.h include/rshm.h $(SO) $(SONAME_LINK) | $(SAN_OUT)
+$(SAN_OUT)/%: c_tests/%.cpp $(wildcard c_tests/*.h) include/rshm.h $(HPP) $(SO) $(SONAME_LINK) | $(SAN_OUT)
 	$(SANCXX) $(CFLAGS_CXX) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
 
 $(OUT)/bench_%: benches/%.c include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)

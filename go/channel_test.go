@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -115,8 +114,7 @@ func TestChannelRefusesAPlainObject(t *testing.T) {
 // sends; this one receives everything in order, then EPIPE.
 func TestChannelBetweenTwoProcesses(t *testing.T) {
 	name := testName(t, "chan-procs")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=channel-sender", "RSHM_GO_NAME="+name)
+	cmd := helperCmd("channel-sender", []string{"RSHM_GO_NAME=" + name})
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	must(t, "start the sender", cmd.Start())

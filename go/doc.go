@@ -13,8 +13,10 @@
 // again and again, made easy: sealing (AddSeals), descriptor passing
 // (SendFd, RecvFd), memory control (Mprotect, Msync, Madvise, Mlock...),
 // page reservation (Fallocate), exact fixed mappings that never replace
-// one already there (MmapFixed), and named segments (SegmentCreateInit,
-// SegmentOpen) that no opener can see half made.
+// one already there (MmapFixed), named segments (SegmentCreateInit,
+// SegmentOpen) that no opener can see half made, waits on a word of shared
+// memory (Wait, Wake), and process-shared mutexes that report a dead
+// owner (Mutex).
 //
 // # Linking
 //

@@ -84,15 +84,20 @@ func mapAndAnswer(fd int) error {
 	return readAndAnswer(data)
 }
 
-// runChild runs this test binary as the helper `role`, with extra files
-// from descriptor 3 on, and checks that it answered in data.
-func runChild(t *testing.T, role string, data []byte, env []string, files ...*os.File) {
-	t.Helper()
-	copy(data, fromParent)
+// helperCmd is this test binary to be run as the helper `role`, with env
+// added to the environment and extra files from descriptor 3 on.
+func helperCmd(role string, env []string, files ...*os.File) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), helperEnv+"="+role), env...)
 	cmd.ExtraFiles = files
-	out, err := cmd.CombinedOutput()
+	return cmd
+}
+
+// runChild runs the helper `role` and checks that it answered in data.
+func runChild(t *testing.T, role string, data []byte, env []string, files ...*os.File) {
+	t.Helper()
+	copy(data, fromParent)
+	out, err := helperCmd(role, env, files...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("child %s: %v\n%s", role, err, out)
 	}

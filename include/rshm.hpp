@@ -14,8 +14,9 @@
  *
  * rshm::segment owns a named segment (rshm_segment_*): create, create_init
  * with any callable, open with a timeout; it is unmapped and closed in its
- * destructor. Later groups of the C API get a header of their own that
- * includes this one (rshm::error, rshm::fd and rshm::mapping are shared).
+ * destructor. Later groups of the C API follow in delimited sections at the
+ * end of this file, each with its own include guard: rshm::channel, then
+ * rshm::wait, rshm::wake and rshm::mutex.
  *
  * Link with the library as for C (pkg-config --cflags --libs rshm).
  */
@@ -584,3 +585,209 @@ private:
 }  // namespace rshm
 
 #endif /* RSHM_HPP_CHANNEL */
+
+/* ==== rshm::wait, rshm::wake, rshm::mutex (rshm_wait, rshm_wake, rshm_mutex_*)
+ * Waiting on a word and locking, in memory shared between processes.
+ * Timeouts are std::chrono durations as for rshm::channel. Failures throw
+ * rshm::error; a timeout is not a failure here (false), and a mutex whose
+ * owner died throws rshm::owner_died WITH THE LOCK HELD.
+ *
+ *     struct shared { rshm::mutex lock; long counter; };
+ *     auto seg = rshm::segment::create_init("/counter", sizeof(shared), 0600,
+ *         [](void *data, std::size_t) { static_cast<shared *>(data)->lock.init(); });
+ *     shared *s = seg.as<shared>();           // in any process that maps it
+ *     try {
+ *         std::lock_guard<rshm::mutex> g(s->lock);
+ *         s->counter++;
+ *     } catch (const rshm::owner_died &e) {  // we hold it: adopt, repair, mark
+ *         std::lock_guard<rshm::mutex> g(e.mutex(), std::adopt_lock);
+ *         repair(*s);
+ *         e.mutex().consistent();
+ *     }
+ */
+#ifndef RSHM_HPP_SYNC
+#define RSHM_HPP_SYNC
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+
+namespace rshm {
+
+// The kernel reads an atomic word by its address, so it must be the plain
+// 4 bytes with nothing beside them, and never a hidden lock.
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                  std::atomic<std::uint32_t>::is_always_lock_free,
+              "rshm::wait needs std::atomic<std::uint32_t> to be a lock-free uint32_t");
+
+namespace detail {
+inline bool wait(const void *word, std::uint32_t expected, std::int64_t ns) {
+    if (rshm_wait(static_cast<const std::uint32_t *>(word), expected, ns) == 0 || errno == EINTR) return true;
+    if (errno == ETIMEDOUT || errno == EAGAIN) return false;
+    fail("wait");
+}
+
+inline int wake(const void *word, int count) {
+    int n = rshm_wake(static_cast<const std::uint32_t *>(word), count);
+    if (n < 0) fail("wake");
+    return n;
+}
+}  // namespace detail
+
+/** Sleeps while `word` holds `expected`, until a thread of this or another
+ *  process changes it and calls rshm::wake (rshm_wait: a process-shared
+ *  futex on Linux). The comparison and the sleep are one atomic step.
+ *  `timeout`: rshm::forever (any negative duration) waits without limit,
+ *  zero only compares.
+ *
+ *  Returns true when woken, at once when the word differs, and on a
+ *  spurious wake-up, a signal's included (it is not restarted): re-check
+ *  the condition and wait again, as with std::condition_variable. Returns
+ *  false when the timeout passed (for zero: the word holds `expected`).
+ *  Throws rshm::error: EFAULT (not mapped), EINVAL (not 4-byte aligned). */
+template <class Rep = long long, class Period = std::nano>
+bool wait(const std::uint32_t &word, std::uint32_t expected, std::chrono::duration<Rep, Period> timeout = forever) {
+    return detail::wait(&word, expected, detail::timeout_ns(timeout));
+}
+
+/** rshm::wait on an atomic word, the usual way to store to one in C++17. */
+template <class Rep = long long, class Period = std::nano>
+bool wait(const std::atomic<std::uint32_t> &word, std::uint32_t expected,
+          std::chrono::duration<Rep, Period> timeout = forever) {
+    return detail::wait(&word, expected, detail::timeout_ns(timeout));
+}
+
+/** Wakes up to `count` threads sleeping in rshm::wait on `word`, in any
+ *  process, and returns how many woke. By default all of them: waking one
+ *  can strand a sleeper when several wait for different values. Store the
+ *  new value first, or a woken sleeper finds the old one and sleeps again.
+ *  Throws rshm::error: EINVAL (`count` negative, word not 4-byte aligned). */
+inline int wake(const std::uint32_t &word, int count = std::numeric_limits<int>::max()) {
+    return detail::wake(&word, count);
+}
+
+/** rshm::wake on an atomic word. */
+inline int wake(const std::atomic<std::uint32_t> &word, int count = std::numeric_limits<int>::max()) {
+    return detail::wake(&word, count);
+}
+
+class mutex;
+
+/** Thrown by rshm::mutex's lock(), try_lock(), try_lock_for() and
+ *  try_lock_until() when the previous owner died holding the mutex.
+ *
+ *  THE CALLING THREAD HOLDS THE MUTEX when this is thrown, and no guard
+ *  does: the guard whose constructor threw was never made. The data the
+ *  mutex guards may be half-updated. Adopt the lock
+ *  (std::lock_guard<rshm::mutex> g(e.mutex(), std::adopt_lock)), repair the
+ *  data, call e.mutex().consistent(), and let the guard unlock. Unlocking
+ *  without consistent() makes the mutex unusable: every later lock throws
+ *  rshm::error ENOTRECOVERABLE until init(). code() is
+ *  std::errc::owner_dead. */
+class owner_died : public error {
+public:
+    owner_died(rshm::mutex &m, const char *call) : error(EOWNERDEAD, call), mutex_(&m) {}
+    /** The mutex the calling thread now holds; which one matters where
+     *  std::lock or std::scoped_lock took several. */
+    rshm::mutex &mutex() const noexcept { return *mutex_; }
+
+private:
+    rshm::mutex *mutex_;
+};
+
+/** A mutex that lives in shared memory and works across processes
+ *  (rshm_mutex: process-shared, error-checking and, on Linux, robust).
+ *  Exactly the 64 bytes of rshm_mutex, standard-layout, so it can be a
+ *  member of a struct that C code shares too. It meets the Lockable and
+ *  TimedLockable requirements: std::lock_guard, std::unique_lock,
+ *  std::scoped_lock and std::lock work with it. The owner is the thread.
+ *
+ *  Construction does nothing and init() is explicit, because no
+ *  constructor runs for the processes that map the memory: they reach the
+ *  mutex through a pointer into a mapping (segment::as<T>()). A
+ *  constructor that initialised would also reset a lock another process
+ *  may hold whenever some process constructed its own view of the shared
+ *  struct. So one process calls init() once, before any other uses the
+ *  mutex: its creator, e.g. in segment::create_init's callable. For the
+ *  same reason the destructor does nothing (no process owns the mutex
+ *  alone), and it can be neither copied nor moved (a copy is another lock).
+ *
+ *  On Linux the lock survives its owner: if a process or thread dies
+ *  holding it, the next locker gets it along with rshm::owner_died
+ *  (thrown with the lock held, see there). macOS has no robust mutexes: a
+ *  dead owner's lock stays held there. */
+class mutex {
+public:
+    /** Leaves the bytes as they are: call init() once, in one process. */
+    mutex() noexcept = default;
+    mutex(const mutex &) = delete;
+    mutex &operator=(const mutex &) = delete;
+
+    /** Makes this an unlocked mutex, whatever the bytes held: rshm_mutex_init.
+     *  Never while any thread of any process holds or waits for it. */
+    void init() {
+        if (rshm_mutex_init(&raw_) != 0) detail::fail("mutex_init");
+    }
+
+    /** Takes the lock, waiting without limit. Throws rshm::owner_died (held)
+     *  or rshm::error: EDEADLK (this thread holds it), ENOTRECOVERABLE,
+     *  EINVAL (never initialised). */
+    void lock() { lock_ns(-1); }
+
+    /** Takes the lock if it is free: false if another thread holds it.
+     *  Throws as lock() does (EDEADLK too: on macOS that is false). */
+    bool try_lock() { return lock_ns(0); }
+
+    /** Takes the lock, waiting at most `d`: false when it passed. Zero or a
+     *  negative duration only tries, as for std::timed_mutex (rshm::forever
+     *  too: lock() is the wait without limit). Throws as lock() does. */
+    template <class Rep, class Period>
+    bool try_lock_for(const std::chrono::duration<Rep, Period> &d) {
+        return lock_ns(d <= d.zero() ? 0 : detail::timeout_ns(d));
+    }
+
+    /** Takes the lock, waiting until `t` at most: try_lock_for the time left
+     *  (the wait itself runs on the monotonic clock). */
+    template <class Clock, class Duration>
+    bool try_lock_until(const std::chrono::time_point<Clock, Duration> &t) {
+        return try_lock_for(t - Clock::now());
+    }
+
+    /** Releases the lock the calling thread holds. Never throws (the
+     *  Lockable requirements say so): a thread that does not hold it, a bug
+     *  (undefined for std::mutex), leaves the mutex as it was, and errno
+     *  says why (EPERM; EINVAL if it was never initialised). */
+    void unlock() noexcept { rshm_mutex_unlock(&raw_); }
+
+    /** Declares the guarded data repaired after rshm::owner_died: the mutex
+     *  goes back to normal use; the caller still holds it. Throws
+     *  rshm::error: EINVAL (not taken with owner_died by this thread),
+     *  ENOSYS (macOS). */
+    void consistent() {
+        if (rshm_mutex_consistent(&raw_) != 0) detail::fail("mutex_consistent");
+    }
+
+    /** The C mutex, for rshm_mutex_* calls. */
+    rshm_mutex *native_handle() noexcept { return &raw_; }
+
+private:
+    bool lock_ns(std::int64_t ns) {
+        if (rshm_mutex_lock(&raw_, ns) == 0) return true;
+        if (errno == EOWNERDEAD) throw owner_died(*this, "mutex_lock");
+        if (errno == EBUSY || errno == ETIMEDOUT) return false;
+        detail::fail("mutex_lock");
+    }
+
+    rshm_mutex raw_;
+};
+
+static_assert(sizeof(mutex) == sizeof(rshm_mutex) && alignof(mutex) == alignof(rshm_mutex),
+              "rshm::mutex is exactly the bytes of rshm_mutex");
+static_assert(std::is_standard_layout_v<mutex> && std::is_trivially_default_constructible_v<mutex> &&
+                  std::is_trivially_destructible_v<mutex>,
+              "rshm::mutex can be laid over shared memory that no constructor ran on");
+
+}  // namespace rshm
+
+#endif /* RSHM_HPP_SYNC */
