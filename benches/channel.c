@@ -8,6 +8,7 @@
  *   3. 1 MiB messages: GB/s through send/recv and reserve/commit+peek/release
  *      vs memcpy of the same bytes. */
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -53,6 +54,39 @@ static uint64_t think(uint64_t ns) {
     return t - start;
 }
 
+/* The two CPUs the parent and its children run on, or -1 not to pin: a
+ * child starts on its parent's CPU and, both spinning, they would share it
+ * until the scheduler moved one, at a moment that differs run to run. */
+static int cpu_parent = -1, cpu_child = -1;
+
+static void pin(int cpu) {
+    if (cpu < 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        die("sched_setaffinity");
+}
+
+/* Picks the first two CPUs this process may use and pins it to the first. */
+static void pin_setup(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return;
+    for (int c = 0; c < CPU_SETSIZE && cpu_child < 0; c++) {
+        if (!CPU_ISSET(c, &set))
+            continue;
+        if (cpu_parent < 0)
+            cpu_parent = c;
+        else
+            cpu_child = c;
+    }
+    if (cpu_child < 0)
+        cpu_parent = -1;
+    pin(cpu_parent);
+}
+
 /* The child's end of the pipe spawn() waits on. */
 static int ready_fd = -1;
 
@@ -74,6 +108,7 @@ static pid_t spawn(void (*child)(void *), void *arg) {
     if (pid < 0)
         die("fork");
     if (pid == 0) {
+        pin(cpu_child);
         close(fds[0]);
         ready_fd = fds[1];
         child(arg);
@@ -465,9 +500,14 @@ int main(int argc, char **argv) {
         load[strcspn(load, "\n")] = 0;
     if (la)
         fclose(la);
+    pin_setup();
     printf("channel benchmarks: %d rounds, rshm and baseline alternating within each round; "
-           "ratio = median of per-round ratios (load average %s)\n",
+           "ratio = median of per-round ratios (load average %s; ",
            ROUNDS, load);
+    if (cpu_child >= 0)
+        printf("sides pinned to CPUs %d and %d)\n", cpu_parent, cpu_child);
+    else
+        printf("one CPU: both sides share it)\n");
     struct cmp_result r;
 
     if (want(argc, argv, "oneway")) {
