@@ -227,40 +227,42 @@ static double oneway_seqpacket(long n) {
 
 struct pong_arg {
     long n;
+    size_t size;
 };
 
 static void chan_ponger(void *arg) {
-    long n = ((struct pong_arg *)arg)->n;
+    struct pong_arg *a = arg;
     rshm_channel *in = rshm_channel_open(chan_name("ping"), 5000);
     rshm_channel *out = rshm_channel_open(chan_name("pong"), 5000);
     if (!in || !out)
         die("channel_open");
     ready();
     char buf[SMALL];
-    for (long i = 0; i < n; i++) {
-        if (rshm_channel_recv(in, buf, sizeof buf, -1) != SMALL)
+    for (long i = 0; i < a->n; i++) {
+        if (rshm_channel_recv(in, buf, sizeof buf, -1) != (int64_t)a->size)
             die("pong recv");
-        if (rshm_channel_send(out, buf, SMALL, -1) != 0)
+        if (rshm_channel_send(out, buf, a->size, -1) != 0)
             die("pong send");
     }
     rshm_channel_close(in);
     rshm_channel_close(out);
 }
 
-/* ns per round trip, `think` ns of work before each ping left out */
-static double pingpong_channel(long n, uint64_t think_ns) {
+/* ns per round trip of `size`-byte messages (at most SMALL), `think` ns of
+ * work before each ping left out */
+static double pingpong_channel_of(long n, size_t size, uint64_t think_ns) {
     rshm_channel *out = rshm_channel_create(chan_name("ping"), 1 << 16, 0600);
     rshm_channel *in = rshm_channel_create(chan_name("pong"), 1 << 16, 0600);
     if (!out || !in)
         die("channel_create");
-    struct pong_arg a = {n};
+    struct pong_arg a = {n, size};
     pid_t pid = spawn(chan_ponger, &a);
     char msg[SMALL] = {1};
     uint64_t busy = 0, t0 = now_ns();
     for (long i = 0; i < n; i++) {
         if (think_ns)
             busy += think(think_ns);
-        if (rshm_channel_send(out, msg, SMALL, -1) != 0 || rshm_channel_recv(in, msg, SMALL, -1) != SMALL)
+        if (rshm_channel_send(out, msg, size, -1) != 0 || rshm_channel_recv(in, msg, SMALL, -1) != (int64_t)size)
             die("ping");
     }
     uint64_t t = now_ns() - t0 - busy;
@@ -270,6 +272,10 @@ static double pingpong_channel(long n, uint64_t think_ns) {
     rshm_channel_unlink(chan_name("ping"));
     rshm_channel_unlink(chan_name("pong"));
     return (double)t / n;
+}
+
+static double pingpong_channel(long n, uint64_t think_ns) {
+    return pingpong_channel_of(n, SMALL, think_ns);
 }
 
 struct pipes {
@@ -522,6 +528,10 @@ int main(int argc, char **argv) {
     if (want(argc, argv, "pingpong")) {
         COMPARE(r, pingpong_channel(PINGS, 0), pingpong_floor(PINGS, 0, 0));
         row("busy: channel vs floor", "ns", "floor", r, "<= 2x");
+        /* A 64-byte message and its length word span two cache lines; an
+         * 8-byte one and its word fit in one, as the floor's word does. */
+        COMPARE(r, pingpong_channel_of(PINGS, 8, 0), pingpong_floor(PINGS, 0, 0));
+        row("busy, 8 B: ch. vs floor", "ns", "floor", r, "-");
         COMPARE(r, pingpong_channel(PINGS / 4, 0), pingpong_pipe(PINGS / 4));
         row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
     }
