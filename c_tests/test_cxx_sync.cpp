@@ -23,6 +23,28 @@ static_assert(!std::is_copy_constructible_v<rshm::mutex> && !std::is_move_constr
 static_assert(noexcept(std::declval<rshm::mutex &>().unlock()), "Lockable: unlock throws nothing");
 static_assert(std::is_base_of_v<rshm::error, rshm::owner_died>);
 
+// rshm::wait and rshm::wake take only a word that is itself in memory: a
+// std::uint32_t or a std::atomic<std::uint32_t>, as an lvalue. Anything
+// else would be copied to a temporary and slept on there, forever.
+template <class W, class = void>
+struct can_wait : std::false_type {};
+template <class W>
+struct can_wait<W, std::void_t<decltype(rshm::wait(std::declval<W>(), 0u))>> : std::true_type {};
+template <class W, class = void>
+struct can_wake : std::false_type {};
+template <class W>
+struct can_wake<W, std::void_t<decltype(rshm::wake(std::declval<W>()))>> : std::true_type {};
+template <class W>
+constexpr bool takes_word = can_wait<W>::value && can_wake<W>::value;
+template <class W>
+constexpr bool refuses_word = !can_wait<W>::value && !can_wake<W>::value;
+static_assert(takes_word<std::uint32_t &> && takes_word<const std::uint32_t &> &&
+              takes_word<std::atomic<std::uint32_t> &> && takes_word<const std::atomic<std::uint32_t> &>);
+static_assert(refuses_word<int &> && refuses_word<long &> && refuses_word<std::uint16_t &> &&
+              refuses_word<std::atomic<int> &> && refuses_word<std::atomic<std::uint64_t> &> &&
+              refuses_word<volatile std::uint32_t &> && refuses_word<std::uint32_t> &&
+              refuses_word<const std::uint32_t &&> && refuses_word<std::atomic<std::uint32_t> &&>);
+
 // What the processes share, laid over the segment's data.
 struct shared {
     rshm::mutex lock;

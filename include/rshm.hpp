@@ -658,6 +658,14 @@ bool wait(const std::atomic<std::uint32_t> &word, std::uint32_t expected,
     return detail::wait(&word, expected, detail::timeout_ns(timeout));
 }
 
+/** Any other word does not compile. A `const std::uint32_t &` would bind an
+ *  int, a std::atomic<int> or an rvalue to a temporary copy, and the call
+ *  would sleep on that copy, which no rshm::wake ever reaches. */
+template <class T, class Rep = long long, class Period = std::nano>
+bool wait(const T &word, std::uint32_t expected, std::chrono::duration<Rep, Period> timeout = forever) = delete;
+template <class T, class Rep = long long, class Period = std::nano>
+bool wait(const T &&word, std::uint32_t expected, std::chrono::duration<Rep, Period> timeout = forever) = delete;
+
 /** Wakes up to `count` threads sleeping in rshm::wait on `word`, in any
  *  process, and returns how many woke. By default all of them: waking one
  *  can strand a sleeper when several wait for different values. Store the
@@ -671,6 +679,13 @@ inline int wake(const std::uint32_t &word, int count = std::numeric_limits<int>:
 inline int wake(const std::atomic<std::uint32_t> &word, int count = std::numeric_limits<int>::max()) {
     return detail::wake(&word, count);
 }
+
+/** Any other word does not compile, as for rshm::wait: a temporary copy
+ *  has no sleeper to wake. */
+template <class T>
+int wake(const T &word, int count = std::numeric_limits<int>::max()) = delete;
+template <class T>
+int wake(const T &&word, int count = std::numeric_limits<int>::max()) = delete;
 
 class mutex;
 
