@@ -182,6 +182,40 @@ static void held_elsewhere(shared *s) {
     CHECK(reap(pid) == 0);
 }
 
+// try_lock_until at the ends of time, whatever the time_point's unit: min()
+// only tries and max() waits for the holder, neither computing the time
+// left in a type that overflows (hours::max() in nanoseconds, min() - now).
+static void extreme_deadlines(shared *s) {
+    using steady = std::chrono::steady_clock;
+    using steady_hours = std::chrono::time_point<steady, std::chrono::hours>;
+    using system_hours = std::chrono::time_point<std::chrono::system_clock, std::chrono::hours>;
+    // Free: the earliest deadline still tries, the latest takes it at once.
+    CHECK(s->lock.try_lock_until(steady::time_point::min()));
+    s->lock.unlock();
+    CHECK(s->lock.try_lock_until(steady::time_point::max()));
+    s->lock.unlock();
+
+    // Held by a child until the test reaches step 2, and 20 ms more.
+    s->step = 0;
+    pid_t pid = child([s] {
+        s->lock.lock();
+        announce(s, 1);
+        bool ok = await(s, 2);
+        usleep(20000);
+        s->lock.unlock();
+        return ok;
+    });
+    CHECK(await(s, 1));
+    CHECK(!s->lock.try_lock_until(steady::time_point::min()));
+    CHECK(!s->lock.try_lock_until(std::chrono::system_clock::time_point::min()));
+    CHECK(!s->lock.try_lock_until(steady_hours::min()));
+    CHECK(!s->lock.try_lock_until(system_hours::min()));
+    announce(s, 2);
+    CHECK(s->lock.try_lock_until(steady_hours::max()));  // true only once the child let go
+    s->lock.unlock();
+    CHECK(reap(pid) == 0);
+}
+
 // A child takes `m` and exits holding it, the data half-updated.
 static void die_holding(shared *s, rshm::mutex &m) {
     pid_t pid = child([s, &m] {
@@ -299,6 +333,7 @@ int main() {
         errors_in_one_thread(s);
         counter_across_fork(s);
         held_elsewhere(s);
+        extreme_deadlines(s);
         owner_died(s);
         wait_and_wake(s);
     } catch (const std::exception &e) {

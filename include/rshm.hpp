@@ -763,10 +763,18 @@ public:
     }
 
     /** Takes the lock, waiting until `t` at most: try_lock_for the time left
-     *  (the wait itself runs on the monotonic clock). */
+     *  (the wait itself runs on the monotonic clock). A `t` already past,
+     *  time_point::min() included, only tries. A `t` further off than the C
+     *  call can wait, time_point::max() included, waits its longest:
+     *  INT64_MAX nanoseconds, 292 years, without limit in effect. */
     template <class Clock, class Duration>
     bool try_lock_until(const std::chrono::time_point<Clock, Duration> &t) {
-        return try_lock_for(t - Clock::now());
+        // Not t - Clock::now(): in the clock's own integers that overflows
+        // (undefined) for time_point::min(), for max() when the clock reads
+        // below its epoch, and for a coarse Duration's extremes, which the
+        // subtraction converts to the clock's finer unit first.
+        using ns = std::chrono::duration<long double, std::nano>;
+        return try_lock_for(ns(t.time_since_epoch()) - ns(Clock::now().time_since_epoch()));
     }
 
     /** Releases the lock the calling thread holds. Never throws (the
