@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <type_traits>
 
 #include "check_cxx.h"
@@ -44,6 +46,41 @@ static_assert(refuses_word<int &> && refuses_word<long &> && refuses_word<std::u
               refuses_word<std::atomic<int> &> && refuses_word<std::atomic<std::uint64_t> &> &&
               refuses_word<volatile std::uint32_t &> && refuses_word<std::uint32_t> &&
               refuses_word<const std::uint32_t &&> && refuses_word<std::atomic<std::uint32_t> &&>);
+
+// While set, every operator new fails, as when memory runs out: the lock
+// calls must still say truthfully whether they hold the lock. Never
+// inlined, so that valgrind, which puts its own operator new in place of
+// this one, replaces the operator delete that goes with it too.
+static bool refuse_new;
+
+__attribute__((noinline)) void *operator new(std::size_t n) {
+    void *p = refuse_new ? nullptr : std::malloc(n ? n : 1);
+    if (p == nullptr)
+        throw std::bad_alloc();
+    return p;
+}
+__attribute__((noinline)) void *operator new(std::size_t n, const std::nothrow_t &) noexcept {
+    return refuse_new ? nullptr : std::malloc(n ? n : 1);
+}
+__attribute__((noinline)) void operator delete(void *p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void *p, const std::nothrow_t &) noexcept { std::free(p); }
+
+// Whether refuse_new works here: not under valgrind (see above), where the
+// out-of-memory checks are skipped, saying so; the other runs make them.
+static bool can_refuse_new(const char *what) {
+    bool refused = false;
+    refuse_new = true;
+    try {
+        ::operator delete(::operator new(1));  // a call, which no compiler may leave out
+    } catch (const std::bad_alloc &) {
+        refused = true;
+    }
+    refuse_new = false;
+    if (!refused)
+        std::printf("skipped %s: operator new is not this test's (valgrind?)\n", what);
+    return refused;
+}
 
 // What the processes share, laid over the segment's data.
 struct shared {
@@ -103,6 +140,25 @@ static bool await(shared *s, std::uint32_t step) {
         rshm::wait(s->step, seen, left);
     }
     return true;
+}
+
+// Out of memory at a process's first lock: the lock throws std::bad_alloc
+// before it takes the mutex (the one allocation a lock ever makes, for
+// rshm::owner_died later), and so leaves it free.
+static void out_of_memory_at_the_first_lock(shared *s) {
+    if (!can_refuse_new("out of memory at the first lock"))
+        return;
+    bool thrown = false;
+    refuse_new = true;
+    try {
+        (void)s->lock.try_lock();
+    } catch (const std::bad_alloc &) {
+        thrown = true;
+    }
+    refuse_new = false;
+    CHECK(thrown);
+    CHECK(s->lock.try_lock());  // free, not held by this thread (EDEADLK)
+    s->lock.unlock();
 }
 
 static void errors_in_one_thread(shared *s) {
@@ -283,6 +339,34 @@ static void owner_died(shared *s) {
     s->lock.unlock();
 }
 
+// Out of memory when an owner died: still rshm::owner_died, which
+// allocates nothing, never a std::bad_alloc thrown with the lock held.
+static void owner_died_out_of_memory(shared *s) {
+    if (!can_refuse_new("owner died, out of memory"))
+        return;
+    die_holding(s, s->lock);
+    bool thrown = false;
+    refuse_new = true;
+    try {
+        s->lock.lock();
+        refuse_new = false;
+        CHECK(!"lock did not throw owner_died");
+    } catch (const rshm::owner_died &e) {
+        refuse_new = false;
+        thrown = true;
+        std::lock_guard<rshm::mutex> g(e.mutex(), std::adopt_lock);
+        CHECK(e.code() == std::errc::owner_dead && std::strstr(e.what(), "EOWNERDEAD") != nullptr);
+        s->counter = 0;
+        e.mutex().consistent();
+    } catch (const std::bad_alloc &) {
+        refuse_new = false;
+        CHECK(!"std::bad_alloc, with the lock held");
+        s->lock.consistent();
+        s->lock.unlock();
+    }
+    CHECK(thrown && s->counter == 0);
+}
+
 static void wait_and_wake(shared *s) {
     s->plain = 7;
     CHECK(rshm::wait(s->plain, 8));  // differs: at once, whatever the timeout
@@ -330,11 +414,13 @@ int main() {
         // now, and nothing is left behind whatever happens next.
         rshm::segment::unlink(name);
         shared *s = seg.as<shared>();
+        out_of_memory_at_the_first_lock(s);
         errors_in_one_thread(s);
         counter_across_fork(s);
         held_elsewhere(s);
         extreme_deadlines(s);
         owner_died(s);
+        owner_died_out_of_memory(s);
         wait_and_wake(s);
     } catch (const std::exception &e) {
         CHECK(!"unexpected exception");

@@ -689,6 +689,19 @@ int wake(const T &&word, int count = std::numeric_limits<int>::max()) = delete;
 
 class mutex;
 
+namespace detail {
+/** The rshm::error every rshm::owner_died copies, built by a process's
+ *  first lock before it takes the lock: that one may throw std::bad_alloc
+ *  with nothing held, and no later report of a dead owner allocates (the
+ *  copy only counts a reference; the exception object itself comes from
+ *  the C++ runtime's emergency pool when malloc fails). */
+inline const error &owner_dead() {
+    static const error e(EOWNERDEAD, "mutex_lock");
+    return e;
+}
+static_assert(std::is_nothrow_copy_constructible_v<error>, "copying an rshm::error allocates nothing");
+}  // namespace detail
+
 /** Thrown by rshm::mutex's lock(), try_lock(), try_lock_for() and
  *  try_lock_until() when the previous owner died holding the mutex.
  *
@@ -699,10 +712,14 @@ class mutex;
  *  data, call e.mutex().consistent(), and let the guard unlock. Unlocking
  *  without consistent() makes the mutex unusable: every later lock throws
  *  rshm::error ENOTRECOVERABLE until init(). code() is
- *  std::errc::owner_dead. */
+ *  std::errc::owner_dead. Throwing it allocates nothing, so running out of
+ *  memory cannot turn it into a std::bad_alloc thrown with the lock held. */
 class owner_died : public error {
 public:
     owner_died(rshm::mutex &m, const char *call) : error(EOWNERDEAD, call), mutex_(&m) {}
+    /** A copy of `e`, an EOWNERDEAD error built beforehand, that allocates
+     *  nothing: rshm::mutex throws this one, holding the lock. */
+    owner_died(rshm::mutex &m, const error &e) noexcept : error(e), mutex_(&m) {}
     /** The mutex the calling thread now holds; which one matters where
      *  std::lock or std::scoped_lock took several. */
     rshm::mutex &mutex() const noexcept { return *mutex_; }
@@ -796,8 +813,12 @@ public:
 
 private:
     bool lock_ns(std::int64_t ns) {
+        // Before the lock, not once it is held: building an exception
+        // allocates, and a std::bad_alloc thrown then would leave the caller
+        // holding a lock it knows nothing of.
+        const error &dead = detail::owner_dead();
         if (rshm_mutex_lock(&raw_, ns) == 0) return true;
-        if (errno == EOWNERDEAD) throw owner_died(*this, "mutex_lock");
+        if (errno == EOWNERDEAD) throw owner_died(*this, dead);
         if (errno == EBUSY || errno == ETIMEDOUT) return false;
         detail::fail("mutex_lock");
     }
