@@ -304,6 +304,29 @@ static void owner_died(shared *s) {
     CHECK(s->lock.try_lock());
     s->lock.unlock();
 
+    // Through std::unique_lock::lock(): the guard exists but, its lock()
+    // having thrown, owns nothing while the thread holds the lock (where
+    // rshm::mutex is not strictly Lockable). Adopting makes it own it.
+    die_holding(s, s->lock);
+    thrown = false;
+    {
+        std::unique_lock<rshm::mutex> g(s->lock, std::defer_lock);
+        try {
+            g.lock();
+            CHECK(!"unique_lock::lock did not throw owner_died");
+        } catch (const rshm::owner_died &e) {
+            thrown = true;
+            CHECK(!g.owns_lock());
+            check_throws([&] { (void)s->lock.try_lock(); }, "mutex_lock", EDEADLK);  // held all the same
+            g = std::unique_lock<rshm::mutex>(e.mutex(), std::adopt_lock);
+            s->counter = 0;
+            e.mutex().consistent();
+        }
+        CHECK(thrown && g.owns_lock());
+    }
+    CHECK(s->counter == 0 && s->lock.try_lock());  // the guard let it go
+    s->lock.unlock();
+
     // Through std::scoped_lock of two: the exception names the one whose
     // owner died, which is held; the other was let go.
     die_holding(s, s->other);

@@ -706,8 +706,10 @@ static_assert(std::is_nothrow_copy_constructible_v<error>, "copying an rshm::err
  *  try_lock_until() when the previous owner died holding the mutex.
  *
  *  THE CALLING THREAD HOLDS THE MUTEX when this is thrown, and no guard
- *  does: the guard whose constructor threw was never made. The data the
- *  mutex guards may be half-updated. Adopt the lock
+ *  does: the guard whose constructor threw was never made, and a
+ *  std::unique_lock whose lock() threw has owns_lock() == false (the
+ *  Lockable requirements would have the lock free; see rshm::mutex). The
+ *  data the mutex guards may be half-updated. Adopt the lock
  *  (std::lock_guard<rshm::mutex> g(e.mutex(), std::adopt_lock)), repair the
  *  data, call e.mutex().consistent(), and let the guard unlock. Unlocking
  *  without consistent() makes the mutex unusable: every later lock throws
@@ -731,9 +733,26 @@ private:
 /** A mutex that lives in shared memory and works across processes
  *  (rshm_mutex: process-shared, error-checking and, on Linux, robust).
  *  Exactly the 64 bytes of rshm_mutex, standard-layout, so it can be a
- *  member of a struct that C code shares too. It meets the Lockable and
- *  TimedLockable requirements: std::lock_guard, std::unique_lock,
+ *  member of a struct that C code shares too. It has the members of
+ *  Lockable and TimedLockable: std::lock_guard, std::unique_lock,
  *  std::scoped_lock and std::lock work with it. The owner is the thread.
+ *
+ *  IT IS NOT STRICTLY LOCKABLE: the standard says that a lock call that
+ *  throws leaves the lock free, but rshm::owner_died is thrown with the
+ *  lock held (see there), so that a dead owner cannot go unnoticed. No
+ *  guard knows then: a std::lock_guard or std::scoped_lock whose
+ *  constructor threw never existed (std::scoped_lock and std::lock let go
+ *  of the other mutexes), and a std::unique_lock whose lock() threw has
+ *  owns_lock() == false. Catch rshm::owner_died and adopt the lock:
+ *
+ *      try {
+ *          std::unique_lock<rshm::mutex> g(s->lock);
+ *          ...
+ *      } catch (const rshm::owner_died &e) {
+ *          std::lock_guard<rshm::mutex> g(e.mutex(), std::adopt_lock);
+ *          repair(*s);
+ *          e.mutex().consistent();
+ *      }
  *
  *  Construction does nothing and init() is explicit, because no
  *  constructor runs for the processes that map the memory: they reach the
