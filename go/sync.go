@@ -1,6 +1,9 @@
 package rshm
 
 // #include <rshm.h>
+//
+// // The alignment C requires of an rshm_mutex, for Go, whose own can be less.
+// enum { rshm_go_mutex_align = _Alignof(rshm_mutex) };
 import "C"
 
 import (
@@ -88,10 +91,22 @@ func Wake(word *uint32, count int) (int, error) {
 // same in every process and in C (sizeof(rshm_mutex)).
 const MutexSize = int(C.sizeof_rshm_mutex)
 
+// MutexAlign is the alignment the C library requires of a Mutex's address
+// (_Alignof(rshm_mutex)): that of C's uint64_t, 8 bytes (4 on 386). It is
+// C's and not unsafe.Alignof(Mutex{}), because Go aligns a uint64 to only
+// 4 bytes on every 32-bit platform, 32-bit ARM included, where C needs 8.
+const MutexAlign = int(C.rshm_go_mutex_align)
+
 // Mutex is a lock that lives in shared memory and works across processes
 // (C: rshm_mutex): process-shared, error-checking and, on Linux, robust.
-// It is MutexSize bytes aligned as a uint64; get one with MutexAt, or
-// make it a field of a struct laid over a mapping, as C programs do.
+// It is MutexSize bytes at an address that is a multiple of MutexAlign;
+// get one with MutexAt, or make it a field of a struct laid over a
+// mapping, as C programs do. Such a field is where C puts it only if the
+// Go struct says so: on 32-bit platforms but 386, Go aligns a Mutex (and a
+// uint64) to 4 where C needs 8, so a field that follows an odd number of
+// 4-byte words needs explicit padding before it (a blank uint32 field),
+// and the struct must start at a multiple of MutexAlign. Check the layout with
+// unsafe.Offsetof; a misaligned Mutex fails every call with EINVAL.
 //
 // One process calls Init once, before any other uses it; then every
 // process that maps the memory calls Lock and Unlock, at whatever address
@@ -126,9 +141,9 @@ func (*noCopy) Unlock() {}
 // MutexAt is the Mutex at byte offset off of mem, usually a mapping shared
 // with other processes. It does not initialise it (see Init). Errors:
 // EINVAL (the MutexSize bytes do not lie wholly inside mem, or their
-// address is not aligned as a uint64).
+// address is not a multiple of MutexAlign).
 func MutexAt(mem []byte, off int) (*Mutex, error) {
-	p, err := at(mem, off, MutexSize, unsafe.Alignof(Mutex{}))
+	p, err := at(mem, off, MutexSize, uintptr(MutexAlign))
 	return (*Mutex)(p), err
 }
 
