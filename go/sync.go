@@ -111,9 +111,12 @@ const MutexAlign = int(C.rshm_go_mutex_align)
 // One process calls Init once, before any other uses it; then every
 // process that maps the memory calls Lock and Unlock, at whatever address
 // it mapped it. Never copy an initialised Mutex (a copy is a different
-// lock; go vet reports copies), and never keep one on the Go heap: while
-// it is held, the C library keeps its address in a per-thread list that
-// the kernel walks when the thread dies, which cgo forbids for Go memory.
+// lock; go vet reports copies), and never keep one on the Go heap (a new
+// Mutex, a field of a Go-allocated struct, or MutexAt over a slice from
+// make): while it is held, the C library keeps its address in a per-thread
+// list that the kernel walks when the thread dies, which cgo forbids for
+// Go memory. Nothing checks this: MutexAt cannot tell a mapping from a
+// Go-heap slice, and the C library accepts either.
 //
 // The lock belongs to the goroutine that took it: Lock wires that
 // goroutine to its OS thread (runtime.LockOSThread) until the matching
@@ -123,6 +126,13 @@ const MutexAlign = int(C.rshm_go_mutex_align)
 // takes its thread with it (the next Lock then reports EOWNERDEAD, as for
 // a dead process) or, if it ran on the program's main thread, which Go
 // never ends, leaves the lock held until the process exits.
+//
+// Lock and Unlock happen in C, but the race detector (go test -race) sees
+// the order they give all the same, because it counts every cgo call as
+// synchronising with the others: Go-heap data that only the holder of a
+// Mutex touches is not reported as raced on. Data in the mapping itself is
+// outside the detector's view (it watches only memory Go allocated), so a
+// race there goes unreported, locked or not.
 type Mutex struct {
 	_   noCopy
 	raw C.rshm_mutex
