@@ -181,7 +181,8 @@ func (m *Mutex) Init() error {
 // marks m unusable: every later Lock fails with ENOTRECOVERABLE until Init.
 //
 // Other errors (m not held): EBUSY (timeout 0, held elsewhere), ETIMEDOUT,
-// EDEADLK (this goroutine holds it already), ENOTRECOVERABLE, EINVAL (m
+// EDEADLK (this goroutine holds it already; on macOS Lock(0) answers EBUSY
+// then, as pthread_mutex_trylock does there), ENOTRECOVERABLE, EINVAL (m
 // never initialised, or misaligned).
 func (m *Mutex) Lock(timeout time.Duration) error {
 	runtime.LockOSThread()
