@@ -49,7 +49,7 @@ func TestLinuxConstantsMatchTheKernel(t *testing.T) {
 	// Each huge page size is its log2 shifted up.
 	for _, h := range []struct {
 		name       string
-		got, log2n int
+		got, log2n int64 // MFD_HUGE_16GB overflows a 32-bit int
 	}{
 		{"64KB", MFD_HUGE_64KB, 16}, {"512KB", MFD_HUGE_512KB, 19}, {"1MB", MFD_HUGE_1MB, 20},
 		{"2MB", MFD_HUGE_2MB, 21}, {"8MB", MFD_HUGE_8MB, 23}, {"16MB", MFD_HUGE_16MB, 24},
