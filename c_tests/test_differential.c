@@ -19,6 +19,20 @@ static void same(const char *what, int fail1, int e1, int fail2, int e2) {
     CHECK(ok);
 }
 
+/* Calls `libc_call` then its rshm twin `rshm_call`, each with errno cleared
+ * first, leaves their results in r1 and r2, and checks them with same():
+ * -1 is failure. `what` is built before the calls, which it must not
+ * disturb. */
+#define SAME_CALL(what, r1, libc_call, r2, rshm_call)                                                                  \
+    do {                                                                                                               \
+        errno = 0;                                                                                                     \
+        (r1) = (libc_call);                                                                                            \
+        int e1_ = errno;                                                                                               \
+        errno = 0;                                                                                                     \
+        (r2) = (rshm_call);                                                                                            \
+        same((what), (r1) == -1, e1_, (r2) == -1, errno);                                                              \
+    } while (0)
+
 /* ---- shm_open / shm_unlink over name shapes ---- */
 
 static char names[24][5200];
@@ -233,67 +247,40 @@ static void diff_fd_calls(void) {
 
         struct stat st;
         rshm_stat rs;
-        errno = 0;
-        int r1 = fstat(fd, &st), e1 = errno;
-        errno = 0;
-        int r2 = rshm_fstat(fd, &rs), e2 = errno;
+        int r1, r2;
         snprintf(what, sizeof what, "fstat(%s)", l);
-        same(what, r1 == -1, e1, r2 == -1, e2);
+        SAME_CALL(what, r1, fstat(fd, &st), r2, rshm_fstat(fd, &rs));
         if (r1 == 0 && r2 == 0)
             CHECK(rs.ino == (uint64_t)st.st_ino && rs.mode == st.st_mode && rs.size == (int64_t)st.st_size);
 
         /* NULL out: EBADF first for a bad fd, EFAULT for a good one. */
         /* Through a pointer: fstat is declared nonnull, which UBSan would enforce. */
         int (*volatile libc_fstat)(int, struct stat *) = fstat;
-        errno = 0;
-        r1 = libc_fstat(fd, NULL), e1 = errno;
-        errno = 0;
-        r2 = rshm_fstat(fd, NULL), e2 = errno;
         snprintf(what, sizeof what, "fstat(%s, NULL)", l);
-        same(what, r1 == -1, e1, r2 == -1, e2);
+        SAME_CALL(what, r1, libc_fstat(fd, NULL), r2, rshm_fstat(fd, NULL));
 
         for (int k = 0; k < 3; k++) {
             int64_t len = k == 0 ? 4096 : k == 1 ? -1 : 0;
-            errno = 0;
-            r1 = ftruncate(fd, (off_t)len), e1 = errno;
-            errno = 0;
-            r2 = rshm_ftruncate(fd, len), e2 = errno;
             snprintf(what, sizeof what, "ftruncate(%s, %lld)", l, (long long)len);
-            same(what, r1 == -1, e1, r2 == -1, e2);
+            SAME_CALL(what, r1, ftruncate(fd, (off_t)len), r2, rshm_ftruncate(fd, len));
         }
 
         /* Give each file its own mode and owners back: a no-op change. */
         mode_t mode = fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0600;
-        errno = 0;
-        r1 = fchmod(fd, mode), e1 = errno;
-        errno = 0;
-        r2 = rshm_fchmod(fd, mode), e2 = errno;
         snprintf(what, sizeof what, "fchmod(%s)", l);
-        same(what, r1 == -1, e1, r2 == -1, e2);
+        SAME_CALL(what, r1, fchmod(fd, mode), r2, rshm_fchmod(fd, mode));
 
-        errno = 0;
-        r1 = fchown(fd, (uid_t)-1, (gid_t)-1), e1 = errno;
-        errno = 0;
-        r2 = rshm_fchown(fd, UINT32_MAX, UINT32_MAX), e2 = errno;
         snprintf(what, sizeof what, "fchown(%s, -1, -1)", l);
-        same(what, r1 == -1, e1, r2 == -1, e2);
+        SAME_CALL(what, r1, fchown(fd, (uid_t)-1, (gid_t)-1), r2, rshm_fchown(fd, UINT32_MAX, UINT32_MAX));
     }
 
     /* close: bad numbers alike; a real descriptor closes with both. */
-    for (int i = 0; i < 3; i++) {
-        errno = 0;
-        int r1 = close(fds[i]), e1 = errno;
-        errno = 0;
-        int r2 = rshm_close(fds[i]), e2 = errno;
-        same(fd_labels[i], r1 == -1, e1, r2 == -1, e2);
-    }
+    int r1, r2;
+    for (int i = 0; i < 3; i++)
+        SAME_CALL(fd_labels[i], r1, close(fds[i]), r2, rshm_close(fds[i]));
     int p[2];
     CHECK(pipe(p) == 0);
-    errno = 0;
-    int r1 = close(p[0]), e1 = errno;
-    errno = 0;
-    int r2 = rshm_close(p[1]), e2 = errno;
-    same("close(pipe)", r1 == -1, e1, r2 == -1, e2);
+    SAME_CALL("close(pipe)", r1, close(p[0]), r2, rshm_close(p[1]));
 }
 
 /* ---- mmap / munmap lengths, offsets, flags on a good descriptor ---- */
@@ -330,21 +317,14 @@ static void diff_mmap_args(void) {
     } um[] = {{p + 1, (size_t)pg},         {p, 0},
               {(void *)(uintptr_t)-pg, 2 * (size_t)pg}, {p, SIZE_MAX},
               {(void *)0xffff800000000000ull, (size_t)pg}};
+    int r1, r2;
     for (unsigned i = 0; i < sizeof um / sizeof *um; i++) {
-        errno = 0;
-        int r1 = munmap(um[i].addr, um[i].len), e1 = errno;
-        errno = 0;
-        int r2 = rshm_munmap(um[i].addr, um[i].len), e2 = errno;
         char what[80];
         snprintf(what, sizeof what, "munmap case %u", i);
-        same(what, r1 == -1, e1, r2 == -1, e2);
+        SAME_CALL(what, r1, munmap(um[i].addr, um[i].len), r2, rshm_munmap(um[i].addr, um[i].len));
     }
     /* The same whole range, once each: both succeed (the second has nothing left). */
-    errno = 0;
-    int r1 = munmap(p, 2 * pg), e1 = errno;
-    errno = 0;
-    int r2 = rshm_munmap(p, 2 * pg), e2 = errno;
-    same("munmap whole, then again", r1 == -1, e1, r2 == -1, e2);
+    SAME_CALL("munmap whole, then again", r1, munmap(p, 2 * pg), r2, rshm_munmap(p, 2 * pg));
 }
 
 /* ---- memfd_create ---- */
@@ -359,13 +339,10 @@ static void diff_memfd(void) {
     for (unsigned i = 0; i < sizeof mnames / sizeof *mnames; i++)
         for (unsigned j = 0; j < sizeof flags / sizeof *flags; j++) {
             const char *n = mnames[i] ? mnames[i] : null_name;
-            errno = 0;
-            int a = memfd_create(n, flags[j]), e1 = errno;
-            errno = 0;
-            int b = rshm_memfd_create(n, flags[j]), e2 = errno;
+            int a, b;
             char what[96];
             snprintf(what, sizeof what, "memfd_create(%zu bytes, %#x)", mnames[i] ? strlen(mnames[i]) : 0, flags[j]);
-            same(what, a == -1, e1, b == -1, e2);
+            SAME_CALL(what, a, memfd_create(n, flags[j]), b, rshm_memfd_create(n, flags[j]));
             if (a >= 0 && b >= 0)
                 CHECK((fcntl(a, F_GETFD) & FD_CLOEXEC) == (fcntl(b, F_GETFD) & FD_CLOEXEC) &&
                       fcntl(a, F_GET_SEALS) == fcntl(b, F_GET_SEALS));
