@@ -155,14 +155,7 @@ pub fn unlink(name: &CStr) -> Result<()> {
 #[cfg(test)]
 mod named {
     use super::*;
-    use std::ffi::CString;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    static N: AtomicUsize = AtomicUsize::new(0);
-
-    fn name(tag: &str) -> CString {
-        CString::new(format!("/rshm-test-{}-{}-{tag}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))).unwrap()
-    }
+    use crate::test_names::name;
 
     #[test]
     fn create_open_send_recv_unlink() {

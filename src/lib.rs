@@ -28,3 +28,5 @@ pub mod stat;
 pub mod sync;
 
 mod capi;
+#[cfg(test)]
+mod test_names;

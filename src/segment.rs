@@ -406,14 +406,7 @@ mod imp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CString;
-    use std::sync::atomic::AtomicUsize;
-
-    static N: AtomicUsize = AtomicUsize::new(0);
-
-    fn name(tag: &str) -> CString {
-        CString::new(format!("/rshm-test-{}-{}-{tag}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))).unwrap()
-    }
+    use crate::test_names::name;
 
     #[test]
     fn create_then_open_sees_init_data_and_size() {
