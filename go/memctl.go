@@ -21,6 +21,23 @@ func span(b []byte) (unsafe.Pointer, C.size_t, error) {
 	return unsafe.Pointer(&b[0]), C.size_t(len(b)), nil
 }
 
+// spanCall runs call, one of the C calls taking (addr, len, int), on b's
+// pages and the int v, after checking both can travel to C.
+func spanCall(b []byte, v int, call func(unsafe.Pointer, C.size_t, C.int) (C.int, error)) error {
+	addr, n, err := span(b)
+	if err != nil {
+		return err
+	}
+	cv, err := cint(v)
+	if err != nil {
+		return err
+	}
+	if r, err := call(addr, n, cv); r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
 // Mprotect changes the access allowed to the pages of b to prot (PROT_*):
 // mprotect(2). Touching a page it does not allow raises SIGSEGV, which
 // kills a Go program unless debug.SetPanicOnFault turns it into a panic.
@@ -29,18 +46,10 @@ func span(b []byte) (unsafe.Pointer, C.size_t, error) {
 // unknown prot bits), ENOMEM (part of b is not mapped), EACCES (prot asks
 // more than the file's open mode allows).
 func Mprotect(b []byte, prot int) error {
-	addr, n, err := span(b)
-	if err != nil {
-		return err
-	}
-	p, err := cint(prot)
-	if err != nil {
-		return err
-	}
-	if r, err := C.rshm_mprotect(addr, n, p); r != 0 {
-		return failed(err)
-	}
-	return nil
+	return spanCall(b, prot, func(addr unsafe.Pointer, n C.size_t, v C.int) (C.int, error) {
+		r, err := C.rshm_mprotect(addr, n, v) // the two-value form: errno as err
+		return r, err
+	})
 }
 
 // Msync writes changes made through b back to the object: msync(2). flags
@@ -50,18 +59,10 @@ func Mprotect(b []byte, prot int) error {
 // unknown flags, MS_SYNC with MS_ASYNC), ENOMEM (part of b is not mapped),
 // EBUSY (MS_INVALIDATE on locked pages).
 func Msync(b []byte, flags int) error {
-	addr, n, err := span(b)
-	if err != nil {
-		return err
-	}
-	f, err := cint(flags)
-	if err != nil {
-		return err
-	}
-	if r, err := C.rshm_msync(addr, n, f); r != 0 {
-		return failed(err)
-	}
-	return nil
+	return spanCall(b, flags, func(addr unsafe.Pointer, n C.size_t, v C.int) (C.int, error) {
+		r, err := C.rshm_msync(addr, n, v) // the two-value form: errno as err
+		return r, err
+	})
 }
 
 // Madvise tells the kernel how the pages of b will be used: madvise(2).
@@ -73,18 +74,10 @@ func Msync(b []byte, flags int) error {
 // one), ENOMEM (part of b is not mapped), EACCES (MADV_REMOVE on a
 // mapping that is not writable), EAGAIN.
 func Madvise(b []byte, advice int) error {
-	addr, n, err := span(b)
-	if err != nil {
-		return err
-	}
-	a, err := cint(advice)
-	if err != nil {
-		return err
-	}
-	if r, err := C.rshm_madvise(addr, n, a); r != 0 {
-		return failed(err)
-	}
-	return nil
+	return spanCall(b, advice, func(addr unsafe.Pointer, n C.size_t, v C.int) (C.int, error) {
+		r, err := C.rshm_madvise(addr, n, v) // the two-value form: errno as err
+		return r, err
+	})
 }
 
 // Mlock locks the pages of b in memory, faulting them in: mlock(2). Locked
