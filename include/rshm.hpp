@@ -718,7 +718,6 @@ static_assert(std::is_nothrow_copy_constructible_v<error>, "copying an rshm::err
  *  memory cannot turn it into a std::bad_alloc thrown with the lock held. */
 class owner_died : public error {
 public:
-    owner_died(rshm::mutex &m, const char *call) : error(EOWNERDEAD, call), mutex_(&m) {}
     /** A copy of `e`, an EOWNERDEAD error built beforehand, that allocates
      *  nothing: rshm::mutex throws this one, holding the lock. */
     owner_died(rshm::mutex &m, const error &e) noexcept : error(e), mutex_(&m) {}
