@@ -31,6 +31,13 @@ func closeLater(t *testing.T, fd int) {
 }
 
 // wantErrno fails the test unless err is exactly the errno want.
+// wideInt is v as an int and true where int holds it (64-bit targets), else
+// false: a case that passes a value beyond C's int, or beyond 32 bits, only
+// exists where Go's int is wider than that.
+func wideInt(v int64) (int, bool) {
+	return int(v), int64(int(v)) == v
+}
+
 func wantErrno(t *testing.T, what string, err error, want syscall.Errno) {
 	t.Helper()
 	if !errors.Is(err, want) {

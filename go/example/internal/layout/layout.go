@@ -12,8 +12,10 @@ import (
 )
 
 // AppAddress is where the host asks for the segment: a hint, so the kernel
-// maps nearby when the range is taken.
-const AppAddress uintptr = 0x20000000000
+// maps nearby when the range is taken. It is the seed's 2 TiB (0x20000000000)
+// where uintptr has 64 bits, and 512 MiB on 32-bit targets, whose address
+// space ends at 4 GiB.
+const AppAddress = uintptr(0x20000000) << (12 * (^uintptr(0) >> 63))
 
 // Head sits at the start of the segment. It stores offsets, not pointers:
 // the client maps the segment at an address of its own, where the host's
