@@ -6,22 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rshm.h>
+
+#include "clock.h"
 
 #define SIZE (64 * 1024)
 #define BATCH 200
 #define ROUNDS 41
 
 static char name[64];
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void die(const char *what) {
     perror(what);
