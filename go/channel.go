@@ -66,15 +66,10 @@ func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
 // ChannelUnlink removes the name of a channel; open Channels keep working.
 // Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
 func ChannelUnlink(name string) error {
-	if err := cstring(name); err != nil {
-		return err
-	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	if r, err := C.rshm_channel_unlink(cname); r != 0 {
-		return failed(err)
-	}
-	return nil
+	return unlinkName(name, func(cname *C.char) (C.int, error) {
+		r, err := C.rshm_channel_unlink(cname)
+		return r, err
+	})
 }
 
 // timeoutNs turns a Go timeout into rshm's: negative waits forever, 0 only tries.

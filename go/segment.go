@@ -209,13 +209,8 @@ func (s *Segment) Close() error {
 // Errors: ENOENT (no object has that name), EACCES, EINVAL (a bad name, or
 // a NUL byte in it), ENAMETOOLONG.
 func SegmentUnlink(name string) error {
-	if err := cstring(name); err != nil {
-		return err
-	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	if r, err := C.rshm_segment_unlink(cname); r != 0 {
-		return failed(err)
-	}
-	return nil
+	return unlinkName(name, func(cname *C.char) (C.int, error) {
+		r, err := C.rshm_segment_unlink(cname)
+		return r, err
+	})
 }

@@ -33,12 +33,22 @@ func ShmOpen(name string, oflag int, mode uint32) (int, error) {
 // object lives on while any process has it open or mapped. Errors: ENOENT
 // (no object has that name), EACCES, EINVAL, ENAMETOOLONG.
 func ShmUnlink(name string) error {
+	return unlinkName(name, func(cname *C.char) (C.int, error) {
+		r, err := C.rshm_shm_unlink(cname)
+		return r, err
+	})
+}
+
+// unlinkName is ShmUnlink, SegmentUnlink and ChannelUnlink: it checks name,
+// hands it to unlink (the C call, made there so that cgo returns its errno)
+// as a C string, and maps the failure.
+func unlinkName(name string, unlink func(*C.char) (C.int, error)) error {
 	if err := cstring(name); err != nil {
 		return err
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	if r, err := C.rshm_shm_unlink(cname); r != 0 {
+	if r, err := unlink(cname); r != 0 {
 		return failed(err)
 	}
 	return nil
