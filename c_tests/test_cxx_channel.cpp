@@ -93,5 +93,24 @@ int main() {
     rshm::channel::unlink(name);
     check_throws([] { rshm::channel::unlink(std::string("a\0b", 3)); }, EINVAL);
     check_throws([&] { rshm::channel::open(name); }, ENOENT);
+    // A partial millisecond waits, rather than looking once.
+    check_throws([&] { rshm::channel::open(name, 500us); }, ETIMEDOUT);
+    check_throws([&] { rshm::channel::open(name, std::chrono::duration<double>(0.0005)); }, ETIMEDOUT);
+    // Any negative duration waits for the channel, -1 us too: a child
+    // creates it 20 ms later.
+    pid = fork();
+    if (pid == 0) {
+        usleep(20000);
+        _exit(rshm_channel_create(name.c_str(), 4096, 0600) != nullptr ? 0 : 1);
+    }
+    try {
+        rshm::channel late = rshm::channel::open(name, -1us);
+        CHECK(static_cast<bool>(late));
+    } catch (const rshm::error &e) {
+        CHECK(!"open with -1 us waits");
+        std::fprintf(stderr, "  got %s\n", e.name());
+    }
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    rshm::channel::unlink(name);
     return check_done("cxx-channel");
 }

@@ -42,21 +42,21 @@ func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {
 	return &Channel{ch}, nil
 }
 
-// ChannelOpen opens the channel name, waiting up to timeout (whole
-// milliseconds; 0 looks once, a negative timeout waits about 49 days) for
+// ChannelOpen opens the channel name, waiting up to timeout (rounded up to
+// a millisecond; 0 looks once, a negative timeout waits about 49 days) for
 // it to be created. Errors: ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a
 // channel), EPROTO (another layout version), EACCES.
 func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
-	ms := uint32(math.MaxUint32)
-	if timeout >= 0 && timeout.Milliseconds() < math.MaxUint32 {
-		ms = uint32(timeout.Milliseconds())
+	ms := C.uint32_t(math.MaxUint32)
+	if timeout >= 0 {
+		ms = waitMs(timeout)
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	ch, err := C.rshm_channel_open(cname, C.uint32_t(ms))
+	ch, err := C.rshm_channel_open(cname, ms)
 	if ch == nil {
 		return nil, failed(err)
 	}

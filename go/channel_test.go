@@ -94,6 +94,8 @@ func TestChannelSendRecvAndErrors(t *testing.T) {
 	wantErrno(t, "ChannelOpen after unlink", err, syscall.ENOENT)
 	_, err = ChannelOpen(name, 10*time.Millisecond)
 	wantErrno(t, "ChannelOpen waiting", err, syscall.ETIMEDOUT)
+	_, err = ChannelOpen(name, 500*time.Microsecond)
+	wantErrno(t, "ChannelOpen waiting under a millisecond", err, syscall.ETIMEDOUT)
 	_, err = ChannelCreate(name, 0, 0o600)
 	wantErrno(t, "ChannelCreate capacity 0", err, syscall.EINVAL)
 	_, err = ChannelCreate("a\x00b", 64, 0o600)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrnoName returns the symbolic name of e, e.g. "ENOENT", or "EUNKNOWN"
@@ -45,6 +46,20 @@ func cstring(s string) error {
 		return syscall.EINVAL
 	}
 	return nil
+}
+
+// waitMs is a timeout of at least 0 in the whole milliseconds the open
+// calls take: a partial millisecond counts as one, so that a positive
+// timeout never turns into "look once", and beyond 2^32-1 ms it is that.
+func waitMs(d time.Duration) C.uint32_t {
+	ms := d / time.Millisecond
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	if ms > math.MaxUint32 {
+		ms = math.MaxUint32
+	}
+	return C.uint32_t(ms)
 }
 
 // cint checks that v fits the C ABI's int: a larger value would be cut to

@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"errors"
-	"math"
 	"runtime/cgo"
 	"sync"
 	"syscall"
@@ -144,16 +143,9 @@ func SegmentOpen(name string, oflag int, timeout time.Duration) (*Segment, error
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
-	ms := timeout / time.Millisecond
-	if timeout%time.Millisecond != 0 {
-		ms++
-	}
-	if ms > math.MaxUint32 {
-		ms = math.MaxUint32
-	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	seg, cerr := C.rshm_segment_open(cname, flag, C.uint32_t(ms))
+	seg, cerr := C.rshm_segment_open(cname, flag, waitMs(timeout))
 	return wrap(seg, cerr)
 }
 

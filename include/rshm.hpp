@@ -502,14 +502,20 @@ public:
         return channel(c);
     }
 
-    /** rshm_channel_open, waiting up to `timeout` (whole milliseconds, at
-     *  most about 49 days; zero looks once) for the channel to exist. */
+    /** rshm_channel_open, waiting up to `timeout` (rounded up to a
+     *  millisecond, at most about 49 days; zero looks once, any negative
+     *  duration waits that long) for the channel to exist. */
     template <class Rep = long long, class Period = std::milli>
     static channel open(const std::string &name,
                         std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
         const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max();
-        const std::uint32_t t = ms < 0 || ms > static_cast<long long>(limit) ? limit : static_cast<std::uint32_t>(ms);
+        // Compared in long double milliseconds, which no duration overflows;
+        // below the limit, the rounded-up count fits.
+        const bool longest = timeout < timeout.zero() ||
+                             timeout >= std::chrono::duration<long double, std::milli>(limit);
+        const std::uint32_t t =
+            longest ? limit
+                    : static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
         rshm_channel *c = rshm_channel_open(detail::c_str(name, "channel_open"), t);
         if (!c) detail::fail("channel_open");
         return channel(c);
