@@ -284,15 +284,17 @@ static void names_for_shm(void) {
 
     fn = "rshm_shm_unlink";
     ROW("name NULL", EFAULT, FAILS(rshm_shm_unlink(NULL), -1));
-#define SHM_UNLINK(input, want, name) \
-    ROW_T(input, want, FAILS(rshm_shm_unlink(name), -1), "shm_unlink(3)", FAILS(shm_unlink(name), -1))
-    SHM_UNLINK("name \"\"", ENOENT, "");
-    SHM_UNLINK("name \"/\"", ENOENT, "/");
-    SHM_UNLINK("name with an inner slash", ENOENT, n_slash);
-    SHM_UNLINK("name of 256 bytes", ENAMETOOLONG, chars_256);
+/* A row for `call`, rshm_shm_unlink or rshm_segment_unlink, beside
+ * shm_unlink(3) given the same name. */
+#define UNLINK(call, input, want, name) \
+    ROW_T(input, want, FAILS(call(name), -1), "shm_unlink(3)", FAILS(shm_unlink(name), -1))
+    UNLINK(rshm_shm_unlink, "name \"\"", ENOENT, "");
+    UNLINK(rshm_shm_unlink, "name \"/\"", ENOENT, "/");
+    UNLINK(rshm_shm_unlink, "name with an inner slash", ENOENT, n_slash);
+    UNLINK(rshm_shm_unlink, "name of 256 bytes", ENAMETOOLONG, chars_256);
     ROW_T("5000 bytes without NUL", LIBC, FAILS(rshm_shm_unlink(noterm_5000), -1), "shm_unlink(3)",
           FAILS(shm_unlink(prefix_4095), -1));
-    SHM_UNLINK("no such name", ENOENT, n_missing);
+    UNLINK(rshm_shm_unlink, "no such name", ENOENT, n_missing);
 
     fn = "rshm_memfd_create";
     ROW_T("name NULL", EFAULT, fd_fails(rshm_memfd_create(NULL, 0)), "memfd_create(2)",
@@ -609,14 +611,12 @@ static void segments(void) {
 
     fn = "rshm_segment_unlink";
     ROW("name NULL", EFAULT, FAILS(rshm_segment_unlink(NULL), -1));
-#define SEG_UNLINK(input, want, name) \
-    ROW_T(input, want, FAILS(rshm_segment_unlink(name), -1), "shm_unlink(3)", FAILS(shm_unlink(name), -1))
-    SEG_UNLINK("name \"\"", ENOENT, "");
-    SEG_UNLINK("name with an inner slash", ENOENT, n_slash);
-    SEG_UNLINK("name of 256 bytes", ENAMETOOLONG, chars_256);
+    UNLINK(rshm_segment_unlink, "name \"\"", ENOENT, "");
+    UNLINK(rshm_segment_unlink, "name with an inner slash", ENOENT, n_slash);
+    UNLINK(rshm_segment_unlink, "name of 256 bytes", ENAMETOOLONG, chars_256);
     ROW_T("5000 bytes without NUL", LIBC, FAILS(rshm_segment_unlink(noterm_5000), -1), "shm_unlink(3)",
           FAILS(shm_unlink(prefix_4095), -1));
-    SEG_UNLINK("no such name", ENOENT, n_missing);
+    UNLINK(rshm_segment_unlink, "no such name", ENOENT, n_missing);
 
     fn = "rshm_segment_data";
     ROW("seg NULL", EFAULT, FAILS(rshm_segment_data(NULL), NULL));
