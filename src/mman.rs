@@ -59,10 +59,24 @@ pub fn map_fixed(
     fd: RawFd,
     offset: i64,
 ) -> Result<*mut c_void> {
+    place(NOREPLACE, addr, len, prot, flags, fd, offset)
+}
+
+/// `map_fixed` with `noreplace` as the flag the kernel is given: the tests
+/// pass 0 to see the call as a kernel before 4.17, or macOS, sees it.
+fn place(
+    noreplace: c_int,
+    addr: *mut c_void,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    fd: RawFd,
+    offset: i64,
+) -> Result<*mut c_void> {
     if addr.is_null() || (addr as usize) % crate::page::size() != 0 {
         return Err(Errno(libc::EINVAL));
     }
-    let flags = (flags & !(libc::MAP_FIXED | NOREPLACE)) | NOREPLACE;
+    let flags = (flags & !(libc::MAP_FIXED | NOREPLACE)) | noreplace;
     // SAFETY: without MAP_FIXED the kernel never replaces a mapping, so no
     // memory of anyone's is touched.
     let p = unsafe { map(addr, len, prot, flags, fd, offset) }?;
@@ -98,19 +112,47 @@ mod tests {
     const ANON: c_int = libc::MAP_PRIVATE | libc::MAP_ANON;
     const RW: c_int = libc::PROT_READ | libc::PROT_WRITE;
 
-    #[test]
-    fn map_fixed_places_exactly_or_says_eexist() {
-        let page = crate::page::size();
-        // Reserve three pages, free the middle one, then fill it exactly.
+    /// Three pages reserved with the middle one freed: (start, middle).
+    /// The caller unmaps all three.
+    fn hole(page: usize) -> (*mut c_void, *mut c_void) {
         // SAFETY: a fresh anonymous mapping touches nothing of ours.
         let base = unsafe { map(std::ptr::null_mut(), 3 * page, RW, ANON, -1, 0) }.unwrap();
         let mid = base.wrapping_byte_add(page);
         // SAFETY: the middle page is ours.
         unsafe { unmap(mid, page) }.unwrap();
+        (base, mid)
+    }
+
+    #[test]
+    fn map_fixed_places_exactly_or_says_eexist() {
+        let page = crate::page::size();
+        let (base, mid) = hole(page);
         assert_eq!(map_fixed(mid, page, RW, ANON | libc::MAP_FIXED, -1, 0), Ok(mid));
         assert_eq!(map_fixed(base, page, RW, ANON, -1, 0), Err(Errno(libc::EEXIST)));
         assert_eq!(map_fixed(mid.wrapping_byte_add(1), page, RW, ANON, -1, 0), Err(Errno(libc::EINVAL)));
         assert_eq!(map_fixed(std::ptr::null_mut(), page, RW, ANON, -1, 0), Err(Errno(libc::EINVAL)));
+        // SAFETY: the three pages are ours.
+        unsafe { unmap(base, 3 * page) }.unwrap();
+    }
+
+    /// Where MAP_FIXED_NOREPLACE is only a hint (Linux before 4.17, macOS),
+    /// the address check alone keeps the promise.
+    #[test]
+    fn map_fixed_without_the_flag_checks_the_address() {
+        let page = crate::page::size();
+        let (base, mid) = hole(page);
+        // A free range: the hint is taken as it is.
+        assert_eq!(place(0, mid, page, RW, ANON | libc::MAP_FIXED, -1, 0), Ok(mid));
+        // SAFETY: the middle page was mapped just above, and is ours again.
+        let before = unsafe { *mid.cast::<u8>() };
+        // A range in use: the kernel maps elsewhere, and the call takes that back.
+        assert_eq!(place(0, base, 2 * page, RW, ANON, -1, 0), Err(Errno(libc::EEXIST)));
+        assert_eq!(place(0, mid, page, RW, ANON, -1, 0), Err(Errno(libc::EEXIST)));
+        // What was mapped there is untouched: still mapped, same bytes.
+        // SAFETY: the middle page is still ours.
+        unsafe { mid.cast::<u8>().write(before ^ 1) };
+        // SAFETY: as above.
+        assert_eq!(unsafe { *mid.cast::<u8>() }, before ^ 1);
         // SAFETY: the three pages are ours.
         unsafe { unmap(base, 3 * page) }.unwrap();
     }
