@@ -21,9 +21,11 @@ type Channel struct {
 	ch *C.rshm_channel
 }
 
-// ChannelCreate creates the channel name ("/name") with room for at least
-// capacity bytes of queued messages (each takes its length rounded up to 8,
-// plus 8) and permission bits mode (e.g. 0o600). The name stays until
+// ChannelCreate creates the channel name ("/name") with room for capacity
+// bytes of queued messages, rounded up to 8 and to at least 64 (each
+// message takes its length rounded up to 8, plus 8), and permission bits
+// mode (e.g. 0o600). A request/response exchange is fastest on a ring of a
+// few messages; see rshm_channel_create in rshm.h. The name stays until
 // ChannelUnlink. Errors: EEXIST, EINVAL (capacity 0, bad name), EOVERFLOW,
 // ENOSPC, EACCES, ENAMETOOLONG.
 func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {

@@ -36,21 +36,25 @@ pub struct Channel {
 }
 
 impl Channel {
-    /// Creates the channel `name` with a record area of at least `capacity`
-    /// bytes (rounded up so that the segment fills whole pages) and the
-    /// permission bits `mode`. EINVAL for a `capacity` of 0, EOVERFLOW when
-    /// it cannot be mapped; otherwise as [`Segment::create`].
+    /// Creates the channel `name` with a record area of `capacity` bytes
+    /// (rounded up to a multiple of 8, and to at least 64) in a segment of
+    /// whole pages, and the permission bits `mode`. The area is not grown
+    /// to fill the last page: a small ring keeps a request/response
+    /// exchange on a few cache lines. EINVAL for a `capacity` of 0,
+    /// EOVERFLOW when it cannot be mapped; otherwise as [`Segment::create`].
     pub fn create(name: &CStr, capacity: usize, mode: u32) -> Result<Channel> {
         if capacity == 0 {
             return Err(Errno(libc::EINVAL));
         }
         let len = Ring::region_len(capacity).ok_or(Errno(libc::EOVERFLOW))?;
+        let ring_len = Ring::ring_len(capacity).ok_or(Errno(libc::EOVERFLOW))?;
         let mut formatted = Ok(());
         let seg = Segment::create_kind(name, len, mode, KIND_CHANNEL, |data, size| {
             // SAFETY: the initialiser gets the new segment's data range,
-            // writable and unseen by anyone else until it returns. The ring
-            // handle made here is dropped at once, having taken no role.
-            formatted = unsafe { Ring::init(data, size) }.map(drop);
+            // writable and unseen by anyone else until it returns; the ring
+            // takes its first ring_len <= size bytes. The ring handle made
+            // here is dropped at once, having taken no role.
+            formatted = unsafe { Ring::init(data, ring_len.min(size)) }.map(drop);
             formatted.is_ok()
         });
         let seg = match (seg, formatted) {
@@ -161,8 +165,8 @@ mod named {
     fn create_open_send_recv_unlink() {
         let n = name("chan");
         let mut tx = Channel::create(&n, 1000, 0o600).unwrap();
-        assert!(tx.capacity() >= 1000);
-        assert_eq!(tx.max_message(), tx.capacity() - 16);
+        assert_eq!(tx.capacity(), 1000);
+        assert_eq!(tx.max_message(), 984);
         let mut rx = Channel::open(&n, Duration::ZERO).unwrap();
         assert_eq!(rx.capacity(), tx.capacity());
         tx.send(b"hello", Timeout::Try).unwrap();
@@ -174,6 +178,28 @@ mod named {
         assert_eq!(rx.recv(&mut buf, Timeout::Try), Err(Errno(libc::EPIPE)));
         drop(rx);
         unlink(&n).unwrap();
+    }
+
+    /// The ring is as large as asked (to 8 bytes), not as the last page.
+    #[test]
+    fn the_capacity_is_what_was_asked() {
+        let n = name("cap");
+        for (ask, cap) in [(1, 64), (64, 64), (100, 104), (256, 256), (4096, 4096), (5000, 5000)] {
+            let mut tx = Channel::create(&n, ask, 0o600).unwrap();
+            assert_eq!((tx.capacity(), tx.max_message()), (cap, cap - 16), "asked {ask}");
+            let mut rx = Channel::open(&n, Duration::ZERO).unwrap();
+            assert_eq!(rx.capacity(), cap);
+            // The largest message fits, one byte more never will.
+            let msg = vec![7u8; cap - 16];
+            assert_eq!(tx.send(&msg[..cap - 16], Timeout::Try), Ok(()));
+            assert_eq!(tx.send(&[0; 1][..], Timeout::Try), Err(Errno(libc::EAGAIN)));
+            let mut big = vec![0u8; cap];
+            assert_eq!(tx.reserve(cap - 15, Timeout::Try).err(), Some(Errno(libc::EMSGSIZE)));
+            assert_eq!(rx.recv(&mut big, Timeout::Try), Ok(cap - 16));
+            assert_eq!(&big[..cap - 16], &msg[..]);
+            drop((tx, rx));
+            unlink(&n).unwrap();
+        }
     }
 
     #[test]

@@ -224,12 +224,18 @@ impl Ring {
         MIN_CAPACITY as usize
     }
 
-    /// The region length that gives a record area of at least `capacity`
-    /// bytes, rounded up to whole pages; None when it overflows.
+    /// The region length for a record area of `capacity` bytes, rounded up
+    /// to a multiple of 8 and to at least `min_capacity()`; None when it
+    /// overflows.
+    pub fn ring_len(capacity: usize) -> Option<usize> {
+        let area = capacity.max(Ring::min_capacity()).checked_add(7)? & !7;
+        area.checked_add(DATA_OFFSET)
+    }
+
+    /// `ring_len(capacity)` rounded up to whole pages; None when it overflows.
     pub fn region_len(capacity: usize) -> Option<usize> {
         let page = crate::page::size();
-        let len = capacity.max(Ring::min_capacity()).checked_add(DATA_OFFSET + page - 1)?;
-        Some(len & !(page - 1))
+        Some(Ring::ring_len(capacity)?.checked_add(page - 1)? & !(page - 1))
     }
 
     fn new(hdr: &Header, base: *mut u8, cap: u64) -> Ring {
