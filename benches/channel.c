@@ -366,7 +366,9 @@ static double pingpong_floor(long n, int futex, uint64_t think_ns) {
 
 #define BIG (1u << 20)
 #define BIG_MSGS 1000L
-#define BIG_RING (4u << 20)
+/* Room for four messages in flight: each takes its length plus 8, and
+ * the ring keeps 8 bytes more. */
+#define BIG_RING (4u * (BIG + 8) + 8)
 
 static void big_receiver(void *arg) {
     long zero_copy = *(long *)arg;
