@@ -246,7 +246,7 @@ static void chan_ponger(void *arg) {
 /* The capacity of each ping-pong channel: room for 900 queued 64-byte
  * messages, though a round trip only ever has one in flight. */
 #define PING_RING (1 << 16)
-/* The ring a request/response exchange needs: room for three messages. */
+/* The ring a request/response exchange needs: room for up to three messages. */
 #define SMALL_RING 256
 
 /* ns per round trip of `size`-byte messages (at most SMALL) through two
@@ -539,7 +539,7 @@ int main(int argc, char **argv) {
          * 8-byte one and its word fit in one, as the floor's word does. */
         COMPARE(r, pingpong_channel_of(PINGS, 8, PING_RING, 0), pingpong_floor(PINGS, 0, 0));
         row("busy, 8 B: ch. vs floor", "ns", "floor", r, "-");
-        /* Rings sized for request/response (three 64-byte messages): the
+        /* Rings sized for request/response (up to three 64-byte messages): the
          * messages walk 4 cache lines instead of 1000. */
         COMPARE(r, pingpong_channel_of(PINGS, SMALL, SMALL_RING, 0), pingpong_floor(PINGS, 0, 0));
         row("busy, 256 B rings vs floor", "ns", "floor", r, "<= 2x");

@@ -495,7 +495,7 @@ public:
     channel &operator=(const channel &) = delete;
     ~channel() { rshm_channel_close(raw_); }
 
-    /** rshm_channel_create: room for at least `capacity` bytes of messages. */
+    /** rshm_channel_create: room for `capacity` bytes of messages, rounded up to 8 and to at least 64. */
     static channel create(const std::string &name, std::size_t capacity, std::uint32_t mode = 0600) {
         rshm_channel *c = rshm_channel_create(detail::c_str(name, "channel_create"), capacity, mode);
         if (!c) detail::fail("channel_create");

@@ -52,9 +52,11 @@ impl Channel {
         let seg = Segment::create_kind(name, len, mode, KIND_CHANNEL, |data, size| {
             // SAFETY: the initialiser gets the new segment's data range,
             // writable and unseen by anyone else until it returns; the ring
-            // takes its first ring_len <= size bytes. The ring handle made
-            // here is dropped at once, having taken no role.
-            formatted = unsafe { Ring::init(data, ring_len.min(size)) }.map(drop);
+            // takes its first ring_len bytes (size is ring_len rounded up
+            // to pages). The ring handle made here is dropped at once,
+            // having taken no role.
+            debug_assert!(ring_len <= size);
+            formatted = unsafe { Ring::init(data, ring_len) }.map(drop);
             formatted.is_ok()
         });
         let seg = match (seg, formatted) {
@@ -183,6 +185,10 @@ mod named {
     /// The ring is as large as asked (to 8 bytes), not as the last page.
     #[test]
     fn the_capacity_is_what_was_asked() {
+        assert_eq!(Ring::ring_len(1), Some(Ring::header_size() + 64));
+        assert_eq!(Ring::ring_len(100), Some(Ring::header_size() + 104));
+        assert_eq!(Ring::ring_len(usize::MAX - 7), None);
+        assert_eq!(Ring::ring_len(usize::MAX), None);
         let n = name("cap");
         for (ask, cap) in [(1, 64), (64, 64), (100, 104), (256, 256), (4096, 4096), (5000, 5000)] {
             let mut tx = Channel::create(&n, ask, 0o600).unwrap();

@@ -23,10 +23,11 @@ use std::time::Duration;
 /// (`rshm_channel_capacity` and `rshm_channel_max_message` tell the
 /// result). Size it for the traffic: a stream wants room for its bursts,
 /// while a request/response exchange is fastest on a ring of a few
-/// messages (256 bytes hold three of 64), which reuses the same few cache
-/// lines instead of walking the whole area: a 64-byte round trip through
-/// two 256-byte channels took 0.45-0.84 times as long as through two of
-/// 64 KiB (three runs). `mode` gives the permission
+/// messages (256 bytes hold up to three of 64), which reuses the same few
+/// cache lines instead of walking the whole area: a 64-byte round trip
+/// through two 256-byte channels took 0.64-0.80 times as long as through
+/// two of 64 KiB (three runs, each against the floor of its own run).
+/// `mode` gives the permission
 /// bits (0600 unless other users must open it; the umask applies). The ring
 /// is formatted before the name appears, so no opener ever sees it half
 /// made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
