@@ -30,7 +30,6 @@ func closeLater(t *testing.T, fd int) {
 	t.Cleanup(func() { _ = Close(fd) })
 }
 
-// wantErrno fails the test unless err is exactly the errno want.
 // wideInt is v as an int and true where int holds it (64-bit targets), else
 // false: a case that passes a value beyond C's int, or beyond 32 bits, only
 // exists where Go's int is wider than that.
@@ -38,6 +37,7 @@ func wideInt(v int64) (int, bool) {
 	return int(v), int64(int(v)) == v
 }
 
+// wantErrno fails the test unless err is exactly the errno want.
 func wantErrno(t *testing.T, what string, err error, want syscall.Errno) {
 	t.Helper()
 	if !errors.Is(err, want) {

@@ -73,8 +73,8 @@ if have_go "go test"; then
 fi
 
 # Go's int and uintptr are 32 bits there: a test value or constant that
-# only fits 64 bits breaks the build. cgo needs the cross compiler's header
-# pass, nothing is linked or run.
+# only fits 64 bits breaks the build. cgo needs the cross compiler for its
+# header pass; nothing is linked or run.
 echo "== go vet for a 32-bit target (GOARCH=arm)"
 if ! command -v arm-linux-gnueabihf-gcc >/dev/null; then
     add_one 1 "go vet GOARCH=arm: no arm-linux-gnueabihf-gcc (apt-get install gcc-arm-linux-gnueabihf; .ci/run does)"
