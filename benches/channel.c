@@ -1,6 +1,8 @@
 /* make bench: the channel against the baselines, each pair measured side by
  * side in one run, each figure printed with its ratio.
- *   1. 64-byte messages one way: channel vs pipe vs unix seqpacket socket.
+ *   1. 64-byte messages one way: channel vs pipe vs unix seqpacket socket,
+ *      and vs the bare ring (its record protocol alone, with and without
+ *      the full barrier the channel stores its length words with).
  *   2. Ping-pong round trip: two channels vs a pipe pair vs the bare floor
  *      (two processes flipping a word in shared memory), both sides busy;
  *      and with a think time before each ping, so the peer is asleep:
@@ -209,6 +211,105 @@ static double oneway_seqpacket(long n) {
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
         die("socketpair");
     return oneway_fds(sv[0], sv[1], n);
+}
+
+/* The bare ring: the channel's record layout and protocol with nothing
+ * else. Records are a length word (len + 1; 0 marks the slot the sender
+ * fills next, which it zeroes before publishing the record in front of
+ * it) and the payload; a record never straddles the end, where a padding
+ * word sends the receiver back to 0. One sender, one receiver, both
+ * spinning: no wake-up protocol, no checks, no library calls. With
+ * `seq_cst` the length word is stored as the channel stores it, with a
+ * full barrier (the store-then-load barrier its sleep protocol needs
+ * before it looks whether the receiver sleeps); without, a release store. */
+#define BARE_CAP (1u << 20)
+#define BARE_PAD UINT64_MAX
+
+struct bare_ring {
+    _Alignas(64) _Atomic uint64_t tail;
+    _Alignas(64) unsigned char area[BARE_CAP];
+};
+
+struct bare_arg {
+    struct bare_ring *ring;
+    long n;
+};
+
+static _Atomic uint64_t *bare_word(struct bare_ring *r, uint64_t off) {
+    return (_Atomic uint64_t *)(r->area + off);
+}
+
+static void relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+static void bare_receiver(void *arg) {
+    struct bare_arg *a = arg;
+    struct bare_ring *r = a->ring;
+    ready();
+    char buf[SMALL];
+    uint64_t pos = 0, tail = 0;
+    for (long i = 0; i < a->n;) {
+        uint64_t w;
+        while ((w = atomic_load_explicit(bare_word(r, pos), memory_order_acquire)) == 0)
+            relax();
+        if (w == BARE_PAD) {
+            tail += BARE_CAP - pos;
+            pos = 0;
+        } else {
+            if (w - 1 > SMALL)
+                die("bare ring: bad length");
+            memcpy(buf, r->area + pos + 8, w - 1);
+            uint64_t rec = 8 + ((w - 1 + 7) & ~(uint64_t)7);
+            tail += rec;
+            pos = pos + rec == BARE_CAP ? 0 : pos + rec;
+            i++;
+        }
+        atomic_store_explicit(&r->tail, tail, memory_order_release);
+    }
+}
+
+static double oneway_bare(long n, int seq_cst) {
+    struct bare_ring *r =
+        mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (r == MAP_FAILED)
+        die("mmap");
+    struct bare_arg a = {r, n};
+    pid_t pid = spawn(bare_receiver, &a);
+    const uint64_t rec = 8 + SMALL;
+    char msg[SMALL] = {1};
+    uint64_t pos = 0, head = 0, tail = 0;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        if (pos + rec > BARE_CAP) {
+            while (BARE_CAP - (head - tail) < BARE_CAP - pos + 8)
+                tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+            atomic_store_explicit(bare_word(r, 0), 0, memory_order_relaxed);
+            atomic_store_explicit(bare_word(r, pos), BARE_PAD, memory_order_release);
+            head += BARE_CAP - pos;
+            pos = 0;
+        }
+        /* The record and the next slot's word. */
+        while (BARE_CAP - (head - tail) < rec + 8)
+            tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        memcpy(r->area + pos + 8, msg, SMALL);
+        uint64_t next = pos + rec == BARE_CAP ? 0 : pos + rec;
+        atomic_store_explicit(bare_word(r, next), 0, memory_order_relaxed);
+        if (seq_cst)
+            atomic_store_explicit(bare_word(r, pos), SMALL + 1, memory_order_seq_cst);
+        else
+            atomic_store_explicit(bare_word(r, pos), SMALL + 1, memory_order_release);
+        head += rec;
+        pos = next;
+    }
+    reap(pid);
+    uint64_t t = now_ns() - t0;
+    munmap(r, sizeof *r);
+    return n / (t / 1e9);
 }
 
 /* ---- 2. ping-pong ---------------------------------------------------- */
@@ -529,6 +630,12 @@ int main(int argc, char **argv) {
         row("channel vs pipe", "M/s", "pipe", r, ">= 20x");
         COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_seqpacket(ONEWAY_SYS) / 1e6);
         row("channel vs seqpacket", "M/s", "seqpacket", r, "-");
+        /* Where the channel stands against its own protocol run bare, and
+         * what the barrier of the sleep protocol costs that bare ring. */
+        COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_bare(ONEWAY_CHAN, 1) / 1e6);
+        row("channel vs bare ring", "M/s", "bare ring", r, "-");
+        COMPARE(r, oneway_bare(ONEWAY_CHAN, 1) / 1e6, oneway_bare(ONEWAY_CHAN, 0) / 1e6);
+        row("bare ring: seq_cst vs rel.", "M/s", "release", r, "-");
     }
     if (want(argc, argv, "pingpong") || want(argc, argv, "asleep"))
         printf("2. ping-pong round trip, ns (lower is better: ratio = channel/baseline)\n");
