@@ -591,8 +591,9 @@ struct cmp_result {
         (res).hi = r_[ROUNDS - 1 - ROUNDS / 4];                                                                        \
     } while (0)
 
+/* Ratios to three significant digits: the pipe pair's is about 0.005. */
 static void row(const char *what, const char *unit, const char *base, struct cmp_result r, const char *target) {
-    printf("   %-26s %12.1f %-8s %-12s %12.1f   ratio %6.2fx (middle half %.2f..%.2f; target %s)\n", what, r.a, unit,
+    printf("   %-26s %12.1f %-8s %-12s %12.1f   ratio %6.3gx (middle half %.3g..%.3g; target %s)\n", what, r.a, unit,
            base, r.b, r.ratio, r.lo, r.hi, target);
 }
 
