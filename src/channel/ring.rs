@@ -432,10 +432,10 @@ impl Ring {
         self.word(next).store(0, std::sync::atomic::Ordering::Relaxed);
         // The Release for the payload and the 0 above, and the store the
         // sleep protocol pairs with the receiver's re-check. Its full
-        // barrier sets the one-way rate (README, Benchmarks: the bare ring
-        // runs 3.4-4.3x faster with a release store). Only membarrier(2)
-        // could move it to the sleeper, and its interrupts on every sleep
-        // would reach every process using rshm.
+        // barrier is the first limit on the one-way rate (README,
+        // Benchmarks). Moving it to the sleeper takes an asymmetric barrier
+        // such as membarrier(2), whose interrupts on every sleep would
+        // reach every process using rshm.
         self.word(at).store(word, SeqCst);
         h.head.0.store(head, Release);
         wake(&h.rx_wait.0);
