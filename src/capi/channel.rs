@@ -24,9 +24,8 @@ use std::time::Duration;
 /// result). Size it for the traffic: a stream wants room for its bursts,
 /// while a request/response exchange is fastest on a ring of a few
 /// messages (256 bytes hold up to three of 64), which reuses the same few
-/// cache lines instead of walking the whole area: a 64-byte round trip
-/// through two 256-byte channels took 0.64-0.80 times as long as through
-/// two of 64 KiB (three runs, each against the floor of its own run).
+/// cache lines instead of walking the whole area (README, Benchmarks: a
+/// 64-byte round trip through 256-byte rings against 64 KiB ones).
 /// `mode` gives the permission
 /// bits (0600 unless other users must open it; the umask applies). The ring
 /// is formatted before the name appears, so no opener ever sees it half
