@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -101,10 +102,14 @@ static pid_t spawn(void (*child)(void *), void *arg) {
     int fds[2];
     if (pipe(fds) != 0)
         die("pipe");
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0)
         die("fork");
     if (pid == 0) {
+        /* A child spinning on a bare ring would spin on for good if the
+         * parent died: it goes with it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(1);
         pin(cpu_child);
         close(fds[0]);
         ready_fd = fds[1];
