@@ -4,9 +4,9 @@
  *      and vs the bare ring (its record protocol alone, with and without
  *      the full barrier the channel stores its length words with).
  *   2. Ping-pong round trip: two channels vs a pipe pair vs the bare floor
- *      (two processes flipping a word in shared memory), both sides busy;
- *      and with a think time before each ping, so the peer is asleep:
- *      channel vs a bare futex wake round trip.
+ *      (two processes flipping a word in shared memory) vs two bare rings,
+ *      both sides busy; and with a think time before each ping, so the
+ *      peer is asleep: channel vs a bare futex wake round trip.
  *   3. 1 MiB messages: GB/s through send/recv and reserve/commit+peek/release
  *      vs memcpy of the same bytes. */
 #include <errno.h>
@@ -239,10 +239,15 @@ struct bare_ring {
     _Alignas(64) unsigned char area[BARE_CAP];
 };
 
-struct bare_arg {
-    struct bare_ring *ring;
-    long n;
+/* One side of a bare ring: the first `cap` bytes of its area in use, and
+ * the side's own counter and position, which it never reads back from the
+ * ring. `tail` is the sender's last read of the receiver's counter. A side
+ * whose peer is a child (`peer` > 0) dies when the child is gone. */
+struct bare_end {
+    struct bare_ring *r;
+    uint64_t cap, pos, count, tail;
     int seq_cst;
+    pid_t peer;
 };
 
 static _Atomic uint64_t *bare_word(struct bare_ring *r, uint64_t off) {
@@ -257,8 +262,22 @@ static void relax(void) {
 #endif
 }
 
+/* One round of a wait: a pause, and now and then a look at the peer. */
+static void bare_spin(const struct bare_end *e, unsigned long spins) {
+    relax();
+    if (e->peer > 0 && spins % (1ul << 20) == 0 && waitpid(e->peer, NULL, WNOHANG) == e->peer)
+        die("bare ring: peer gone");
+}
+
+/* A child maps shared pages on first touch: it faults them in before the
+ * clock starts, as the channel does when it opens. */
+static void bare_touch(struct bare_ring *r, uint64_t cap) {
+    for (uint64_t off = 0; off < cap; off += 4096)
+        (void)atomic_load_explicit(bare_word(r, off), memory_order_relaxed);
+}
+
 /* Publishes `v` at `w`, then looks at the peer's wait word as the channel
- * does (see struct bare_arg's `seq_cst`). */
+ * does (see struct bare_end's `seq_cst`). */
 static void bare_publish(_Atomic uint64_t *w, uint64_t v, _Atomic uint32_t *wait, int seq_cst) {
     if (seq_cst) {
         atomic_store_explicit(w, v, memory_order_seq_cst);
@@ -269,75 +288,91 @@ static void bare_publish(_Atomic uint64_t *w, uint64_t v, _Atomic uint32_t *wait
     }
 }
 
-static void bare_receiver(void *arg) {
-    struct bare_arg *a = arg;
-    struct bare_ring *r = a->ring;
-    /* A child maps shared pages on first touch: fault them in before the
-     * clock starts, as the channel does when it opens. */
-    for (uint64_t off = 0; off < BARE_CAP; off += 4096)
-        (void)atomic_load_explicit(bare_word(r, off), memory_order_relaxed);
-    ready();
-    char buf[SMALL];
-    uint64_t pos = 0, tail = 0;
-    for (long i = 0; i < a->n;) {
+/* Waits until `need` bytes past the sender's counter are free. */
+static void bare_room(struct bare_end *e, uint64_t need) {
+    for (unsigned long spins = 1; e->cap - (e->count - e->tail) < need; spins++) {
+        bare_spin(e, spins);
+        e->tail = atomic_load_explicit(&e->r->tail, memory_order_acquire);
+    }
+}
+
+/* Inline, so that a constant `len` makes the copy a few moves. */
+static inline void bare_send(struct bare_end *e, const void *msg, uint64_t len) {
+    uint64_t rec = 8 + ((len + 7) & ~(uint64_t)7);
+    if (e->pos + rec > e->cap) {
+        bare_room(e, e->cap - e->pos + 8);
+        atomic_store_explicit(bare_word(e->r, 0), 0, memory_order_relaxed);
+        bare_publish(bare_word(e->r, e->pos), BARE_PAD, &e->r->rx_wait, e->seq_cst);
+        e->count += e->cap - e->pos;
+        e->pos = 0;
+    }
+    /* The record and the next slot's word. */
+    bare_room(e, rec + 8);
+    memcpy(e->r->area + e->pos + 8, msg, len);
+    uint64_t next = e->pos + rec == e->cap ? 0 : e->pos + rec;
+    atomic_store_explicit(bare_word(e->r, next), 0, memory_order_relaxed);
+    bare_publish(bare_word(e->r, e->pos), len + 1, &e->r->rx_wait, e->seq_cst);
+    e->count += rec;
+    e->pos = next;
+}
+
+/* Takes the next message into `buf` (SMALL bytes); returns its length. */
+static inline uint64_t bare_recv(struct bare_end *e, void *buf) {
+    for (;;) {
         uint64_t w;
-        while ((w = atomic_load_explicit(bare_word(r, pos), memory_order_acquire)) == 0)
-            relax();
-        if (w == BARE_PAD) {
-            tail += BARE_CAP - pos;
-            pos = 0;
-        } else {
-            if (w - 1 > SMALL)
+        for (unsigned long spins = 1;
+             (w = atomic_load_explicit(bare_word(e->r, e->pos), memory_order_acquire)) == 0; spins++)
+            bare_spin(e, spins);
+        uint64_t n = e->cap - e->pos, len = 0;
+        if (w != BARE_PAD) {
+            len = w - 1;
+            if (len > SMALL)
                 die("bare ring: bad length");
-            memcpy(buf, r->area + pos + 8, w - 1);
-            uint64_t rec = 8 + ((w - 1 + 7) & ~(uint64_t)7);
-            tail += rec;
-            pos = pos + rec == BARE_CAP ? 0 : pos + rec;
-            i++;
+            memcpy(buf, e->r->area + e->pos + 8, len);
+            n = 8 + ((len + 7) & ~(uint64_t)7);
         }
-        bare_publish(&r->tail, tail, &r->tx_wait, a->seq_cst);
+        e->count += n;
+        e->pos = e->pos + n == e->cap ? 0 : e->pos + n;
+        bare_publish(&e->r->tail, e->count, &e->r->tx_wait, e->seq_cst);
+        if (w != BARE_PAD)
+            return len;
     }
 }
 
-/* Waits until `need` bytes past `head` are free; dies with the receiver. */
-static uint64_t bare_room(struct bare_ring *r, uint64_t head, uint64_t tail, uint64_t need, pid_t receiver) {
-    for (unsigned long spins = 1; BARE_CAP - (head - tail) < need; spins++) {
-        relax();
-        tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-        if (spins % (1ul << 20) == 0 && waitpid(receiver, NULL, WNOHANG) == receiver)
-            die("bare ring: receiver gone");
-    }
-    return tail;
-}
-
-static double oneway_bare(long n, int seq_cst) {
+static struct bare_ring *bare_map(void) {
     struct bare_ring *r =
         mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (r == MAP_FAILED)
         die("mmap");
+    return r;
+}
+
+struct bare_arg {
+    struct bare_ring *ring;
+    long n;
+    int seq_cst;
+};
+
+static void bare_receiver(void *arg) {
+    struct bare_arg *a = arg;
+    bare_touch(a->ring, BARE_CAP);
+    ready();
+    struct bare_end e = {.r = a->ring, .cap = BARE_CAP, .seq_cst = a->seq_cst};
+    char buf[SMALL];
+    for (long i = 0; i < a->n; i++)
+        if (bare_recv(&e, buf) != SMALL)
+            die("bare ring: short message");
+}
+
+static double oneway_bare(long n, int seq_cst) {
+    struct bare_ring *r = bare_map();
     struct bare_arg a = {r, n, seq_cst};
     pid_t pid = spawn(bare_receiver, &a);
-    const uint64_t rec = 8 + SMALL;
+    struct bare_end e = {.r = r, .cap = BARE_CAP, .seq_cst = seq_cst, .peer = pid};
     char msg[SMALL] = {1};
-    uint64_t pos = 0, head = 0, tail = 0;
     uint64_t t0 = now_ns();
-    for (long i = 0; i < n; i++) {
-        if (pos + rec > BARE_CAP) {
-            tail = bare_room(r, head, tail, BARE_CAP - pos + 8, pid);
-            atomic_store_explicit(bare_word(r, 0), 0, memory_order_relaxed);
-            bare_publish(bare_word(r, pos), BARE_PAD, &r->rx_wait, seq_cst);
-            head += BARE_CAP - pos;
-            pos = 0;
-        }
-        /* The record and the next slot's word. */
-        tail = bare_room(r, head, tail, rec + 8, pid);
-        memcpy(r->area + pos + 8, msg, SMALL);
-        uint64_t next = pos + rec == BARE_CAP ? 0 : pos + rec;
-        atomic_store_explicit(bare_word(r, next), 0, memory_order_relaxed);
-        bare_publish(bare_word(r, pos), SMALL + 1, &r->rx_wait, seq_cst);
-        head += rec;
-        pos = next;
-    }
+    for (long i = 0; i < n; i++)
+        bare_send(&e, msg, SMALL);
     reap(pid);
     uint64_t t = now_ns() - t0;
     munmap(r, sizeof *r);
@@ -410,6 +445,46 @@ static double pingpong_channel_of(long n, size_t size, size_t capacity, uint64_t
 
 static double pingpong_channel(long n, uint64_t think_ns) {
     return pingpong_channel_of(n, SMALL, PING_RING, think_ns);
+}
+
+/* The same exchange over two bare rings of `capacity` bytes, stored as the
+ * channel stores (struct bare_end's `seq_cst`): what the record protocol
+ * costs a round trip, with no library around it. */
+struct bare_pong_arg {
+    struct bare_ring *ping, *pong;
+    uint64_t capacity;
+    long n;
+};
+
+static void bare_ponger(void *arg) {
+    struct bare_pong_arg *a = arg;
+    bare_touch(a->ping, a->capacity);
+    bare_touch(a->pong, a->capacity);
+    ready();
+    struct bare_end in = {.r = a->ping, .cap = a->capacity, .seq_cst = 1};
+    struct bare_end out = {.r = a->pong, .cap = a->capacity, .seq_cst = 1};
+    char buf[SMALL];
+    for (long i = 0; i < a->n; i++)
+        bare_send(&out, buf, bare_recv(&in, buf));
+}
+
+static double pingpong_bare(long n, size_t size, uint64_t capacity) {
+    struct bare_pong_arg a = {bare_map(), bare_map(), capacity, n};
+    pid_t pid = spawn(bare_ponger, &a);
+    struct bare_end out = {.r = a.ping, .cap = capacity, .seq_cst = 1, .peer = pid};
+    struct bare_end in = {.r = a.pong, .cap = capacity, .seq_cst = 1, .peer = pid};
+    char msg[SMALL] = {1};
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        bare_send(&out, msg, size);
+        if (bare_recv(&in, msg) != size)
+            die("bare ping");
+    }
+    uint64_t t = now_ns() - t0;
+    reap(pid);
+    munmap(a.ping, sizeof *a.ping);
+    munmap(a.pong, sizeof *a.pong);
+    return (double)t / n;
 }
 
 struct pipes {
@@ -688,6 +763,16 @@ int main(int argc, char **argv) {
         row("busy, 256 B rings vs floor", "ns", "floor", r, "<= 2x");
         COMPARE(r, pingpong_channel_of(PINGS, SMALL, 4096, 0), pingpong_floor(PINGS, 0, 0));
         row("busy, 4 KiB rings vs floor", "ns", "floor", r, "-");
+        /* What of that gap is the record protocol's: the same exchanges
+         * over bare rings, against the channel and against the floor. */
+        COMPARE(r, pingpong_channel(PINGS, 0), pingpong_bare(PINGS, SMALL, PING_RING));
+        row("busy: ch. vs bare rings", "ns", "bare rings", r, "-");
+        COMPARE(r, pingpong_bare(PINGS, SMALL, PING_RING), pingpong_floor(PINGS, 0, 0));
+        row("busy: bare rings vs floor", "ns", "floor", r, "-");
+        COMPARE(r, pingpong_channel_of(PINGS, SMALL, SMALL_RING, 0), pingpong_bare(PINGS, SMALL, SMALL_RING));
+        row("256 B rings: ch. vs bare", "ns", "bare rings", r, "-");
+        COMPARE(r, pingpong_bare(PINGS, SMALL, SMALL_RING), pingpong_floor(PINGS, 0, 0));
+        row("256 B bare rings vs floor", "ns", "floor", r, "-");
         COMPARE(r, pingpong_channel(PINGS / 4, 0), pingpong_pipe(PINGS / 4));
         row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
     }
