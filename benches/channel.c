@@ -14,6 +14,7 @@
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,13 +232,21 @@ static double oneway_seqpacket(long n) {
 #define BARE_CAP (1u << 20)
 #define BARE_PAD UINT64_MAX
 
+/* Laid out as the channel's header is (src/channel/header.rs), so that
+ * the two place their words on the same lines and line pairs: `tail` at
+ * 128, the wait words at 192 and 256, the record area at 512. */
 struct bare_ring {
+    /* The channel's magic, version and capacity line, and its `head`,
+     * which the bare ring does not keep. */
+    _Alignas(64) unsigned char unused[128];
     _Alignas(64) _Atomic uint64_t tail;
     /* Never set: nobody sleeps here, but the loads are paid for. */
     _Alignas(64) _Atomic uint32_t rx_wait;
     _Alignas(64) _Atomic uint32_t tx_wait;
-    _Alignas(64) unsigned char area[BARE_CAP];
+    _Alignas(512) unsigned char area[BARE_CAP];
 };
+_Static_assert(offsetof(struct bare_ring, tail) == 128 && offsetof(struct bare_ring, area) == 512,
+               "the bare ring's layout follows the channel's header");
 
 /* One side of a bare ring: the first `cap` bytes of its area in use, and
  * the side's own counter and position, which it never reads back from the
@@ -262,22 +271,29 @@ static void relax(void) {
 #endif
 }
 
-/* One round of a wait: a pause, and now and then a look at the peer. */
-static void bare_spin(const struct bare_end *e, unsigned long spins) {
+/* One round of a wait: a pause, and now and then a look at the peer.
+ * Returns 1 once the peer (a child) has exited, leaving it to reap(); the
+ * caller looks once more, for what the peer published before it went. */
+static int bare_spin(const struct bare_end *e, unsigned long spins) {
     relax();
-    if (e->peer > 0 && spins % (1ul << 20) == 0 && waitpid(e->peer, NULL, WNOHANG) == e->peer)
-        die("bare ring: peer gone");
+    if (e->peer <= 0 || spins % (1ul << 20) != 0)
+        return 0;
+    siginfo_t info = {0};
+    return waitid(P_PID, (id_t)e->peer, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == e->peer;
 }
 
-/* A child maps shared pages on first touch: it faults them in before the
- * clock starts, as the channel does when it opens. */
+/* A child maps shared pages on first touch: it faults in those of the
+ * header and of the `cap` bytes of area in use before the clock starts, as
+ * the channel does when it opens. The peer writes nothing yet. */
 static void bare_touch(struct bare_ring *r, uint64_t cap) {
-    for (uint64_t off = 0; off < cap; off += 4096)
-        (void)atomic_load_explicit(bare_word(r, off), memory_order_relaxed);
+    const volatile unsigned char *p = (const volatile unsigned char *)r, *end = r->area + cap;
+    for (; p < end; p += 4096)
+        (void)*p;
+    (void)end[-1];
 }
 
 /* Publishes `v` at `w`, then looks at the peer's wait word as the channel
- * does (see struct bare_end's `seq_cst`). */
+ * does (see `seq_cst` in the bare ring's comment). */
 static void bare_publish(_Atomic uint64_t *w, uint64_t v, _Atomic uint32_t *wait, int seq_cst) {
     if (seq_cst) {
         atomic_store_explicit(w, v, memory_order_seq_cst);
@@ -291,8 +307,10 @@ static void bare_publish(_Atomic uint64_t *w, uint64_t v, _Atomic uint32_t *wait
 /* Waits until `need` bytes past the sender's counter are free. */
 static void bare_room(struct bare_end *e, uint64_t need) {
     for (unsigned long spins = 1; e->cap - (e->count - e->tail) < need; spins++) {
-        bare_spin(e, spins);
+        int gone = bare_spin(e, spins);
         e->tail = atomic_load_explicit(&e->r->tail, memory_order_acquire);
+        if (gone && e->cap - (e->count - e->tail) < need)
+            die("bare ring: receiver gone");
     }
 }
 
@@ -322,7 +340,8 @@ static inline uint64_t bare_recv(struct bare_end *e, void *buf) {
         uint64_t w;
         for (unsigned long spins = 1;
              (w = atomic_load_explicit(bare_word(e->r, e->pos), memory_order_acquire)) == 0; spins++)
-            bare_spin(e, spins);
+            if (bare_spin(e, spins) && atomic_load_explicit(bare_word(e->r, e->pos), memory_order_acquire) == 0)
+                die("bare ring: sender gone");
         uint64_t n = e->cap - e->pos, len = 0;
         if (w != BARE_PAD) {
             len = w - 1;
@@ -448,7 +467,7 @@ static double pingpong_channel(long n, uint64_t think_ns) {
 }
 
 /* The same exchange over two bare rings of `capacity` bytes, stored as the
- * channel stores (struct bare_end's `seq_cst`): what the record protocol
+ * channel stores (`seq_cst`, see the bare ring): what the record protocol
  * costs a round trip, with no library around it. */
 struct bare_pong_arg {
     struct bare_ring *ping, *pong;
