@@ -46,8 +46,8 @@ impl Channel {
         if capacity == 0 {
             return Err(Errno(libc::EINVAL));
         }
-        let len = Ring::region_len(capacity).ok_or(Errno(libc::EOVERFLOW))?;
         let ring_len = Ring::ring_len(capacity).ok_or(Errno(libc::EOVERFLOW))?;
+        let len = crate::page::round_up(ring_len).ok_or(Errno(libc::EOVERFLOW))?;
         let mut formatted = Ok(());
         let seg = Segment::create_kind(name, len, mode, KIND_CHANNEL, |data, size| {
             // SAFETY: the initialiser gets the new segment's data range,

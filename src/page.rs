@@ -19,6 +19,12 @@ pub fn size() -> usize {
     }
 }
 
+/// `len` rounded up to whole pages; None when that overflows.
+pub fn round_up(len: usize) -> Option<usize> {
+    let page = size();
+    Some(len.checked_add(page - 1)? & !(page - 1))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -26,5 +32,15 @@ mod tests {
         let p = super::size();
         assert!(p.is_power_of_two() && p >= 4096);
         assert_eq!(super::size(), p);
+    }
+
+    #[test]
+    fn round_up_gives_whole_pages() {
+        let p = super::size();
+        assert_eq!(super::round_up(0), Some(0));
+        assert_eq!(super::round_up(1), Some(p));
+        assert_eq!(super::round_up(p), Some(p));
+        assert_eq!(super::round_up(p + 1), Some(2 * p));
+        assert_eq!(super::round_up(usize::MAX), None);
     }
 }

@@ -234,8 +234,7 @@ impl Ring {
 
     /// `ring_len(capacity)` rounded up to whole pages; None when it overflows.
     pub fn region_len(capacity: usize) -> Option<usize> {
-        let page = crate::page::size();
-        Some(Ring::ring_len(capacity)?.checked_add(page - 1)? & !(page - 1))
+        crate::page::round_up(Ring::ring_len(capacity)?)
     }
 
     fn new(hdr: &Header, base: *mut u8, cap: u64) -> Ring {
