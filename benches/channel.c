@@ -263,6 +263,20 @@ static _Atomic uint64_t *bare_word(struct bare_ring *r, uint64_t off) {
     return (_Atomic uint64_t *)(r->area + off);
 }
 
+/* Bytes a record of `len` payload bytes takes: its word and the payload
+ * padded to 8. */
+static uint64_t bare_record(uint64_t len) {
+    return 8 + ((len + 7) & ~(uint64_t)7);
+}
+
+/* Moves an end `n` bytes on, back to 0 at the area's end; returns where it was. */
+static uint64_t bare_advance(struct bare_end *e, uint64_t n) {
+    uint64_t at = e->pos;
+    e->count += n;
+    e->pos = at + n == e->cap ? 0 : at + n;
+    return at;
+}
+
 static void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -316,22 +330,18 @@ static void bare_room(struct bare_end *e, uint64_t need) {
 
 /* Inline, so that a constant `len` makes the copy a few moves. */
 static inline void bare_send(struct bare_end *e, const void *msg, uint64_t len) {
-    uint64_t rec = 8 + ((len + 7) & ~(uint64_t)7);
+    uint64_t rec = bare_record(len);
     if (e->pos + rec > e->cap) {
         bare_room(e, e->cap - e->pos + 8);
         atomic_store_explicit(bare_word(e->r, 0), 0, memory_order_relaxed);
-        bare_publish(bare_word(e->r, e->pos), BARE_PAD, &e->r->rx_wait, e->seq_cst);
-        e->count += e->cap - e->pos;
-        e->pos = 0;
+        bare_publish(bare_word(e->r, bare_advance(e, e->cap - e->pos)), BARE_PAD, &e->r->rx_wait, e->seq_cst);
     }
     /* The record and the next slot's word. */
     bare_room(e, rec + 8);
     memcpy(e->r->area + e->pos + 8, msg, len);
-    uint64_t next = e->pos + rec == e->cap ? 0 : e->pos + rec;
-    atomic_store_explicit(bare_word(e->r, next), 0, memory_order_relaxed);
-    bare_publish(bare_word(e->r, e->pos), len + 1, &e->r->rx_wait, e->seq_cst);
-    e->count += rec;
-    e->pos = next;
+    uint64_t at = bare_advance(e, rec);
+    atomic_store_explicit(bare_word(e->r, e->pos), 0, memory_order_relaxed);
+    bare_publish(bare_word(e->r, at), len + 1, &e->r->rx_wait, e->seq_cst);
 }
 
 /* Takes the next message into `buf` (SMALL bytes); returns its length. */
@@ -348,10 +358,9 @@ static inline uint64_t bare_recv(struct bare_end *e, void *buf) {
             if (len > SMALL)
                 die("bare ring: bad length");
             memcpy(buf, e->r->area + e->pos + 8, len);
-            n = 8 + ((len + 7) & ~(uint64_t)7);
+            n = bare_record(len);
         }
-        e->count += n;
-        e->pos = e->pos + n == e->cap ? 0 : e->pos + n;
+        bare_advance(e, n);
         bare_publish(&e->r->tail, e->count, &e->r->tx_wait, e->seq_cst);
         if (w != BARE_PAD)
             return len;
