@@ -431,10 +431,10 @@ impl Ring {
         self.word(next).store(0, std::sync::atomic::Ordering::Relaxed);
         // The Release for the payload and the 0 above, and the store the
         // sleep protocol pairs with the receiver's re-check. Its full
-        // barrier is the first limit on the one-way rate (README,
-        // Benchmarks). Moving it to the sleeper takes an asymmetric barrier
-        // such as membarrier(2), whose interrupts on every sleep would
-        // reach every process using rshm.
+        // barrier is the first limit on the one-way rate
+        // (benches/README.md). Moving it to the sleeper takes an
+        // asymmetric barrier such as membarrier(2), whose interrupts on
+        // every sleep would reach every process using rshm.
         self.word(at).store(word, SeqCst);
         h.head.0.store(head, Release);
         wake(&h.rx_wait.0);
