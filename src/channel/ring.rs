@@ -641,6 +641,15 @@ impl Ring {
                 word.store(0, SeqCst);
                 return Ok(());
             }
+            // A peer that closes stores CLOSED and then looks at this word
+            // (`close`, `wake`): it sees the 1 and wakes this side, or this
+            // load sees CLOSED (all SeqCst, as for the data above). Without
+            // it, a close between the check at the loop's top and the store
+            // of 1 would leave this side asleep for a whole slice.
+            if role.load(SeqCst) == peer::CLOSED {
+                word.store(0, SeqCst);
+                continue;
+            }
             let slice = left.map_or(SLICE, |l| l.min(SLICE));
             // Timeouts, signals and spurious wake-ups all come back here.
             let _ = futex::wait(word, 1, Timeout::After(slice));
