@@ -138,30 +138,40 @@ enum Side {
     Rx,
 }
 
-/// A timeout, turned into a deadline only once a call has to wait.
+/// A call's timeout and, for a bounded one, its deadline, counted from the
+/// call's slow path on: the spin counts against it, so a short timeout
+/// ends near its time rather than after the longest spin. Only a bounded
+/// timeout reads the clock here.
 struct Wait {
     timeout: Timeout,
-    deadline: Option<Option<Instant>>,
+    deadline: Option<Instant>,
 }
 
 impl Wait {
     fn new(timeout: Timeout) -> Wait {
-        Wait { timeout, deadline: None }
+        let deadline = match timeout {
+            Timeout::After(_) => timeout.deadline(),
+            Timeout::Try | Timeout::Forever => None,
+        };
+        Wait { timeout, deadline }
     }
 
     /// How long one may still sleep: None for no limit, Err once over.
-    fn left(&mut self) -> Result<Option<Duration>> {
-        if self.timeout == Timeout::Try {
-            return Err(Errno(libc::EAGAIN));
-        }
-        let timeout = self.timeout;
-        match *self.deadline.get_or_insert_with(|| timeout.deadline()) {
-            None => Ok(None),
-            Some(d) => match d.checked_duration_since(Instant::now()) {
+    fn left(&self) -> Result<Option<Duration>> {
+        match (self.timeout, self.deadline) {
+            (Timeout::Try, _) => Err(Errno(libc::EAGAIN)),
+            // Forever, or a deadline beyond what the clock can hold.
+            (_, None) => Ok(None),
+            (_, Some(d)) => match d.checked_duration_since(Instant::now()) {
                 Some(left) if !left.is_zero() => Ok(Some(left)),
                 _ => Err(Errno(libc::ETIMEDOUT)),
             },
         }
+    }
+
+    /// Whether a bounded wait is over at `now`.
+    fn over(&self, now: Instant) -> bool {
+        self.deadline.is_some_and(|d| now >= d)
     }
 }
 
@@ -322,16 +332,16 @@ impl Ring {
             return Err(Errno(libc::EPIPE));
         }
         let rec = record(len as u64);
-        let mut wait = Wait::new(timeout);
+        let wait = Wait::new(timeout);
         let tx = self.tx.as_mut().expect("claimed above");
         tx.reserved = None;
         if tx.pos + rec > self.cap {
             // No wrapping record: pad out the end and start again at 0.
             let pad = self.cap - tx.pos;
-            self.tx_room(pad + 8, &mut wait)?;
+            self.tx_room(pad + 8, &wait)?;
             self.publish(pad, PAD);
         }
-        self.tx_room(rec + 8, &mut wait)?;
+        self.tx_room(rec + 8, &wait)?;
         let tx = self.tx.as_mut().expect("claimed above");
         tx.reserved = Some(len as u64);
         // SAFETY: pos + rec <= cap, so the payload lies in the area.
@@ -395,7 +405,7 @@ impl Ring {
     }
 
     /// Waits until `need` bytes past head are free.
-    fn tx_room(&mut self, need: u64, wait: &mut Wait) -> Result<()> {
+    fn tx_room(&mut self, need: u64, wait: &Wait) -> Result<()> {
         let tx = self.tx.as_ref().expect("sender");
         if self.cap - tx.head.wrapping_sub(tx.tail_seen) >= need {
             return Ok(());
@@ -483,7 +493,7 @@ impl Ring {
         if self.rx.is_none() {
             self.rx = Some(self.claim_rx()?);
         }
-        let mut wait = Wait::new(timeout);
+        let wait = Wait::new(timeout);
         loop {
             let rx = self.rx.as_ref().expect("claimed above");
             let pos = rx.pos;
@@ -495,7 +505,7 @@ impl Ring {
             }
             // Read once: the sender may rewrite it, the checks hold for this copy.
             match self.word(pos).load(SeqCst) {
-                0 => self.block(Side::Rx, &mut wait, |r| Ok(r.rx_ready()))?,
+                0 => self.block(Side::Rx, &wait, |r| Ok(r.rx_ready()))?,
                 // The sender never pads at 0 (a record and a word always fit
                 // there), which also bounds this loop to one padding a call.
                 PAD if pos == 0 => return Err(Errno(libc::EBADMSG)),
@@ -580,7 +590,7 @@ impl Ring {
     /// sleeps on the side's wait word in slices, checking between them that
     /// the peer lives. EPIPE when the peer is gone and `ready` still fails;
     /// EAGAIN / ETIMEDOUT as `wait` runs out.
-    fn block(&mut self, side: Side, wait: &mut Wait, mut ready: impl FnMut(&mut Ring) -> Result<bool>) -> Result<()> {
+    fn block(&mut self, side: Side, wait: &Wait, mut ready: impl FnMut(&mut Ring) -> Result<bool>) -> Result<()> {
         if ready(self)? {
             return Ok(());
         }
@@ -601,7 +611,7 @@ impl Ring {
             i += 1;
             if i % 64 == 0 {
                 let now = Instant::now();
-                if now.duration_since(*start.get_or_insert(now)) >= limit {
+                if now.duration_since(*start.get_or_insert(now)) >= limit || wait.over(now) {
                     break self.sleep(side, wait, ready);
                 }
             }
@@ -620,7 +630,7 @@ impl Ring {
     }
 
     /// The sleeping half of `block`.
-    fn sleep(&mut self, side: Side, wait: &mut Wait, mut ready: impl FnMut(&mut Ring) -> Result<bool>) -> Result<()> {
+    fn sleep(&mut self, side: Side, wait: &Wait, mut ready: impl FnMut(&mut Ring) -> Result<bool>) -> Result<()> {
         let h = self.hdr();
         let (word, role) = match side {
             Side::Tx => (&h.tx_wait.0, &h.receiver),
@@ -690,5 +700,31 @@ fn wake(word: &AtomicU32) {
         word.store(0, SeqCst);
         // Nothing to do on failure: the sleeper's slice ends anyway.
         let _ = futex::wake(word, i32::MAX);
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_wait_counts_from_the_start_of_the_call() {
+        let w = Wait::new(Timeout::After(Duration::from_millis(1)));
+        assert!(!w.over(Instant::now()));
+        std::thread::sleep(Duration::from_millis(2));
+        // No sleep began, yet the time is up: the spin counted.
+        assert!(w.over(Instant::now()));
+        assert_eq!(w.left(), Err(Errno(libc::ETIMEDOUT)));
+    }
+
+    #[test]
+    fn unbounded_and_try_waits_never_run_out() {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let forever = Wait::new(Timeout::Forever);
+        assert!(!forever.over(far));
+        assert_eq!(forever.left(), Ok(None));
+        let try_once = Wait::new(Timeout::Try);
+        assert!(!try_once.over(far));
+        assert_eq!(try_once.left(), Err(Errno(libc::EAGAIN)));
     }
 }
