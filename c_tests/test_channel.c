@@ -156,6 +156,20 @@ static void one_process(void) {
     CHECK_ERR(rshm_channel_commit(tx, 1), -1, EINVAL);
     CHECK(rshm_channel_recv(rx, buf, sizeof buf, 0) == 1 && buf[0] == 's');
     CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EAGAIN);
+    /* Even when they fail, as long as they reach the channel. */
+    CHECK(rshm_channel_reserve(tx, 8, 0) != NULL);
+    CHECK_ERR(rshm_channel_send(tx, "s", SIZE_MAX, 0), -1, EMSGSIZE);
+    CHECK_ERR(rshm_channel_commit(tx, 1), -1, EINVAL);
+    CHECK(rshm_channel_reserve(tx, 8, 0) != NULL);
+    CHECK_ERR(rshm_channel_reserve(tx, max + 1, 0), NULL, EMSGSIZE);
+    CHECK_ERR(rshm_channel_commit(tx, 1), -1, EINVAL);
+    /* Bad arguments leave it open. */
+    CHECK(rshm_channel_reserve(tx, 8, 0) != NULL);
+    CHECK_ERR(rshm_channel_send(tx, NULL, 1, 0), -1, EFAULT);
+    CHECK_ERR(rshm_channel_send(tx, "s", 1, -2), -1, EINVAL);
+    CHECK(rshm_channel_commit(tx, 0) == 0);
+    CHECK(rshm_channel_recv(rx, buf, sizeof buf, 0) == 0);
+    CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EAGAIN);
 
     /* One sender, one receiver: a third handle gets EBUSY for both roles. */
     rshm_channel *third = rshm_channel_open(name, 0);

@@ -684,7 +684,9 @@ struct rshm_channel *rshm_channel_open(const char *name, uint32_t timeout_ms);
  * not at all, else nanoseconds). The first send (or reserve) makes the
  * handle the channel's sender. `msg` is borrowed for the call; it may be
  * NULL when `len` is 0 (an empty message is a message). An open
- * reservation (`rshm_channel_reserve`) is abandoned.
+ * reservation (`rshm_channel_reserve`) is abandoned, even when the send
+ * fails, unless it fails with `EFAULT` or `EINVAL`: bad arguments leave
+ * the channel as it was.
  *
  * No system call is made unless the receiver sleeps (then one wake-up) or
  * the channel is full (then a short spin, then a sleep).
@@ -744,7 +746,8 @@ int64_t rshm_channel_recv(struct rshm_channel *ch, void *buf, size_t cap, int64_
  * inside the shared segment (valid also for `len` 0). The memory belongs to
  * the channel: it is valid until `rshm_channel_commit`, the next
  * `rshm_channel_reserve` or `rshm_channel_send` (which abandon the
- * reservation), or `rshm_channel_close`, whichever comes first.
+ * reservation even when they fail, unless with `EFAULT` or `EINVAL`), or
+ * `rshm_channel_close`, whichever comes first.
  *
  * On failure returns NULL and sets errno, as `rshm_channel_send` does:
  * `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE`, `EPIPE`, `EBUSY`, `EPROTO`, `EINVAL`,

@@ -103,6 +103,11 @@ impl Channel {
         self.ring.send(msg, timeout)
     }
 
+    /// See [`Ring::send_with`].
+    pub fn send_with(&mut self, len: usize, timeout: Timeout, fill: impl FnOnce(*mut u8)) -> Result<()> {
+        self.ring.send_with(len, timeout, fill)
+    }
+
     /// See [`Ring::recv`].
     pub fn recv(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
         self.ring.recv(buf, timeout)

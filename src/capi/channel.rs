@@ -93,7 +93,9 @@ pub unsafe extern "C" fn rshm_channel_open(name: *const c_char, timeout_ms: u32)
 /// not at all, else nanoseconds). The first send (or reserve) makes the
 /// handle the channel's sender. `msg` is borrowed for the call; it may be
 /// NULL when `len` is 0 (an empty message is a message). An open
-/// reservation (`rshm_channel_reserve`) is abandoned.
+/// reservation (`rshm_channel_reserve`) is abandoned, even when the send
+/// fails, unless it fails with `EFAULT` or `EINVAL`: bad arguments leave
+/// the channel as it was.
 ///
 /// No system call is made unless the receiver sleeps (then one wake-up) or
 /// the channel is full (then a short spin, then a sleep).
@@ -117,12 +119,19 @@ pub unsafe extern "C" fn rshm_channel_send(ch: *mut Channel, msg: *const c_void,
     run(-1, || {
         let ch = handle(ch)?;
         let timeout = Timeout::from_ns(timeout_ns)?;
-        if len > ch.max_message() {
-            return Err(Errno(libc::EMSGSIZE));
+        if msg.is_null() && len != 0 {
+            return Err(Errno(libc::EFAULT));
         }
-        // SAFETY: a non-NULL msg is the caller's len readable bytes.
-        let msg = unsafe { bytes(msg.cast(), len) }?;
-        ch.send(msg, timeout).map(|()| 0)
+        // No slice of the caller's bytes: a len that no message can have
+        // (EMSGSIZE from the core) may exceed the caller's object.
+        ch.send_with(len, timeout, |dst| {
+            if len != 0 {
+                // SAFETY: msg is the caller's len readable bytes (not NULL,
+                // checked above); dst is len writable bytes in the ring.
+                unsafe { std::ptr::copy_nonoverlapping(msg.cast::<u8>(), dst, len) }
+            }
+        })
+        .map(|()| 0)
     })
 }
 
@@ -154,18 +163,12 @@ pub unsafe extern "C" fn rshm_channel_recv(ch: *mut Channel, buf: *mut c_void, c
     run(-1, || {
         let ch = handle(ch)?;
         let timeout = Timeout::from_ns(timeout_ns)?;
-        if buf.is_null() && cap != 0 {
-            return Err(Errno(libc::EFAULT));
-        }
-        let (p, len) = ch.peek(timeout)?;
-        if len > cap {
-            return Err(Errno(libc::EMSGSIZE));
-        }
-        // SAFETY: peek checked p..p + len lies in the mapped ring; buf has
-        // cap >= len writable bytes (the caller's promise; len 0 copies none).
-        unsafe { std::ptr::copy_nonoverlapping(p, buf.cast::<u8>(), len) };
-        ch.release()?;
-        Ok(len as i64)
+        // No message is longer than max_message: bytes of buf beyond it are
+        // never written, and the slice does not claim them (a cap such as
+        // SIZE_MAX is no object's size).
+        // SAFETY: a non-NULL buf is the caller's cap writable bytes.
+        let buf = unsafe { bytes_mut(buf.cast(), cap.min(ch.max_message())) }?;
+        ch.recv(buf, timeout).map(|len| len as i64)
     })
 }
 
@@ -179,7 +182,8 @@ pub unsafe extern "C" fn rshm_channel_recv(ch: *mut Channel, buf: *mut c_void, c
 /// inside the shared segment (valid also for `len` 0). The memory belongs to
 /// the channel: it is valid until `rshm_channel_commit`, the next
 /// `rshm_channel_reserve` or `rshm_channel_send` (which abandon the
-/// reservation), or `rshm_channel_close`, whichever comes first.
+/// reservation even when they fail, unless with `EFAULT` or `EINVAL`), or
+/// `rshm_channel_close`, whichever comes first.
 ///
 /// On failure returns NULL and sets errno, as `rshm_channel_send` does:
 /// `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE`, `EPIPE`, `EBUSY`, `EPROTO`, `EINVAL`,
@@ -336,17 +340,18 @@ fn handle<'a>(ch: *mut Channel) -> Result<&'a mut Channel> {
     unsafe { ch.as_mut() }.ok_or(Errno(libc::EFAULT))
 }
 
-/// The caller's message: NULL is EFAULT unless it is empty.
+/// The caller's buffer: NULL is EFAULT unless it is empty.
 ///
 /// # Safety
-/// A non-NULL `p` points to `len` readable bytes for the call.
-unsafe fn bytes<'a>(p: *const u8, len: usize) -> Result<&'a [u8]> {
+/// A non-NULL `p` points to `len` writable bytes, not used elsewhere,
+/// for the call.
+unsafe fn bytes_mut<'a>(p: *mut u8, len: usize) -> Result<&'a mut [u8]> {
     if len == 0 {
-        return Ok(&[]);
+        return Ok(&mut []);
     }
     if p.is_null() {
         return Err(Errno(libc::EFAULT));
     }
     // SAFETY: the caller's promise; an object cannot exceed isize::MAX bytes.
-    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
 }

@@ -285,14 +285,18 @@ impl Ring {
 
     /// Reserves room for a message of `len` bytes and returns where to
     /// write it: contiguous, 8-byte aligned, valid until `commit` or the
-    /// next `reserve` (which abandons this one). Waits for room as
-    /// `timeout` allows.
+    /// next `reserve` or `send`, which abandons it whatever it returns.
+    /// Waits for room as `timeout` allows.
     ///
     /// Errors: EMSGSIZE (`len > max_message()`), EAGAIN (`Try` and no room),
     /// ETIMEDOUT, EPIPE (the receiver closed; or it died, noticed when this
     /// side has to wait for room), EBUSY (another handle is the sender),
     /// EPROTO (the receiver's counter is corrupt).
     pub fn reserve(&mut self, len: usize, timeout: Timeout) -> Result<*mut u8> {
+        // Whatever this call returns, the reservation before it is gone.
+        if let Some(tx) = self.tx.as_mut() {
+            tx.reserved = None;
+        }
         match self.reserve_now(len) {
             Some(p) => Ok(p),
             None => self.reserve_wait(len, timeout),
@@ -333,8 +337,7 @@ impl Ring {
         }
         let rec = record(len as u64);
         let wait = Wait::new(timeout);
-        let tx = self.tx.as_mut().expect("claimed above");
-        tx.reserved = None;
+        let tx = self.tx.as_ref().expect("claimed above");
         if tx.pos + rec > self.cap {
             // No wrapping record: pad out the end and start again at 0.
             let pad = self.cap - tx.pos;
@@ -362,12 +365,22 @@ impl Ring {
         Ok(())
     }
 
-    /// Copies `msg` into the ring as one message: `reserve`, copy, `commit`.
+    /// Copies `msg` into the ring as one message.
     pub fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
-        let p = self.reserve(msg.len(), timeout)?;
-        // SAFETY: reserve returned msg.len() writable bytes in the region.
-        unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), p, msg.len()) };
-        self.commit(msg.len())
+        self.send_with(msg.len(), timeout, |p| {
+            // SAFETY: p is msg.len() writable bytes in the region (send_with).
+            unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), p, msg.len()) }
+        })
+    }
+
+    /// Sends one message of `len` bytes that `fill` writes at the address
+    /// it is given (`len` writable bytes in the region, 8-byte aligned):
+    /// `reserve`, `fill`, `commit`. `fill` runs only once there is room,
+    /// so a caller whose bytes are not a slice yet (the C layer) checks
+    /// nothing about them for a message that can never be sent.
+    pub fn send_with(&mut self, len: usize, timeout: Timeout, fill: impl FnOnce(*mut u8)) -> Result<()> {
+        fill(self.reserve(len, timeout)?);
+        self.commit(len)
     }
 
     fn claim_tx(&self) -> Result<Tx> {

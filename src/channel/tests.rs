@@ -236,6 +236,26 @@ fn zero_copy_reserve_commit_peek_release() {
 }
 
 #[test]
+fn a_send_or_reserve_abandons_the_reservation_even_when_it_fails() {
+    let r = Region::heap(256);
+    let mut tx = r.init();
+    let mut rx = r.attach();
+    let too_long = vec![0u8; tx.max_message() + 1];
+    tx.reserve(8, TRY).unwrap();
+    assert_eq!(err(tx.send(&too_long, TRY)), libc::EMSGSIZE);
+    assert_eq!(err(tx.commit(8)), libc::EINVAL);
+    tx.reserve(8, TRY).unwrap();
+    assert_eq!(err(tx.reserve(too_long.len(), TRY)), libc::EMSGSIZE);
+    assert_eq!(err(tx.commit(8)), libc::EINVAL);
+    // A receiver that has closed: EPIPE, and nothing left to commit.
+    assert_eq!(err(rx.peek(TRY)), libc::EAGAIN);
+    tx.reserve(8, TRY).unwrap();
+    rx.close();
+    assert_eq!(err(tx.send(b"x", TRY)), libc::EPIPE);
+    assert_eq!(err(tx.commit(8)), libc::EINVAL);
+}
+
+#[test]
 fn wrap_around_with_varied_sizes() {
     let r = Region::heap(4096);
     let mut tx = r.init();
