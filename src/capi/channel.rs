@@ -27,7 +27,10 @@ use std::time::Duration;
 /// cache lines instead of walking the whole area (README, Benchmarks: a
 /// 64-byte round trip through 256-byte rings against 64 KiB ones).
 /// `mode` gives the permission
-/// bits (0600 unless other users must open it; the umask applies). The ring
+/// bits (0600 unless other users must open it; the umask applies). They
+/// are the channel's only guard against shrinking: whoever can open it for
+/// writing can ftruncate it, and the other side then gets SIGBUS (a named
+/// object cannot be sealed). The ring
 /// is formatted before the name appears, so no opener ever sees it half
 /// made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
 /// not SIGBUS later. On Linux the ring's pages are also mapped in now, in
