@@ -3,6 +3,7 @@
  * (an owner that exits or is killed holding the lock). */
 #include "check.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,13 @@ struct shared {
 };
 
 /* A child's verdict: its exit status. */
+/* Another thread's rshm_mutex_consistent, which must be refused: only the
+ * thread that got EOWNERDEAD may call it. */
+static void *consistent_elsewhere(void *m) {
+    CHECK_ERR(rshm_mutex_consistent(m), -1, EINVAL);
+    return NULL;
+}
+
 static int reap(pid_t pid) {
     int status = -1;
     if (waitpid(pid, &status, 0) != pid)
@@ -107,6 +115,8 @@ int main(void) {
     CHECK(write(go[1], &c, 1) == 1);
     CHECK_ERR(rshm_mutex_lock(&s->m, -1), -1, EOWNERDEAD);
     CHECK_ERR(rshm_mutex_lock(&s->m, 0), -1, EDEADLK);
+    pthread_t other;
+    CHECK(pthread_create(&other, NULL, consistent_elsewhere, &s->m) == 0 && pthread_join(other, NULL) == 0);
     CHECK(rshm_mutex_consistent(&s->m) == 0);
     CHECK(rshm_mutex_unlock(&s->m) == 0);
     CHECK(rshm_mutex_lock(&s->m, 0) == 0);

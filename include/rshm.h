@@ -529,6 +529,10 @@ typedef struct rshm_segment rshm_segment;
  * It is robust on Linux: when its owner dies holding it, the next locker
  * gets it with EOWNERDEAD. macOS has no robust mutexes: there a dead
  * owner's lock stays held.
+ *
+ * The bytes are the platform's mutex for the program's ABI: every
+ * process sharing one must be built for the same platform, word size and
+ * C library (a 32-bit and a 64-bit process cannot share a mutex).
  */
 typedef struct rshm_mutex {
     uint64_t _opaque[8];
@@ -1085,8 +1089,12 @@ int rshm_recv_fd(int sock);
  * On failure returns -1 and sets errno:
  * - `EAGAIN`: `timeout_ns` is 0 and `*addr == expected`.
  * - `ETIMEDOUT`: the timeout passed with no wake-up.
- * - `EINTR`: a signal handler ran; the wait is not restarted.
- * - `EFAULT`: `addr` is NULL or not mapped.
+ * - `EINTR`: a signal handler ran during a timed wait, or during one
+ *   without limit whose handler lacks `SA_RESTART` (Linux resumes a wait
+ *   without limit after an `SA_RESTART` handler, and the call goes on).
+ * - `EFAULT`: `addr` is NULL or not mapped. On macOS a `timeout_ns` of 0
+ *   reads the word in the calling process, so an unmapped `addr` there is
+ *   SIGSEGV.
  * - `EINVAL`: `addr` is not 4-byte aligned, or `timeout_ns` is below -1.
  *
  * Thread safety: safe to call from any thread, on any number of words.
@@ -1347,7 +1355,8 @@ const char *rshm_mode_string(uint32_t mode, char *buf, size_t len);
  *
  * `m` points into memory the caller owns, usually a shared mapping; any
  * previous content is overwritten. Call it once, before any other process
- * uses the mutex.
+ * uses the mutex, or again on a mutex nobody holds (as after
+ * ENOTRECOVERABLE).
  *
  * Returns 0. On failure returns -1 and sets errno:
  * - `EFAULT`: `m` is NULL.
@@ -1355,7 +1364,11 @@ const char *rshm_mode_string(uint32_t mode, char *buf, size_t len);
  * - `ENOMEM`, `EAGAIN`: the system lacks resources for another mutex.
  *
  * Thread safety: no thread in any process may hold or wait on `*m` while
- * it is initialised (that is undefined, as with pthread_mutex_init).
+ * it is initialised. That is undefined, as with pthread_mutex_init, and
+ * on Linux it breaks the owner's robust list: a crash at its unlock, or
+ * no EOWNERDEAD for the mutexes it holds when it dies. (A check would not
+ * be reliable: glibc's trylock of an unrecoverable mutex leaves the
+ * caller's thread id in its lock word.)
  */
 int rshm_mutex_init(struct rshm_mutex *m);
 
@@ -1374,10 +1387,13 @@ int rshm_mutex_init(struct rshm_mutex *m);
  *   without `rshm_mutex_consistent`; only `rshm_mutex_init` revives it.
  * - `EBUSY`: `timeout_ns` is 0 and another thread holds it.
  * - `ETIMEDOUT`: the timeout passed first.
- * - `EDEADLK`: the calling thread holds it already (macOS answers EBUSY
- *   when `timeout_ns` is 0).
+ * - `EDEADLK`: the calling thread holds it already. macOS answers EBUSY
+ *   when `timeout_ns` is 0, and ETIMEDOUT once a positive timeout has
+ *   passed: its timed lock polls, and cannot tell the owner from others.
  * - `EFAULT`: `m` is NULL.
- * - `EINVAL`: `m` is misaligned or not initialised, or `timeout_ns` < -1.
+ * - `EINVAL`: `m` is misaligned or was never initialised (its bytes carry
+ *   no mark of `rshm_mutex_init`), or `timeout_ns` < -1. A mutex whose
+ *   bytes were overwritten after init is not detected: that is undefined.
  *
  * Thread safety: safe to call from any thread of any process.
  */
@@ -1402,8 +1418,9 @@ int rshm_mutex_unlock(struct rshm_mutex *m);
  * still holds it and unlocks it as usual.
  *
  * Returns 0. On failure returns -1 and sets errno:
- * - `EINVAL`: `*m` was not taken with EOWNERDEAD by the calling thread,
- *   or `m` is misaligned.
+ * - `EINVAL`: `*m` was not taken with EOWNERDEAD by the calling thread
+ *   (another thread's call is refused too, which glibc alone would let
+ *   through), or `m` is misaligned or not initialised.
  * - `EFAULT`: `m` is NULL.
  * - `ENOSYS`: macOS, which has no robust mutexes.
  *

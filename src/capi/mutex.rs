@@ -18,6 +18,10 @@ use libc::c_int;
 /// It is robust on Linux: when its owner dies holding it, the next locker
 /// gets it with EOWNERDEAD. macOS has no robust mutexes: there a dead
 /// owner's lock stays held.
+///
+/// The bytes are the platform's mutex for the program's ABI: every
+/// process sharing one must be built for the same platform, word size and
+/// C library (a 32-bit and a 64-bit process cannot share a mutex).
 #[allow(non_camel_case_types)]
 #[repr(C)]
 pub struct rshm_mutex {
@@ -49,7 +53,8 @@ fn get<'a>(m: *mut rshm_mutex) -> Result<&'a Mutex> {
 ///
 /// `m` points into memory the caller owns, usually a shared mapping; any
 /// previous content is overwritten. Call it once, before any other process
-/// uses the mutex.
+/// uses the mutex, or again on a mutex nobody holds (as after
+/// ENOTRECOVERABLE).
 ///
 /// Returns 0. On failure returns -1 and sets errno:
 /// - `EFAULT`: `m` is NULL.
@@ -57,7 +62,11 @@ fn get<'a>(m: *mut rshm_mutex) -> Result<&'a Mutex> {
 /// - `ENOMEM`, `EAGAIN`: the system lacks resources for another mutex.
 ///
 /// Thread safety: no thread in any process may hold or wait on `*m` while
-/// it is initialised (that is undefined, as with pthread_mutex_init).
+/// it is initialised. That is undefined, as with pthread_mutex_init, and
+/// on Linux it breaks the owner's robust list: a crash at its unlock, or
+/// no EOWNERDEAD for the mutexes it holds when it dies. (A check would not
+/// be reliable: glibc's trylock of an unrecoverable mutex leaves the
+/// caller's thread id in its lock word.)
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
     // SAFETY: the caller guarantees nobody uses the mutex meanwhile.
@@ -78,10 +87,13 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 ///   without `rshm_mutex_consistent`; only `rshm_mutex_init` revives it.
 /// - `EBUSY`: `timeout_ns` is 0 and another thread holds it.
 /// - `ETIMEDOUT`: the timeout passed first.
-/// - `EDEADLK`: the calling thread holds it already (macOS answers EBUSY
-///   when `timeout_ns` is 0).
+/// - `EDEADLK`: the calling thread holds it already. macOS answers EBUSY
+///   when `timeout_ns` is 0, and ETIMEDOUT once a positive timeout has
+///   passed: its timed lock polls, and cannot tell the owner from others.
 /// - `EFAULT`: `m` is NULL.
-/// - `EINVAL`: `m` is misaligned or not initialised, or `timeout_ns` < -1.
+/// - `EINVAL`: `m` is misaligned or was never initialised (its bytes carry
+///   no mark of `rshm_mutex_init`), or `timeout_ns` < -1. A mutex whose
+///   bytes were overwritten after init is not detected: that is undefined.
 ///
 /// Thread safety: safe to call from any thread of any process.
 #[no_mangle]
@@ -108,8 +120,9 @@ pub unsafe extern "C" fn rshm_mutex_unlock(m: *mut rshm_mutex) -> c_int {
 /// still holds it and unlocks it as usual.
 ///
 /// Returns 0. On failure returns -1 and sets errno:
-/// - `EINVAL`: `*m` was not taken with EOWNERDEAD by the calling thread,
-///   or `m` is misaligned.
+/// - `EINVAL`: `*m` was not taken with EOWNERDEAD by the calling thread
+///   (another thread's call is refused too, which glibc alone would let
+///   through), or `m` is misaligned or not initialised.
 /// - `EFAULT`: `m` is NULL.
 /// - `ENOSYS`: macOS, which has no robust mutexes.
 ///

@@ -10,6 +10,8 @@ use super::Timeout;
 use crate::errno::{Errno, Result};
 use libc::c_int;
 use std::cell::UnsafeCell;
+#[cfg(target_os = "linux")]
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Bytes a `Mutex` occupies in shared memory, on every platform.
 pub const SIZE: usize = 64;
@@ -31,14 +33,17 @@ const _: () = {
 };
 
 /// glibc takes a zeroed `pthread_mutex_t` for a valid, private, non-robust
-/// mutex, so a forgotten `init` would go unnoticed; the last word of the 64
-/// bytes marks an `init`ed mutex. (macOS's mutex checks its own signature.)
+/// mutex, so a forgotten `init` would go unnoticed; the last 8 bytes of the
+/// 64 mark an `init`ed mutex. They are two 32-bit words, not one 64-bit
+/// one: on 32-bit x86 the mutex is only 4-byte aligned, and an `AtomicU64`
+/// needs 8. (macOS's mutex checks its own signature.)
 #[cfg(target_os = "linux")]
-const MARK: u64 = u64::from_ne_bytes(*b"rshm-mtx");
+const MARK: [u32; 2] = [u32::from_ne_bytes(*b"rshm"), u32::from_ne_bytes(*b"-mtx")];
+/// Index of the mark's first word, in 32-bit words.
 #[cfg(target_os = "linux")]
-const MARK_AT: usize = SIZE / 8 - 1;
+const MARK_AT: usize = SIZE / 4 - 2;
 #[cfg(target_os = "linux")]
-const _: () = assert!(std::mem::size_of::<libc::pthread_mutex_t>() <= MARK_AT * 8);
+const _: () = assert!(std::mem::size_of::<libc::pthread_mutex_t>() <= MARK_AT * 4);
 
 // SAFETY: the bytes are only touched through pthread calls, which are made
 // for concurrent use from any thread (and process).
@@ -71,18 +76,28 @@ impl Mutex {
         self.raw.get().cast()
     }
 
-    /// The `init` mark, read and written atomically: other processes look.
+    /// The `init` mark's two words, read and written atomically: other
+    /// processes look.
     #[cfg(target_os = "linux")]
-    fn mark(&self) -> &std::sync::atomic::AtomicU64 {
-        // SAFETY: MARK_AT is inside the array, u64-aligned, and the word is
-        // only ever accessed atomically.
-        unsafe { &*self.raw.get().cast::<std::sync::atomic::AtomicU64>().add(MARK_AT) }
+    fn mark(&self) -> &[AtomicU32; 2] {
+        // SAFETY: words MARK_AT and MARK_AT + 1 are inside the array and
+        // 4-byte aligned (the array is at least that), and they are only
+        // ever accessed atomically.
+        unsafe { &*self.raw.get().cast::<AtomicU32>().add(MARK_AT).cast::<[AtomicU32; 2]>() }
+    }
+
+    /// Whether `init` ran on these bytes (always on macOS, whose own
+    /// signature check answers EINVAL instead).
+    fn marked(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        return self.mark().iter().zip(MARK).all(|(w, m)| w.load(Ordering::Acquire) == m);
+        #[cfg(not(target_os = "linux"))]
+        true
     }
 
     /// The raw mutex, or EINVAL when `init` never ran on these bytes.
     fn ready(&self) -> Result<*mut libc::pthread_mutex_t> {
-        #[cfg(target_os = "linux")]
-        if self.mark().load(std::sync::atomic::Ordering::Acquire) != MARK {
+        if !self.marked() {
             return Err(Errno(libc::EINVAL));
         }
         Ok(self.raw())
@@ -107,7 +122,9 @@ impl Mutex {
             libc::pthread_mutexattr_destroy(a);
             #[cfg(target_os = "linux")]
             if r.is_ok() {
-                self.mark().store(MARK, std::sync::atomic::Ordering::Release);
+                for (w, m) in self.mark().iter().zip(MARK) {
+                    w.store(m, Ordering::Release);
+                }
             }
             r
         }
@@ -183,8 +200,29 @@ mod imp {
         unsafe { pthread_mutex_clocklock(m, libc::CLOCK_MONOTONIC, &abs) }
     }
 
+    /// The bits of a robust mutex's lock word that hold its owner's thread
+    /// id (the kernel's robust-futex protocol: the word glibc keeps first
+    /// in `pthread_mutex_t`, the one its robust list points the kernel at).
+    const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+    /// Whether the calling thread holds the robust mutex at `m`.
+    fn held_by_me(m: *mut libc::pthread_mutex_t) -> bool {
+        // SAFETY: the lock word is the first 4 bytes of an initialised
+        // glibc mutex, aligned, and changed by others only atomically.
+        let word = unsafe { &*m.cast::<AtomicU32>() }.load(Ordering::Relaxed);
+        // SAFETY: gettid has no preconditions.
+        word & FUTEX_TID_MASK == unsafe { libc::gettid() } as u32
+    }
+
     pub fn consistent(m: *mut libc::pthread_mutex_t) -> Result<()> {
-        // SAFETY: m points at the mutex; glibc checks it is robust and ours.
+        // glibc checks that the mutex is robust and inconsistent, not that
+        // the caller is the thread that took it with EOWNERDEAD: another
+        // thread's call would make it the owner on paper while the lock
+        // stays with the first.
+        if !held_by_me(m) {
+            return Err(Errno(libc::EINVAL));
+        }
+        // SAFETY: m points at the mutex; glibc checks it is robust and inconsistent.
         pt(unsafe { libc::pthread_mutex_consistent(m) })
     }
 }
@@ -260,6 +298,21 @@ mod tests {
         let m2 = Arc::clone(&m);
         std::thread::spawn(move || m2.lock(Timeout::Forever).unwrap()).join().unwrap();
         assert_eq!(m.lock(Timeout::After(Duration::from_secs(10))), Err(Errno(libc::EOWNERDEAD)));
+        m.consistent().unwrap();
+        m.unlock().unwrap();
+        m.lock(Timeout::Try).unwrap();
+        m.unlock().unwrap();
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn only_the_thread_that_got_eownerdead_makes_it_consistent() {
+        let m = new();
+        let m2 = Arc::clone(&m);
+        std::thread::spawn(move || m2.lock(Timeout::Forever).unwrap()).join().unwrap();
+        assert_eq!(m.lock(Timeout::Try), Err(Errno(libc::EOWNERDEAD)));
+        let m2 = Arc::clone(&m);
+        std::thread::spawn(move || assert_eq!(m2.consistent(), Err(Errno(libc::EINVAL)))).join().unwrap();
         m.consistent().unwrap();
         m.unlock().unwrap();
         m.lock(Timeout::Try).unwrap();
