@@ -39,8 +39,12 @@ unsafe fn word<'a>(addr: *const u32) -> Result<&'a AtomicU32> {
 /// On failure returns -1 and sets errno:
 /// - `EAGAIN`: `timeout_ns` is 0 and `*addr == expected`.
 /// - `ETIMEDOUT`: the timeout passed with no wake-up.
-/// - `EINTR`: a signal handler ran; the wait is not restarted.
-/// - `EFAULT`: `addr` is NULL or not mapped.
+/// - `EINTR`: a signal handler ran during a timed wait, or during one
+///   without limit whose handler lacks `SA_RESTART` (Linux resumes a wait
+///   without limit after an `SA_RESTART` handler, and the call goes on).
+/// - `EFAULT`: `addr` is NULL or not mapped. On macOS a `timeout_ns` of 0
+///   reads the word in the calling process, so an unmapped `addr` there is
+///   SIGSEGV.
 /// - `EINVAL`: `addr` is not 4-byte aligned, or `timeout_ns` is below -1.
 ///
 /// Thread safety: safe to call from any thread, on any number of words.
