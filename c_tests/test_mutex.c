@@ -15,7 +15,6 @@ struct shared {
     long counter;
 };
 
-/* A child's verdict: its exit status. */
 /* Another thread's rshm_mutex_consistent, which must be refused: only the
  * thread that got EOWNERDEAD may call it. */
 static void *consistent_elsewhere(void *m) {
@@ -23,6 +22,7 @@ static void *consistent_elsewhere(void *m) {
     return NULL;
 }
 
+/* A child's verdict: its exit status. */
 static int reap(pid_t pid) {
     int status = -1;
     if (waitpid(pid, &status, 0) != pid)
