@@ -397,26 +397,32 @@ static void bare_unmap(struct bare_ring *r, uint64_t cap) {
     munmap(r, sizeof *r + cap);
 }
 
+/* A stream's receiving end: `n` messages of `len` bytes from the first
+ * `cap` bytes of `ring`'s area, copied out or (`zero_copy`) read in place. */
 struct bare_arg {
     struct bare_ring *ring;
+    uint64_t cap, len;
     long n;
-    int seq_cst;
+    int seq_cst, zero_copy;
 };
 
 static void bare_receiver(void *arg) {
     struct bare_arg *a = arg;
-    bare_touch(a->ring, BARE_CAP);
+    bare_touch(a->ring, a->cap);
     ready();
-    struct bare_end e = {.r = a->ring, .cap = BARE_CAP, .seq_cst = a->seq_cst};
-    char buf[SMALL];
+    struct bare_end e = {.r = a->ring, .cap = a->cap, .seq_cst = a->seq_cst};
+    char *buf = a->zero_copy ? NULL : malloc(a->len);
+    if (!a->zero_copy && !buf)
+        die("malloc");
     for (long i = 0; i < a->n; i++)
-        if (bare_recv(&e, buf, sizeof buf) != SMALL)
+        if (bare_recv(&e, buf, a->len) != a->len)
             die("bare ring: short message");
+    free(buf);
 }
 
 static double oneway_bare(long n, int seq_cst) {
     struct bare_ring *r = bare_map(BARE_CAP);
-    struct bare_arg a = {r, n, seq_cst};
+    struct bare_arg a = {.ring = r, .cap = BARE_CAP, .len = SMALL, .n = n, .seq_cst = seq_cst};
     pid_t pid = spawn(bare_receiver, &a);
     struct bare_end e = {.r = r, .cap = BARE_CAP, .seq_cst = seq_cst, .peer = pid};
     char msg[SMALL] = {1};
@@ -688,27 +694,11 @@ static double big_channel(int zero_copy) {
 /* The same messages through a bare ring of the channel's size, stored as
  * the channel stores: the transfer's own cost between the two CPUs, which
  * memcpy, on one CPU, does not pay. */
-struct big_bare_arg {
-    struct bare_ring *r;
-    int zero_copy;
-};
-
-static void big_bare_receiver(void *arg) {
-    struct big_bare_arg *a = arg;
-    bare_touch(a->r, BIG_RING);
-    ready();
-    struct bare_end e = {.r = a->r, .cap = BIG_RING, .seq_cst = 1};
-    char *buf = a->zero_copy ? NULL : malloc(BIG);
-    for (long i = 0; i < BIG_MSGS; i++)
-        if (bare_recv(&e, buf, BIG) != BIG)
-            die("bare ring: short message");
-    free(buf);
-}
-
 static double big_bare(int zero_copy) {
-    struct big_bare_arg a = {bare_map(BIG_RING), zero_copy};
-    pid_t pid = spawn(big_bare_receiver, &a);
-    struct bare_end e = {.r = a.r, .cap = BIG_RING, .seq_cst = 1, .peer = pid};
+    struct bare_arg a = {
+        .ring = bare_map(BIG_RING), .cap = BIG_RING, .len = BIG, .n = BIG_MSGS, .seq_cst = 1, .zero_copy = zero_copy};
+    pid_t pid = spawn(bare_receiver, &a);
+    struct bare_end e = {.r = a.ring, .cap = BIG_RING, .seq_cst = 1, .peer = pid};
     char *src = malloc(BIG);
     memset(src, 7, BIG);
     uint64_t t0 = now_ns();
@@ -717,7 +707,7 @@ static double big_bare(int zero_copy) {
     reap(pid);
     uint64_t t = now_ns() - t0;
     free(src);
-    bare_unmap(a.r, BIG_RING);
+    bare_unmap(a.ring, BIG_RING);
     return (double)BIG * BIG_MSGS / t;
 }
 
