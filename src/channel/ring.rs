@@ -69,8 +69,8 @@
 //! left.
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
-use super::peer::{self, Peer, Watch};
 use crate::errno::{Errno, Result};
+use crate::object::peer::{self, Peer, Watch};
 use crate::sync::{futex, Timeout};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};

@@ -1,0 +1,13 @@
+//! What every named rshm object shares, written once: the header in its
+//! first page (kind, layout version, creator), the identity of processes
+//! across pid reuse, and who holds each role of an object and whether that
+//! process still lives. Segments, channels, values and topics build on it.
+
+pub mod header;
+pub(crate) mod peer;
+pub mod process;
+
+pub use header::Header;
+#[allow(unused_imports)] // every kind is named here, whether or not this build has its module yet
+pub(crate) use header::{KIND_CHANNEL, KIND_SEGMENT, KIND_TOPIC, KIND_VALUE};
+pub use process::{Identity, Liveness};
