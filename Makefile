@@ -2,7 +2,7 @@
 # machine needs once .ci/run's packages are there.
 
 .DELETE_ON_ERROR:
-.PHONY: all header demo test bench conformance fuzz install uninstall clean rshm.pc reliability-table
+.PHONY: all header demo test bench conformance fuzz install install-debug uninstall clean rshm.pc reliability-table
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -13,6 +13,10 @@ CARGO ?= cargo
 CC ?= cc
 CXX ?= g++
 INSTALL ?= install
+STRIP ?= strip
+# 1: install stripped libraries and CLI (the release build keeps line tables
+# for backtraces: 4.5 MB .so, 22 MB .a); 0: as built (`make install-debug`).
+INSTALL_STRIP ?= 1
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
@@ -123,6 +127,15 @@ install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h $(HPP)
 	$(INSTALL) -m 0644 rshm.pc $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/rshm
+ifeq ($(INSTALL_STRIP),1)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/librshm.a
+	$(STRIP) $(DESTDIR)$(BINDIR)/rshm
+endif
+
+# The same with the debug information kept.
+install-debug:
+	$(MAKE) install INSTALL_STRIP=0
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR) \
