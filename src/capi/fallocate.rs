@@ -26,5 +26,5 @@ use libc::c_int;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_fallocate(fd: c_int, offset: i64, len: i64) -> c_int {
-    run(-1, || fd::allocate(fd, offset, len).map(|()| 0))
+    run("rshm_fallocate", -1, || fd::allocate(fd, offset, len).map(|()| 0))
 }

@@ -29,7 +29,7 @@ use libc::c_int;
 /// socket are each whole.
 #[no_mangle]
 pub extern "C" fn rshm_send_fd(sock: c_int, fd: c_int) -> c_int {
-    run(-1, || fdpass::send(sock, fd).map(|()| 0))
+    run("rshm_send_fd", -1, || fdpass::send(sock, fd).map(|()| 0))
 }
 
 /// Receives one descriptor sent with `rshm_send_fd` (or any SCM_RIGHTS
@@ -55,5 +55,5 @@ pub extern "C" fn rshm_send_fd(sock: c_int, fd: c_int) -> c_int {
 /// Thread safety: safe to call from any thread; each message goes to one caller.
 #[no_mangle]
 pub extern "C" fn rshm_recv_fd(sock: c_int) -> c_int {
-    run(-1, || fdpass::recv(sock))
+    run("rshm_recv_fd", -1, || fdpass::recv(sock))
 }

@@ -2,7 +2,10 @@
 //! `rshm_segment_data`, `rshm_segment_size`, `rshm_segment_close`,
 //! `rshm_segment_unlink`.
 
-use super::{args, boundary::run};
+use super::{
+    args,
+    boundary::{run, run_named, NameArg},
+};
 use crate::errno::Errno;
 use crate::segment::{self, Segment};
 use libc::{c_char, c_int, c_void};
@@ -44,8 +47,13 @@ use std::time::Duration;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_create(name: *const c_char, size: usize, mode: u32) -> *mut Segment {
-    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(std::ptr::null_mut(), || Segment::create(&unsafe { args::shm_name(name) }?, size, mode).map(into_handle))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_segment_create", subject, std::ptr::null_mut(), || {
+        // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+        Segment::create(&unsafe { args::shm_name(name) }?, size, mode).map(into_handle)
+    })
 }
 
 /// As `rshm_segment_create`, then runs `init(data, size, ctx)` on the new
@@ -71,7 +79,10 @@ pub unsafe extern "C" fn rshm_segment_create_init(
     init: Option<unsafe extern "C" fn(data: *mut c_void, size: usize, ctx: *mut c_void) -> c_int>,
     ctx: *mut c_void,
 ) -> *mut Segment {
-    run(std::ptr::null_mut(), || {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_segment_create_init", subject, std::ptr::null_mut(), || {
         // SAFETY: as in rshm_segment_create.
         let name = unsafe { args::shm_name(name) }?;
         Segment::create_init(&name, size, mode, |data, len| match init {
@@ -110,7 +121,10 @@ pub unsafe extern "C" fn rshm_segment_create_init(
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_open(name: *const c_char, oflag: c_int, timeout_ms: u32) -> *mut Segment {
-    run(std::ptr::null_mut(), || {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_segment_open", subject, std::ptr::null_mut(), || {
         // SAFETY: as in rshm_segment_create.
         let name = unsafe { args::shm_name(name) }?;
         Segment::open(&name, oflag, Duration::from_millis(timeout_ms.into())).map(into_handle)
@@ -131,7 +145,7 @@ pub unsafe extern "C" fn rshm_segment_open(name: *const c_char, oflag: c_int, ti
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_data(seg: *const Segment) -> *mut c_void {
     // SAFETY: a non-NULL seg is a live handle from rshm_segment_create/open.
-    run(std::ptr::null_mut(), || handle(seg).map(|s| s.data().cast()))
+    run("rshm_segment_data", std::ptr::null_mut(), || handle(seg).map(|s| s.data().cast()))
 }
 
 /// The size of the segment's data: what the creator asked for, the same
@@ -144,7 +158,7 @@ pub unsafe extern "C" fn rshm_segment_data(seg: *const Segment) -> *mut c_void {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_size(seg: *const Segment) -> usize {
-    run(0, || handle(seg).map(Segment::size))
+    run("rshm_segment_size", 0, || handle(seg).map(Segment::size))
 }
 
 /// Unmaps the segment and closes its descriptor; the handle is freed and
@@ -163,7 +177,7 @@ pub unsafe extern "C" fn rshm_segment_close(seg: *mut Segment) -> c_int {
     }
     // SAFETY: a non-NULL seg came from into_handle and is given back once.
     let seg = unsafe { Box::from_raw(seg) };
-    run(-1, || seg.close().map(|()| 0))
+    run("rshm_segment_close", -1, || seg.close().map(|()| 0))
 }
 
 /// Removes the name of a segment, as `rshm_shm_unlink` does: handles
@@ -178,8 +192,11 @@ pub unsafe extern "C" fn rshm_segment_close(seg: *mut Segment) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_unlink(name: *const c_char) -> c_int {
-    // SAFETY: as in rshm_segment_create.
-    run(-1, || segment::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+    run_named("rshm_segment_unlink", subject, -1, || segment::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
 }
 
 fn into_handle(seg: Segment) -> *mut Segment {
