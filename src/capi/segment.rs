@@ -35,9 +35,10 @@ use std::time::Duration;
 /// `rshm_segment_close`. The name stays until `rshm_segment_unlink`.
 ///
 /// On failure returns NULL, leaves nothing behind, and sets errno:
-/// - `EEXIST`: `name` exists (a segment or any other object); it is untouched.
-/// - `EINVAL`: `size` is 0, or the name is empty, only slashes, or has an
-///   inner '/'.
+/// - `EEXIST`: `name` exists (a segment or any other object, a symbolic
+///   link included, even a dangling one); it is untouched.
+/// - `EINVAL`: `size` is 0, or the name is empty, only slashes, "." or
+///   "..", or has an inner '/'.
 /// - `EOVERFLOW`: `size` plus the header page does not fit in a file size.
 /// - `ENOSPC`: /dev/shm has no room for `size` bytes.
 /// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
@@ -105,15 +106,29 @@ pub unsafe extern "C" fn rshm_segment_create_init(
 ///
 /// Returns a handle owned by the caller, released with `rshm_segment_close`.
 ///
+/// Whatever another local user put under the name is checked before it is
+/// trusted: the name is opened without following a link and without
+/// blocking (a FIFO squatting it cannot hang the call), and only a regular
+/// object whose length is the one its header describes is mapped, and only
+/// that length. `rshm_error_detail` says what was found.
+///
 /// On failure returns NULL and sets errno:
 /// - `ETIMEDOUT`: no complete segment appeared within `timeout_ms`.
 /// - `ENOENT`: `timeout_ms` is 0 and no object has that name.
 /// - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS),
 ///   or its header is not marked ready (a damaged segment).
-/// - `EINVAL`: the object is not an rshm segment (no header, or a header
-///   that does not fit the object), or `oflag` is not exactly
-///   `RSHM_O_RDONLY` or `RSHM_O_RDWR`, or the name is invalid.
-/// - `EPROTO`: the segment was made by an rshm with another layout version.
+/// - `EINVAL`: the object is not an rshm segment (too small for a header, no
+///   header, a damaged one, or a segment of another kind such as a
+///   channel), or `oflag` is not exactly `RSHM_O_RDONLY` or `RSHM_O_RDWR`,
+///   or the name is invalid (including "." and "..").
+/// - `ENODEV`: the name is not a shared-memory object at all: a FIFO, a
+///   directory, a socket or a device (Linux). Returned at once, whatever
+///   `timeout_ms`.
+/// - `ELOOP`: the name is a symbolic link (Linux); rshm never follows one.
+/// - `EPROTO`: the segment was made by an rshm with another layout version,
+///   or the object's length is not the one its header describes (it was
+///   resized after its creation: shrunk, or grown by a peer to charge its
+///   openers memory they never asked for).
 /// - `EACCES`: the object's mode forbids the access `oflag` asks for.
 /// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
 ///   `rshm_shm_open` and `rshm_mmap`.
