@@ -47,9 +47,10 @@ use std::time::Duration;
 /// `rshm_channel_unlink`.
 ///
 /// On failure returns NULL, leaves nothing behind, and sets errno:
-/// - `EEXIST`: `name` exists (a channel or any other object); it is untouched.
-/// - `EINVAL`: `capacity` is 0, or the name is empty, only slashes, or has
-///   an inner '/'.
+/// - `EEXIST`: `name` exists (a channel or any other object, a symbolic
+///   link included); it is untouched.
+/// - `EINVAL`: `capacity` is 0, or the name is empty, only slashes, "." or
+///   "..", or has an inner '/'.
 /// - `EOVERFLOW`: `capacity` is too large to map.
 /// - `ENOSPC`: /dev/shm has no room for `capacity` bytes.
 /// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
@@ -70,23 +71,41 @@ pub unsafe extern "C" fn rshm_channel_create(name: *const c_char, capacity: usiz
 
 /// Opens the channel `name` made by `rshm_channel_create`, waiting up to
 /// `timeout_ms` milliseconds for it to exist (0: look once). The opener may
-/// start before the creator. On Linux the ring's pages are mapped in
-/// before it returns, as for `rshm_channel_create`.
+/// start before the creator.
+///
+/// The open costs what the opener asked for, whatever the creator claims:
+/// the name is checked as for `rshm_segment_open` (no link followed, no
+/// FIFO waited on), the object must be exactly as large as its ring implies
+/// and have every page reserved, as `rshm_channel_create` leaves it, and
+/// only the ring's pages are mapped in (Linux), a MiB at a time until
+/// `timeout_ms` has passed since the call began (at least the first MiB;
+/// pages not reached are faulted in on first use, about 0.25 ms per MiB).
 ///
 /// Returns a handle owned by the caller, released with
 /// `rshm_channel_close`; it takes a role on first use, as for
 /// `rshm_channel_create`.
 ///
-/// On failure returns NULL and sets errno:
+/// On failure returns NULL and sets errno (`rshm_error_detail` says what
+/// was found):
 /// - `ETIMEDOUT`: no channel appeared within `timeout_ms`.
 /// - `ENOENT`: `timeout_ms` is 0 and no object has that name.
 /// - `EINVAL`: the object is not an rshm channel (a plain object, or an
 ///   rshm segment of another kind, such as one from `rshm_segment_create`),
-///   or the name is invalid.
+///   or the name is invalid (including "." and "..").
+/// - `ENODEV`: the name is a FIFO, directory, socket or device, not a
+///   shared-memory object (Linux); at once, whatever `timeout_ms`.
+/// - `ELOOP`: the name is a symbolic link (Linux); it is not followed.
 /// - `EPROTO`: the channel was made by an rshm with another layout version
-///   of the segment or of the channel.
+///   of the segment or of the channel, or its ring header is damaged, or
+///   its size is not the one its header and ring imply, or its pages were
+///   never reserved: a creator that lies about its size, to charge its
+///   openers time and memory, is refused before anything is mapped in.
+/// - `ENOSPC`: a page of the ring cannot be had (/dev/shm is full, or the
+///   object shrank meanwhile): the open fails rather than a later send
+///   raising SIGBUS.
+/// - `ENOMEM`: no memory to map the ring's pages in.
 /// - `EACCES`: the object's mode does not let the caller read and write it.
-/// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
+/// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`: as for
 ///   `rshm_segment_open`.
 ///
 /// Thread safety: safe to call from any thread.
