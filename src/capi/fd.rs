@@ -13,7 +13,12 @@ use libc::c_int;
 /// - `EBADF`: `fd` is not an open descriptor.
 /// - `EINVAL`: `length` is negative, or `fd` is not open for writing or not
 ///   a regular file or shared-memory object.
-/// - `EFBIG`: `length` is beyond the largest size the file system allows.
+/// - `EFBIG`: `length` is beyond the largest size the file system allows,
+///   or grows the object beyond the process's RLIMIT_FSIZE (`ulimit -f`).
+///   As with ftruncate(2), the kernel then first raises SIGXFSZ, whose
+///   default action kills the process: a mirror keeps libc's behaviour.
+///   `rshm_fallocate`, `rshm_segment_create` and `rshm_channel_create`
+///   check the limit first and return EFBIG without the signal.
 /// - `EPERM`: a seal forbids the change (`RSHM_F_SEAL_SHRINK`, `RSHM_F_SEAL_GROW`).
 /// - `EINTR`: a signal interrupted the call.
 ///

@@ -41,6 +41,9 @@ use std::time::Duration;
 ///   "..", or has an inner '/'.
 /// - `EOVERFLOW`: `size` plus the header page does not fit in a file size.
 /// - `ENOSPC`: /dev/shm has no room for `size` bytes.
+/// - `EFBIG`: the object would exceed the process's RLIMIT_FSIZE (`ulimit
+///   -f`); checked before the object grows, so no SIGXFSZ is raised and
+///   nothing is left behind.
 /// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
 /// - `EFAULT`: `name` is NULL.
 /// - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_shm_open` and `rshm_mmap`.
