@@ -45,7 +45,7 @@ impl Channel {
     /// EOVERFLOW when it cannot be mapped; otherwise as [`Segment::create`].
     pub fn create(name: &CStr, capacity: usize, mode: u32) -> Result<Channel> {
         if capacity == 0 {
-            return Err(Errno(libc::EINVAL));
+            return Err(note(Errno(libc::EINVAL), "capacity is 0".into()));
         }
         let ring_len = Ring::ring_len(capacity).ok_or(Errno(libc::EOVERFLOW))?;
         let len = crate::page::round_up(ring_len).ok_or(Errno(libc::EOVERFLOW))?;
@@ -326,7 +326,15 @@ mod named {
         h.state = crate::object::header::STATE_READY;
         // SAFETY: a fresh shared mapping of two pages of the object, ours alone.
         unsafe {
-            let base = crate::mman::map(std::ptr::null_mut(), 2 * page, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0).unwrap();
+            let base = crate::mman::map(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            )
+            .unwrap();
             std::ptr::copy_nonoverlapping(h.encode().as_ptr(), base.cast::<u8>(), h.encode().len());
             drop(Ring::init(base.cast::<u8>().add(page), Ring::ring_len(cap).unwrap()).unwrap());
             crate::mman::unmap(base, 2 * page).unwrap();

@@ -96,6 +96,12 @@ mod imp {
             match unsafe { sys::posix_fallocate(fd, offset, len) } {
                 0 => return Ok(()),
                 libc::EINTR => continue,
+                libc::ENOSPC => {
+                    let what = format!(
+                        "no room for {len} bytes on the object's file system (for /dev/shm: its size limit or memory)"
+                    );
+                    return Err(crate::errno::detail::note(Errno(libc::ENOSPC), what));
+                }
                 e => return Err(Errno(e)),
             }
         }

@@ -139,7 +139,8 @@ fn peer_gone(sock: RawFd) -> Result<bool> {
     let mut kind: c_int = 0;
     let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
     // SAFETY: kind and len are writable and len is kind's size.
-    let r = unsafe { libc::getsockopt(sock, libc::SOL_SOCKET, libc::SO_TYPE, (&mut kind as *mut c_int).cast(), &mut len) };
+    let r =
+        unsafe { libc::getsockopt(sock, libc::SOL_SOCKET, libc::SO_TYPE, (&mut kind as *mut c_int).cast(), &mut len) };
     crate::errno::cvt(r)?;
     if kind == libc::SOCK_STREAM {
         return Ok(true);

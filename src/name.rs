@@ -9,6 +9,7 @@
 //! construction; these functions serve the platforms whose libc differs
 //! (macOS) and every place where rshm itself opens or makes names.
 
+use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
 use std::ffi::CStr;
 
@@ -20,13 +21,19 @@ pub fn normalize(name: &CStr) -> Result<&[u8]> {
     let bytes = name.to_bytes();
     let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
     let name = &bytes[start..];
-    if name.is_empty() || name.contains(&b'/') || name == b"." || name == b".." {
-        return Err(Errno(libc::EINVAL));
-    }
-    if name.len() > NAME_MAX {
-        return Err(Errno(libc::ENAMETOOLONG));
-    }
-    Ok(name)
+    let why = if name.is_empty() {
+        "the name is empty or only slashes"
+    } else if name.contains(&b'/') {
+        "the name has a '/' after its leading ones"
+    } else if name == b"." || name == b".." {
+        "\".\" and \"..\" name no object"
+    } else if name.len() > NAME_MAX {
+        let what = format!("the name is {} bytes after its leading slashes; at most {NAME_MAX}", name.len());
+        return Err(note(Errno(libc::ENAMETOOLONG), what));
+    } else {
+        return Ok(name);
+    };
+    Err(note(Errno(libc::EINVAL), why.into()))
 }
 
 /// A name small enough to build on the stack: "/" + name + NUL.

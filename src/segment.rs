@@ -82,7 +82,7 @@ impl Segment {
     ) -> Result<Segment> {
         let bare = name::normalize(name)?;
         if size == 0 {
-            return Err(Errno(libc::EINVAL));
+            return Err(note(Errno(libc::EINVAL), "size is 0".into()));
         }
         // The header has the first page to itself so that the data is
         // page-aligned.
@@ -268,7 +268,15 @@ fn try_open(name: &CStr, bare: &[u8], writable: bool, kind: u32) -> Result<Attem
     // The header alone first: nothing the object's length says is mapped
     // before the header has vouched for it.
     let head = map(fd, HEADER_LEN, false)?;
-    let mut seg = Segment { fd: -1, base: head, map_len: HEADER_LEN, data_offset: 0, size: 0, kind, creator: Identity::default() };
+    let mut seg = Segment {
+        fd: -1,
+        base: head,
+        map_len: HEADER_LEN,
+        data_offset: 0,
+        size: 0,
+        kind,
+        creator: Identity::default(),
+    };
     // SAFETY: the mapping holds HEADER_LEN bytes; the words are aligned.
     let magic = unsafe { atomic_u64(head, MAGIC_AT) }.load(Ordering::Acquire);
     if magic == 0 && imp::SEEN_HALF_BUILT {
@@ -280,7 +288,8 @@ fn try_open(name: &CStr, bare: &[u8], writable: bool, kind: u32) -> Result<Attem
     let h = header::parse(&bytes).map_err(|e| match e {
         Errno(libc::EPROTO) => {
             let version = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            let what = format!("{} has rshm layout version {version}; this rshm reads only {}", path(), header::VERSION);
+            let what =
+                format!("{} has rshm layout version {version}; this rshm reads only {}", path(), header::VERSION);
             note(e, what)
         }
         e if bytes[..8] != MAGIC => note(e, format!("{} has no rshm header: not an object rshm made", path())),
@@ -412,7 +421,9 @@ mod imp {
         }
         let shown = || quoted(&shown_path(bare));
         Err(match Errno::last() {
-            e @ Errno(libc::ELOOP) => note(e, format!("{} is a symbolic link, and rshm never follows one in /dev/shm", shown())),
+            e @ Errno(libc::ELOOP) => {
+                note(e, format!("{} is a symbolic link, and rshm never follows one in /dev/shm", shown()))
+            }
             Errno(libc::EISDIR) => not_an_object(&shown(), "a directory"),
             // open(2) of a socket, or of a device with no driver.
             Errno(libc::ENXIO) => not_an_object(&shown(), "a socket or a device"),
@@ -509,7 +520,10 @@ mod imp {
             let e = Errno::last();
             seg.unmap_only();
             if e == Errno(libc::EEXIST) {
-                return Err(note(e, format!("{} appeared while the segment was being made", quoted(target.to_bytes()))));
+                return Err(note(
+                    e,
+                    format!("{} appeared while the segment was being made", quoted(target.to_bytes())),
+                ));
             }
             return Err(e);
         }
