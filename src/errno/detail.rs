@@ -18,7 +18,7 @@ use std::ffi::{c_char, CStr};
 use std::fmt::Write;
 
 /// The longest part of a name argument shown; longer ones end in "...".
-const SUBJECT_MAX: usize = 96;
+const SUBJECT_MAX: usize = 64;
 
 struct Note {
     errnum: i32,
