@@ -174,8 +174,8 @@ fn reserved(seg: &Segment) -> Result<()> {
     {
         let st = crate::stat::fstat(seg.fd())?;
         let have = (st.blocks as u64).saturating_mul(512);
-        if have < seg.size() as u64 {
-            let what = format!("its pages were never reserved ({have} of {} bytes): not made by rshm", seg.size());
+        if have < st.size as u64 {
+            let what = format!("its pages were never reserved ({have} of {} bytes): not made by rshm", st.size);
             return Err(note(Errno(libc::EPROTO), what));
         }
     }
