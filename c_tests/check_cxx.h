@@ -45,6 +45,10 @@ static void check_throws(F f, const char *call, int want) {
         CHECK(what.find(rshm_errno_name(want)) != std::string::npos);
         CHECK(what.find(rshm_errno_string(want)) != std::string::npos);
         CHECK(what.find(rshm_errno_help(want)) != std::string::npos);
+        // What the library found travels with it: a sentence naming an
+        // rshm call, also in what(); empty only for a refusal of rshm.hpp's own.
+        std::string detail = e.error_detail();
+        CHECK(detail.empty() || (detail.rfind("rshm_", 0) == 0 && what.find(detail) != std::string::npos));
     }
 }
 

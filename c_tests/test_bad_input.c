@@ -8,6 +8,10 @@
  * ("## Reliability"); `--functions` prints the functions covered, which
  * tests/run.sh compares with the exports in src/capi.
  *
+ * Every failing row also asks rshm_error_detail() right after the call: it
+ * must be a sentence that begins with the function's name, and the table's
+ * last column shows it for the first input of each result.
+ *
  * Strings that are not NUL-terminated within rshm's limit end exactly at a
  * PROT_NONE page: reading one byte past the limit would crash the test. */
 #include <fcntl.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "check.h"
@@ -26,6 +31,7 @@
 
 struct rec {
     const char *fn, *input, *result, *twin;
+    char *detail; /* rshm_error_detail() after a failure, owned; NULL after a success */
 };
 
 static struct rec recs[512];
@@ -37,8 +43,19 @@ static const char *fn; /* the function the rows below are about */
  * or the same answer as the twin. */
 static int lenient;
 
-static void record(const char *input, int want, const char *note, int failed, int err, const char *twin,
-                   int tfailed, int terr) {
+/* The detail a failure left must name the function, as "fn(" or "fn:". */
+static void check_detail(const char *input, const char *detail) {
+    size_t n = strlen(fn);
+    if (strncmp(detail, fn, n) == 0 && (detail[n] == '(' || detail[n] == ':') && strlen(detail) > n + 2) {
+        check_passed++;
+    } else {
+        check_failed++;
+        fprintf(stderr, "FAIL %s(%s): rshm_error_detail() is \"%s\"\n", fn, input, detail);
+    }
+}
+
+static void record(const char *input, int want, const char *note, int failed, int err, const char *detail,
+                   const char *twin, int tfailed, int terr) {
     int ok;
     if (lenient && twin && failed == tfailed && (!failed || err == terr))
         ok = 1; /* valgrind answered both calls alike, if not as the kernel would */
@@ -61,8 +78,11 @@ static void record(const char *input, int want, const char *note, int failed, in
             fprintf(stderr, "; %s gives %s", twin, tfailed ? rshm_errno_name(terr) : "success");
         fprintf(stderr, "\n");
     }
+    if (failed)
+        check_detail(input, detail);
     if (nrecs < (int)(sizeof recs / sizeof *recs))
-        recs[nrecs++] = (struct rec){fn, input, failed ? rshm_errno_name(err) : note ? note : "succeeds", twin};
+        recs[nrecs++] = (struct rec){fn, input, failed ? rshm_errno_name(err) : note ? note : "succeeds", twin,
+                                     failed ? strdup(detail) : NULL};
 }
 
 /* One row: `call` is 1 when the function returned its failure value. */
@@ -71,7 +91,7 @@ static void record(const char *input, int want, const char *note, int failed, in
         errno = 0;                                                                              \
         int f_ = (call);                                                                        \
         int e_ = errno;                                                                         \
-        record(input, want, NULL, f_, e_, NULL, 0, 0);                                          \
+        record(input, want, NULL, f_, e_, rshm_error_detail(), NULL, 0, 0);                     \
     } while (0)
 
 /* A row that must succeed; `note` says what it returns. */
@@ -79,7 +99,8 @@ static void record(const char *input, int want, const char *note, int failed, in
     do {                                                                                        \
         errno = 0;                                                                              \
         int f_ = (call);                                                                        \
-        record(input, SUCCEEDS, note, f_, errno, NULL, 0, 0);                                   \
+        int e_ = errno;                                                                         \
+        record(input, SUCCEEDS, note, f_, e_, rshm_error_detail(), NULL, 0, 0);                 \
     } while (0)
 
 /* A row whose input also goes to libc's `twin`, which must agree. */
@@ -88,10 +109,12 @@ static void record(const char *input, int want, const char *note, int failed, in
         errno = 0;                                                                              \
         int f_ = (call);                                                                        \
         int e_ = errno;                                                                         \
+        char *d_ = strdup(rshm_error_detail());                                                 \
         errno = 0;                                                                              \
         int tf_ = (twin);                                                                       \
         int te_ = errno;                                                                        \
-        record(input, want, NULL, f_, e_, twin_name, tf_, te_);                                 \
+        record(input, want, NULL, f_, e_, d_, twin_name, tf_, te_);                             \
+        free(d_);                                                                               \
     } while (0)
 
 #define FAILS(call, bad) ((call) == (bad))
@@ -151,7 +174,16 @@ static int sock[2], sock_lonely, sock_widowed, sock_empty[2], sock_plain[2];
 static char *page_rw, *guarded, *noterm_5000, *noterm_4096, *noterm_250;
 static char prefix_4095[4096], chars_250[251], chars_256[257];
 static char n_missing[64], n_plain[64], n_empty[64], n_badver[64], n_badfit[64], n_badkind[64], n_badoff[64],
-    n_notready[64], n_slash[80];
+    n_notready[64], n_slash[80], n_fifo[64], n_link[64], n_dir[64], n_grown[64];
+
+/* "/dev/shm" + name, where Linux keeps the object `name`. */
+static const char *shm_path(const char *name) {
+    static char bufs[2][128];
+    static int i;
+    char *buf = bufs[i++ % 2]; /* two at a time: symlink(a, b) */
+    snprintf(buf, sizeof bufs[0], "/dev/shm%s", name);
+    return buf;
+}
 
 /* An object `name` of `total` bytes whose first bytes are `hdr`. */
 static void make_obj(const char *name, const void *hdr, size_t hlen, long total) {
@@ -244,12 +276,30 @@ static void setup(void) {
     check_name(n_notready, sizeof n_notready, "notready");
     header(h, 2, 1, 0, (uint64_t)pg, 100);
     make_obj(n_notready, h, 64, 2 * pg);
+
+    /* What any local user can put under a name (issue 17). */
+    check_name(n_fifo, sizeof n_fifo, "fifo");
+    CHECK(mkfifo(shm_path(n_fifo), 0600) == 0);
+    check_name(n_link, sizeof n_link, "link");
+    CHECK(symlink(shm_path(n_plain), shm_path(n_link)) == 0);
+    check_name(n_dir, sizeof n_dir, "dir");
+    CHECK(mkdir(shm_path(n_dir), 0700) == 0);
+    /* A segment grown after its creation: its header no longer matches. */
+    check_name(n_grown, sizeof n_grown, "grown");
+    rshm_segment *grown = rshm_segment_create(n_grown, 100, 0600);
+    CHECK(grown != NULL);
+    int fd = shm_open(n_grown, O_RDWR, 0);
+    CHECK(fd >= 0 && ftruncate(fd, 1 << 30) == 0);
+    close(fd);
+    rshm_segment_close(grown);
 }
 
 static void teardown(void) {
-    const char *names[] = {n_plain, n_empty, n_badver, n_badfit, n_badkind, n_badoff, n_notready};
+    const char *names[] = {n_plain, n_empty, n_badver, n_badfit, n_badkind, n_badoff, n_notready, n_link, n_grown};
     for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
         CHECK(shm_unlink(names[i]) == 0);
+    CHECK(unlink(shm_path(n_fifo)) == 0);
+    CHECK(rmdir(shm_path(n_dir)) == 0);
     int fds[] = {fd_pipe[0], fd_pipe[1], fd_dir, fd_null, fd_shm, fd_shm_ro, fd_mfd, fd_mfd_nosealing, fd_sealed,
                  fd_big, sock[0], sock[1], sock_lonely, sock_widowed, sock_empty[0], sock_empty[1],
                  sock_plain[0], sock_plain[1]};
@@ -562,6 +612,13 @@ static void memory(void) {
     ROW_OK("(no arguments)", "succeeds", FAILS(rshm_munlockall(), -1));
 }
 
+/* A FIFO, a symbolic link (to a plain object) and a directory under the
+ * name, each opened with a 200 ms timeout: refused at once. */
+#define HOSTILE_NAMES(fifo, link, dir)                                                           \
+    ROW("a FIFO under the name, timeout 200 ms", ENODEV, fifo);                                  \
+    ROW("a symbolic link under the name (not followed)", ELOOP, link);                           \
+    ROW("a directory under the name", ENODEV, dir)
+
 static void segments(void) {
     fn = "rshm_segment_create";
 #define SEG_NAMES(CALL)                                                                          \
@@ -576,6 +633,9 @@ static void segments(void) {
 #define CHAN_OPEN(name) chan_fails(rshm_channel_open(name, 0))
     SEG_NAMES(CREATE);
     ROW("name taken by an object that is not a segment", EEXIST, CREATE(n_plain));
+    ROW("name taken by a FIFO, a symbolic link or a directory", EEXIST,
+        CREATE(n_fifo) && CREATE(n_link) && CREATE(n_dir));
+    ROW("name \"/..\"", EINVAL, CREATE("/.."));
     char fresh[64];
     check_name(fresh, sizeof fresh, "fresh");
     ROW("size 0", EINVAL, seg_fails(rshm_segment_create(fresh, 0, 0600)));
@@ -603,11 +663,15 @@ static void segments(void) {
     ROW("an empty object", EINVAL, OPEN(n_empty));
     ROW("an object of zeros (no magic)", EINVAL, OPEN(n_plain));
     ROW("header of layout version 99", EPROTO, OPEN(n_badver));
-    ROW("header whose data lies past the object", EINVAL, OPEN(n_badfit));
+    ROW("header whose data lies past the object", EPROTO, OPEN(n_badfit));
     ROW("header of another kind", EINVAL, OPEN(n_badkind));
     ROW("header with a data offset not 64-aligned", EINVAL, OPEN(n_badoff));
     ROW("header not marked ready with timeout 0", EAGAIN, OPEN(n_notready));
     ROW("header not marked ready with timeout 10 ms", ETIMEDOUT, seg_fails(rshm_segment_open(n_notready, O_RDONLY, 10)));
+    ROW("a segment grown after its creation (1 GiB)", EPROTO, OPEN(n_grown));
+    ROW("name \"/..\"", EINVAL, OPEN("/.."));
+    HOSTILE_NAMES(seg_fails(rshm_segment_open(n_fifo, O_RDONLY, 200)), seg_fails(rshm_segment_open(n_link, O_RDWR, 200)),
+                  seg_fails(rshm_segment_open(n_dir, O_RDWR, 200)));
 
     fn = "rshm_segment_unlink";
     ROW("name NULL", EFAULT, FAILS(rshm_segment_unlink(NULL), -1));
@@ -685,6 +749,7 @@ static void sync_and_channels(void) {
     fn = "rshm_channel_create";
     SEG_NAMES(CHAN_CREATE);
     ROW("name taken by an object that is not a channel", EEXIST, CHAN_CREATE(n_plain));
+    ROW("name \"/..\"", EINVAL, CHAN_CREATE("/.."));
     ROW("capacity 0", EINVAL, chan_fails(rshm_channel_create(other, 0, 0600)));
     ROW("capacity SIZE_MAX", EOVERFLOW, chan_fails(rshm_channel_create(other, SIZE_MAX, 0600)));
 
@@ -694,6 +759,9 @@ static void sync_and_channels(void) {
     ROW("no such name with timeout 10 ms", ETIMEDOUT, chan_fails(rshm_channel_open(n_missing, 10)));
     ROW("an object of zeros (no magic)", EINVAL, CHAN_OPEN(n_plain));
     ROW("header of layout version 99", EPROTO, CHAN_OPEN(n_badver));
+    ROW("name \"/..\"", EINVAL, CHAN_OPEN("/.."));
+    HOSTILE_NAMES(chan_fails(rshm_channel_open(n_fifo, 200)), chan_fails(rshm_channel_open(n_link, 200)),
+                  chan_fails(rshm_channel_open(n_dir, 200)));
 
     rshm_channel *tx = rshm_channel_create(name, 4096, 0600);
     rshm_channel *rx = rshm_channel_open(name, 0);
@@ -748,6 +816,34 @@ static void sync_and_channels(void) {
     rshm_channel_unlink(name);
 }
 
+/* rshm_error_detail() as a new thread sees it: "" expected (returns 0). */
+static void *fresh_thread(void *arg) {
+    const char *d = rshm_error_detail();
+    *(int *)arg = d == NULL ? 2 : *d != '\0';
+    return NULL;
+}
+
+static int detail_of_a_new_thread(void) {
+    pthread_t t;
+    int r = 3;
+    if (pthread_create(&t, NULL, fresh_thread, &r) != 0 || pthread_join(t, NULL) != 0)
+        return 4;
+    return r;
+}
+
+/* After a failed open the detail names the call and the object, reads the
+ * same twice (one pointer), and leaves errno alone: 0 if so. */
+static int detail_after_a_failure(void) {
+    if (rshm_segment_open(n_missing, O_RDONLY, 0) != NULL || errno != ENOENT)
+        return 1;
+    const char *a = rshm_error_detail(), *b = rshm_error_detail();
+    if (errno != ENOENT || a != b)
+        return 2;
+    char want[256];
+    snprintf(want, sizeof want, "rshm_segment_open(\"%s\"): no object \"/dev/shm%s\"", n_missing, n_missing);
+    return strcmp(a, want) != 0 ? 3 : 0;
+}
+
 static void strings(void) {
     char buf[32];
     fn = "rshm_mode_string";
@@ -771,6 +867,12 @@ static void strings(void) {
         fn = "rshm_errno_help";
         ROW_OK(labels[i], "a non-NULL static string", !rshm_errno_help(nums[i]) || !*rshm_errno_help(nums[i]));
     }
+    fn = "rshm_error_detail";
+    ROW_OK("after a failed call", "its sentence, errno unchanged", detail_after_a_failure() != 0);
+    ROW_OK("after a call that succeeds", "still the last failure's sentence",
+           rshm_getpagesize() <= 0 || strncmp(rshm_error_detail(), "rshm_segment_open(", 18) != 0);
+    ROW_OK("in a thread where no call failed", "\"\" (never NULL)", detail_of_a_new_thread() != 0);
+
     fn = "rshm_errno";
     ROW_OK("(no arguments)", "the thread's errno", (errno = EXDEV, rshm_errno() != EXDEV));
     fn = "rshm_getpagesize";
@@ -790,6 +892,25 @@ static void put(const char *s) {
         printf(*s == '|' ? "\\|" : "%c", *s);
 }
 
+/* A detail as the table shows it: the pid and counter of the test's
+ * names ("/rshm-test-PID-N-") as "/rshm-test-P-N-", so that the table is
+ * the same from run to run, and '|' escaped. */
+static void put_detail(const char *d) {
+    static const char tag[] = "rshm-test-";
+    while (*d) {
+        const char *t = strstr(d, tag);
+        size_t n = t ? (size_t)(t - d) : strlen(d);
+        for (size_t i = 0; i < n; i++)
+            printf(d[i] == '|' ? "\\|" : "%c", d[i]);
+        if (!t)
+            break;
+        printf("%sP-N-", tag);
+        d = t + sizeof tag - 1;
+        for (int dashes = 0; *d && dashes < 2; d++)
+            dashes += *d == '-';
+    }
+}
+
 static int first_of_fn(int i) {
     for (int j = 0; j < i; j++)
         if (strcmp(recs[j].fn, recs[i].fn) == 0)
@@ -801,7 +922,8 @@ static int first_of_fn(int i) {
  * given to a function's libc twin (it would crash, or has no such
  * argument) are marked "¹". */
 static void print_table(void) {
-    printf("| Function | Bad input → result | libc twin |\n|---|---|---|\n");
+    printf("| Function | Bad input → result | libc twin | `rshm_error_detail()` after the first input of each "
+           "failing result |\n|---|---|---|---|\n");
     for (int i = 0; i < nrecs; i++) {
         if (!first_of_fn(i))
             continue;
@@ -831,7 +953,18 @@ static void print_table(void) {
             put(recs[j].result);
             printf("%s", is_errno ? "`" : "");
         }
-        printf(" | %s |\n", twin ? twin : "");
+        printf(" | %s | ", twin ? twin : "");
+        int details = 0;
+        for (int j = i; j < nrecs; j++) {
+            int seen = strcmp(recs[j].fn, recs[i].fn) != 0 || !recs[j].detail;
+            for (int k = i; k < j && !seen; k++)
+                seen = strcmp(recs[k].fn, recs[i].fn) == 0 && strcmp(recs[k].result, recs[j].result) == 0;
+            if (seen)
+                continue;
+            printf("%s`%s`: ", details++ ? "<br>" : "", recs[j].result);
+            put_detail(recs[j].detail);
+        }
+        printf(" |\n");
     }
 }
 
@@ -851,13 +984,17 @@ int main(int argc, char **argv) {
     sync_and_channels();
     strings();
     teardown();
+    int rc;
     if (argc > 1 && strcmp(argv[1], "--table") == 0) {
         print_table();
-        return check_failed ? 1 : 0;
-    }
-    if (argc > 1 && strcmp(argv[1], "--functions") == 0) {
+        rc = check_failed ? 1 : 0;
+    } else if (argc > 1 && strcmp(argv[1], "--functions") == 0) {
         print_functions();
-        return check_failed ? 1 : 0;
+        rc = check_failed ? 1 : 0;
+    } else {
+        rc = check_done("bad-input");
     }
-    return check_done("bad-input");
+    for (int i = 0; i < nrecs; i++)
+        free(recs[i].detail);
+    return rc;
 }

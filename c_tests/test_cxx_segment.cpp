@@ -197,6 +197,14 @@ static void errors() {
     rshm::fd plain = rshm::shm_open(name, RSHM_O_CREAT | RSHM_O_EXCL | RSHM_O_RDWR, 0600);
     rshm::ftruncate(plain, 4096);
     check_throws([&] { rshm::segment::open(name, RSHM_O_RDONLY); }, "segment_open", EINVAL);
+    try {
+        rshm::segment::open(name, RSHM_O_RDONLY);
+    } catch (const rshm::error &e) {
+        // The exception says what the library found, not only the errno.
+        CHECK(std::strstr(e.error_detail(), "rshm_segment_open(\"") == e.error_detail());
+        CHECK(std::strstr(e.error_detail(), "has no rshm header") != nullptr);
+        CHECK(std::strstr(e.what(), e.error_detail()) != nullptr);
+    }
     check_throws([&] { rshm::segment::create(name, 10); }, "segment_create", EEXIST);
     CHECK(rshm::fstat(plain).size == 4096);
     rshm::shm_unlink(name);

@@ -43,15 +43,22 @@ namespace rshm {
 
 /** A failed rshm call: code() is the errno (std::generic_category()), so
  *  `e.code() == std::errc::no_such_file_or_directory` works; what() reads
- *  "shm_open: ENOENT (No such file or directory): <advice>". */
+ *  "shm_open: ENOENT (No such file or directory): <advice>", followed by
+ *  " [<detail>]" when the library said what it found (rshm_error_detail,
+ *  taken when the call failed: "rshm_segment_open(\"/x\"): \"/dev/shm/x\"
+ *  is a FIFO, not a shared memory object"). */
 class error : public std::system_error {
 public:
-    /** `call` names the failed call; a string literal (it is not copied). */
-    error(int errnum, const char *call)
+    /** `call` names the failed call; a string literal (it is not copied).
+     *  `detail` is copied: rshm_error_detail() right after the failed C
+     *  call, or "" for a failure the C++ layer found itself. */
+    error(int errnum, const char *call, const char *detail = "")
         : std::system_error(errnum, std::generic_category()),
           call_(call),
+          detail_(std::make_shared<const std::string>(detail ? detail : "")),
           what_(std::make_shared<const std::string>(std::string(call) + ": " + rshm_errno_name(errnum) + " (" +
-                                                    rshm_errno_string(errnum) + "): " + rshm_errno_help(errnum))) {}
+                                                    rshm_errno_string(errnum) + "): " + rshm_errno_help(errnum) +
+                                                    (detail_->empty() ? "" : " [" + *detail_ + "]"))) {}
 
     const char *what() const noexcept override { return what_->c_str(); }
     /** The call that failed, e.g. "shm_open". */
@@ -60,16 +67,23 @@ public:
     const char *name() const noexcept { return rshm_errno_name(code().value()); }
     /** The library's advice on the errno (static string). */
     const char *help() const noexcept { return rshm_errno_help(code().value()); }
+    /** What the library said it found (rshm_error_detail when the call
+     *  failed); "" when it said nothing or the C++ layer refused the call. */
+    const char *error_detail() const noexcept { return detail_->c_str(); }
 
 private:
     const char *call_;
     // Shared so that copying the exception never throws.
+    std::shared_ptr<const std::string> detail_;
     std::shared_ptr<const std::string> what_;
 };
 
 namespace detail {
-/** Throws rshm::error for the errno the failed call left. */
-[[noreturn]] inline void fail(const char *call) { throw error(errno, call); }
+/** Throws rshm::error for the errno and the detail the failed call left. */
+[[noreturn]] inline void fail(const char *call) {
+    int err = errno;
+    throw error(err, call, rshm_error_detail());
+}
 
 /** A std::string that can travel as a C string: an inner NUL would name another object. */
 inline const char *c_str(const std::string &s, const char *call) {
@@ -381,7 +395,7 @@ public:
             if (raw != nullptr) rshm_segment_close(raw);  // the library ignored init's failure: cannot happen
             std::rethrow_exception(call.thrown);
         }
-        if (raw == nullptr) throw error(err, "segment_create_init");
+        if (raw == nullptr) throw error(err, "segment_create_init", rshm_error_detail());
         return segment(raw);
     }
 

@@ -15,12 +15,13 @@ mod tests;
 
 pub use ring::Ring;
 
+use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
 use crate::object::KIND_CHANNEL;
 use crate::segment::{self, Segment};
 use crate::sync::Timeout;
 use std::ffi::CStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A handle on a named message channel, from `rshm_channel_create` or
 /// `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
@@ -44,7 +45,7 @@ impl Channel {
     /// EOVERFLOW when it cannot be mapped; otherwise as [`Segment::create`].
     pub fn create(name: &CStr, capacity: usize, mode: u32) -> Result<Channel> {
         if capacity == 0 {
-            return Err(Errno(libc::EINVAL));
+            return Err(note(Errno(libc::EINVAL), "capacity is 0".into()));
         }
         let ring_len = Ring::ring_len(capacity).ok_or(Errno(libc::EOVERFLOW))?;
         let len = crate::page::round_up(ring_len).ok_or(Errno(libc::EOVERFLOW))?;
@@ -63,28 +64,50 @@ impl Channel {
             (_, Err(e)) => return Err(e),
             (seg, Ok(())) => seg?,
         };
-        Channel::attach(seg)
+        Channel::attach(seg, None)
     }
 
     /// Opens the channel `name`, waiting up to `timeout` for it to exist.
     /// EINVAL when `name` is not a channel (a plain segment, any other
-    /// object); EPROTO when it comes from another layout version; otherwise
-    /// as [`Segment::open`].
+    /// object); EPROTO when it comes from another layout version, or when
+    /// its size is not the one its ring implies or its pages were never
+    /// reserved (not made by [`Channel::create`]); ENOMEM or ENOSPC when its
+    /// ring's pages cannot be faulted in; otherwise as [`Segment::open`].
     pub fn open(name: &CStr, timeout: Duration) -> Result<Channel> {
+        let deadline = Instant::now().checked_add(timeout);
         let seg = Segment::open_kind(name, libc::O_RDWR, timeout, KIND_CHANNEL)?;
-        Channel::attach(seg)
+        Channel::attach(seg, deadline)
     }
 
-    fn attach(seg: Segment) -> Result<Channel> {
+    /// Checks the ring in `seg` against the segment, then faults in the
+    /// ring's pages until `deadline` (None: all of them).
+    fn attach(seg: Segment, deadline: Option<Instant>) -> Result<Channel> {
         // SAFETY: the segment maps its data read-write for as long as the
         // channel lives, and the ring is dropped before it (field order).
         let ring = unsafe { Ring::attach(seg.data(), seg.size()) }.map_err(|e| match e {
             // A complete segment whose ring is unformatted was not made by
             // Channel::create: not a channel this build understands.
-            Errno(libc::EAGAIN) => Errno(libc::EPROTO),
+            Errno(libc::EAGAIN) | Errno(libc::EPROTO) => {
+                note(Errno(libc::EPROTO), "its ring header is damaged, or from another rshm version".into())
+            }
             e => e,
         })?;
-        populate(&seg);
+        // The creator sized the segment from the ring, to the page, and
+        // reserved every page of it: a segment of another size, or with
+        // holes a write would have to fill, was not made that way, and
+        // would charge this process time and memory it never asked for.
+        let implied = Ring::region_len(ring.capacity()).ok_or(Errno(libc::EPROTO))?;
+        if implied != seg.size() {
+            let what = format!(
+                "its ring of {} bytes implies {implied} bytes of data, but the segment holds {}",
+                ring.capacity(),
+                seg.size()
+            );
+            return Err(note(Errno(libc::EPROTO), what));
+        }
+        let used = Ring::ring_len(ring.capacity()).ok_or(Errno(libc::EPROTO))?;
+        reserved(&seg)?;
+        populate(&seg, used, deadline)?;
         Ok(Channel { ring, seg })
     }
 
@@ -143,18 +166,68 @@ impl Channel {
     }
 }
 
-/// Faults the ring's pages in now, in this process: every one of them is
-/// written lap after lap, and a fault costs a few microseconds on the path
-/// of the message that first touches the page. Best effort: kernels before
-/// 5.14 answer EINVAL and the pages are faulted in on first use instead.
-fn populate(seg: &Segment) {
+/// EPROTO when the object has fewer pages allocated than its length: the
+/// creator reserves them all (`fd::allocate`), so holes mean a creator that
+/// lied, and populating them would fill /dev/shm on this process's account.
+fn reserved(seg: &Segment) -> Result<()> {
     #[cfg(target_os = "linux")]
-    // SAFETY: the range is the segment's own data mapping, page-aligned and
-    // writable (channels are always opened read-write); populating it
-    // changes no byte in it.
-    let _ = unsafe { crate::memctl::advise(seg.data().cast(), seg.size(), libc::MADV_POPULATE_WRITE) };
+    {
+        let st = crate::stat::fstat(seg.fd())?;
+        let have = (st.blocks as u64).saturating_mul(512);
+        if have < st.size as u64 {
+            let what = format!("its pages were never reserved ({have} of {} bytes): not made by rshm", st.size);
+            return Err(note(Errno(libc::EPROTO), what));
+        }
+    }
+    // macOS reserves nothing ahead, for creators either.
     #[cfg(not(target_os = "linux"))]
     let _ = seg;
+    Ok(())
+}
+
+/// Faults the first `len` bytes of the ring's pages in now, in this
+/// process: every one of them is written lap after lap, and a fault costs a
+/// few microseconds on the path of the message that first touches the
+/// page. Step by step until `deadline`, the first step always: what is
+/// left past it is faulted in on first use. Kernels before 5.14 answer
+/// EINVAL and everything is faulted in on first use. A page that cannot be
+/// had now would be SIGBUS or the OOM killer later: ENOSPC (the kernel's
+/// EFAULT: /dev/shm is full, or the object shrank) or ENOMEM.
+fn populate(seg: &Segment, len: usize, deadline: Option<Instant>) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        /// How much is faulted in between two looks at the clock: about 0.25 ms.
+        const POPULATE_STEP: usize = 1 << 20;
+        let len = crate::page::round_up(len).unwrap_or(len).min(crate::page::round_up(seg.size()).unwrap_or(0));
+        let mut at = 0;
+        while at < len {
+            let step = POPULATE_STEP.min(len - at);
+            // SAFETY: the range lies in the segment's own data mapping
+            // (len is at most its size to the page), page-aligned and
+            // writable (channels are always opened read-write); populating
+            // it changes no byte in it.
+            let r = unsafe { crate::memctl::advise(seg.data().add(at).cast(), step, libc::MADV_POPULATE_WRITE) };
+            match r {
+                Ok(()) => at += step,
+                Err(Errno(libc::EINVAL)) => return Ok(()),
+                Err(Errno(libc::EINTR)) => continue,
+                Err(Errno(libc::EFAULT)) => {
+                    let what = "a page of its ring cannot be had: /dev/shm is full, or the object shrank".into();
+                    return Err(note(Errno(libc::ENOSPC), what));
+                }
+                Err(e @ Errno(libc::ENOMEM)) => {
+                    return Err(note(e, "no memory to fault its ring's pages in".into()));
+                }
+                Err(e) => return Err(e),
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (seg, len, deadline);
+    Ok(())
 }
 
 /// Removes the name of a channel, as shm_unlink(3) does: open handles stay
@@ -226,6 +299,52 @@ mod named {
         let ch = Channel::create(&n, 64, 0o600).unwrap();
         assert_eq!(Segment::open(&n, libc::O_RDWR, Duration::ZERO).err(), Some(Errno(libc::EINVAL)));
         drop(ch);
+        unlink(&n).unwrap();
+    }
+    /// A creator that lies about its size: grown after creation, or a
+    /// consistent header and ring over an object it never reserved. The
+    /// open is EPROTO at once, and allocates nothing on the liar's behalf.
+    #[test]
+    fn a_creator_lying_about_its_size_is_refused_at_once() {
+        use crate::object::{header::Header, Identity};
+        let n = name("liar");
+        let ch = Channel::create(&n, 4096, 0o600).unwrap();
+        crate::fd::truncate(ch.seg.fd(), 1 << 30).unwrap();
+        let t = Instant::now();
+        assert_eq!(Channel::open(&n, Duration::ZERO).err(), Some(Errno(libc::EPROTO)));
+        assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
+        drop(ch);
+        unlink(&n).unwrap();
+
+        // A header and a ring that agree on 256 MiB, in a sparse object.
+        let page = crate::page::size();
+        let cap = 256 << 20;
+        let size = Ring::region_len(cap).unwrap();
+        let fd = crate::shm::open(&n, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
+        crate::fd::truncate(fd, (page + size) as i64).unwrap();
+        let mut h = Header::new(crate::object::KIND_CHANNEL, page as u64, size as u64, Identity::me());
+        h.state = crate::object::header::STATE_READY;
+        // SAFETY: a fresh shared mapping of two pages of the object, ours alone.
+        unsafe {
+            let base = crate::mman::map(
+                std::ptr::null_mut(),
+                2 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            )
+            .unwrap();
+            std::ptr::copy_nonoverlapping(h.encode().as_ptr(), base.cast::<u8>(), h.encode().len());
+            drop(Ring::init(base.cast::<u8>().add(page), Ring::ring_len(cap).unwrap()).unwrap());
+            crate::mman::unmap(base, 2 * page).unwrap();
+        }
+        let before = crate::stat::fstat(fd).unwrap().blocks;
+        let t = Instant::now();
+        assert_eq!(Channel::open(&n, Duration::from_millis(500)).err(), Some(Errno(libc::EPROTO)));
+        assert!(t.elapsed() < Duration::from_millis(50), "{:?}", t.elapsed());
+        assert_eq!(crate::stat::fstat(fd).unwrap().blocks, before);
+        crate::fd::close(fd).unwrap();
         unlink(&n).unwrap();
     }
 }

@@ -1,6 +1,8 @@
-//! The core's error type, the calling thread's `errno`, and the three
-//! static-string tables behind `rshm_errno_name/string/help`.
+//! The core's error type, the calling thread's `errno`, the three
+//! static-string tables behind `rshm_errno_name/string/help`, and the
+//! per-thread sentence behind `rshm_error_detail`.
 
+pub mod detail;
 mod help;
 mod name;
 mod text;

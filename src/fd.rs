@@ -38,6 +38,18 @@ pub fn close(fd: RawFd) -> Result<()> {
 /// A negative `offset` or a `len` that is not positive is EINVAL; an end
 /// beyond the largest file offset is EFBIG. Retries on EINTR.
 ///
+/// An end beyond the process's file size limit (RLIMIT_FSIZE, `ulimit -f`)
+/// that would grow the object is EFBIG too, found before the call: the
+/// kernel would raise SIGXFSZ first, whose default action kills the
+/// process (tmpfs sends it before posix_fallocate can return EFBIG). The
+/// limit is checked rather than the signal blocked around the call because
+/// the check changes nothing the caller owns: no signal mask, no pending
+/// SIGXFSZ of the caller's own to tell from the kernel's and consume, no
+/// window in which another thread's SIGXFSZ is held back; and it costs one
+/// getrlimit. What it leaves is a race with another thread or process
+/// lowering the limit between the check and the call (setrlimit, prlimit):
+/// then the kernel's SIGXFSZ, as for any write.
+///
 /// macOS has no posix_fallocate and its shm objects reserve nothing ahead:
 /// there the call only grows the object to `offset + len` when it is
 /// smaller (which macOS allows once per object) and reserves nothing.
@@ -46,7 +58,30 @@ pub fn allocate(fd: RawFd, offset: i64, len: i64) -> Result<()> {
         return Err(crate::errno::Errno(libc::EINVAL));
     }
     let end = offset.checked_add(len).ok_or(crate::errno::Errno(libc::EFBIG))?;
+    within_fsize_limit(fd, end)?;
     imp::allocate(fd, offset, len, end)
+}
+
+/// EFBIG when growing the object behind `fd` to `end` bytes exceeds
+/// RLIMIT_FSIZE, as the kernel would decide (it checks only a growth).
+fn within_fsize_limit(fd: RawFd, end: i64) -> Result<()> {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: lim is writable.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut lim) })?;
+    // rlim_t is 32 bits wide on 32-bit Linux.
+    #[allow(clippy::useless_conversion)]
+    let cur = u64::from(lim.rlim_cur);
+    if lim.rlim_cur == libc::RLIM_INFINITY || (end as u64) <= cur {
+        return Ok(());
+    }
+    if crate::stat::fstat(fd)?.size >= end {
+        return Ok(());
+    }
+    let what = format!(
+        "{end} bytes exceed this process's file size limit (RLIMIT_FSIZE, ulimit -f) of {} bytes",
+        lim.rlim_cur
+    );
+    Err(crate::errno::detail::note(crate::errno::Errno(libc::EFBIG), what))
 }
 
 #[cfg(target_os = "linux")]
@@ -61,6 +96,12 @@ mod imp {
             match unsafe { sys::posix_fallocate(fd, offset, len) } {
                 0 => return Ok(()),
                 libc::EINTR => continue,
+                libc::ENOSPC => {
+                    let what = format!(
+                        "no room for {len} bytes on the object's file system (for /dev/shm: its size limit or memory)"
+                    );
+                    return Err(crate::errno::detail::note(Errno(libc::ENOSPC), what));
+                }
                 e => return Err(Errno(e)),
             }
         }
@@ -142,6 +183,33 @@ mod tests {
         assert!(st.blocks * 512 >= 8192);
         close(fd).unwrap();
         assert_eq!(allocate(fd, 0, 1), Err(Errno(libc::EBADF)));
+    }
+
+    /// Under RLIMIT_FSIZE, growing past the limit is EFBIG, never the
+    /// SIGXFSZ that would kill the process; a forked child sets the limit.
+    #[test]
+    fn allocate_past_the_file_size_limit_is_efbig_not_sigxfsz() {
+        // SAFETY: the child only makes system calls and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            let lim = libc::rlimit { rlim_cur: 8192, rlim_max: libc::RLIM_INFINITY };
+            let fd = crate::memfd::create(Some(c"fsize"), 0).unwrap_or(-1);
+            // SAFETY: lim is readable.
+            let ok = unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &lim) } == 0
+                && allocate(fd, 0, 8192).is_ok()
+                && allocate(fd, 0, 8193) == Err(Errno(libc::EFBIG))
+                && allocate(fd, 4096, 1 << 20) == Err(Errno(libc::EFBIG))
+                // Within the object's size: no growth, no limit.
+                && allocate(fd, 0, 4096).is_ok();
+            // SAFETY: _exit is always safe.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: status is writable; pid is our child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status), "child killed by signal {}", libc::WTERMSIG(status));
+        assert_eq!(libc::WEXITSTATUS(status), 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! socket) and one descriptor in the control data. Works on SOCK_STREAM and
 //! SOCK_SEQPACKET (and SOCK_DGRAM) sockets.
 
+use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
 use libc::{c_int, c_void};
 use std::os::fd::RawFd;
@@ -71,10 +72,18 @@ pub fn send(sock: RawFd, fd: RawFd) -> Result<()> {
 /// Receives one descriptor sent with [`send`] (or any SCM_RIGHTS message
 /// with a payload) from `sock`. The new descriptor is close-on-exec.
 ///
-/// Extra descriptors in the message are closed. Errors: end of stream is
-/// ECONNRESET; a message with no descriptor, or with control data cut short
-/// (MSG_CTRUNC: more descriptors than rshm accepts), is EBADMSG, after
-/// closing whatever did arrive. Retries on EINTR.
+/// Extra descriptors in the message are closed. Errors say what happened:
+/// - EMFILE: the descriptor table was full. Linux then drops what it
+///   cannot install and says only MSG_CTRUNC; the message is consumed and
+///   the descriptor lost.
+/// - EBADMSG: a message with no descriptor (an empty message on a
+///   SOCK_SEQPACKET or SOCK_DGRAM socket whose peer is still there, or
+///   bytes sent without SCM_RIGHTS), or with more descriptors than rshm
+///   accepts; whatever did arrive is closed.
+/// - ECONNRESET: the peer went away: end of stream on SOCK_STREAM, or on
+///   another type an empty read while the socket reports its peer gone.
+///
+/// Retries on EINTR.
 pub fn recv(sock: RawFd) -> Result<RawFd> {
     let mut byte = 0u8;
     let mut iov = libc::iovec { iov_base: (&mut byte as *mut u8).cast::<c_void>(), iov_len: 1 };
@@ -99,18 +108,54 @@ pub fn recv(sock: RawFd) -> Result<RawFd> {
         return Err(Errno::last());
     }
     let fds = collect(&msg);
-    if n == 0 && fds.is_empty() {
-        return Err(Errno(libc::ECONNRESET));
-    }
-    if msg.msg_flags & libc::MSG_CTRUNC != 0 || fds.is_empty() {
+    if msg.msg_flags & libc::MSG_CTRUNC != 0 {
         close_all(&fds);
-        return Err(Errno(libc::EBADMSG));
+        // The kernel installs descriptors until one fails or the buffer is
+        // full: short of the buffer's room, the table was full.
+        if fds.len() < MAX_FDS {
+            let what = "this process's descriptor table is full (RLIMIT_NOFILE): the descriptor sent was dropped by the kernel and is lost";
+            return Err(note(Errno(libc::EMFILE), what.into()));
+        }
+        return Err(note(Errno(libc::EBADMSG), format!("a message with more than {MAX_FDS} descriptors; all closed")));
+    }
+    if fds.is_empty() {
+        if n == 0 && peer_gone(sock)? {
+            return Err(note(Errno(libc::ECONNRESET), "the peer closed its end".into()));
+        }
+        let what = if n == 0 { "an empty message, with no descriptor" } else { "a message without a descriptor" };
+        return Err(note(Errno(libc::EBADMSG), what.into()));
     }
     close_all(&fds[1..]);
     let fd = fds[0];
     set_cloexec(fd).inspect_err(|_| close_all(&[fd]))?;
     Ok(fd)
 }
+
+/// After an empty read with no descriptor: whether that was the end of
+/// the connection rather than an empty message. On SOCK_STREAM a read of 0
+/// is always the end; message sockets deliver empty messages, so the
+/// socket is asked whether its peer has gone (poll: POLLHUP or POLLRDHUP).
+fn peer_gone(sock: RawFd) -> Result<bool> {
+    let mut kind: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: kind and len are writable and len is kind's size.
+    let r =
+        unsafe { libc::getsockopt(sock, libc::SOL_SOCKET, libc::SO_TYPE, (&mut kind as *mut c_int).cast(), &mut len) };
+    crate::errno::cvt(r)?;
+    if kind == libc::SOCK_STREAM {
+        return Ok(true);
+    }
+    let mut p = libc::pollfd { fd: sock, events: libc::POLLIN | RDHUP, revents: 0 };
+    // SAFETY: p is one writable pollfd; a zero timeout never blocks.
+    crate::errno::cvt(unsafe { libc::poll(&mut p, 1, 0) })?;
+    Ok(p.revents & (libc::POLLHUP | RDHUP) != 0)
+}
+
+#[cfg(target_os = "linux")]
+const RDHUP: libc::c_short = libc::POLLRDHUP;
+/// macOS has no POLLRDHUP; a peer gone is POLLHUP there.
+#[cfg(target_os = "macos")]
+const RDHUP: libc::c_short = 0;
 
 /// Every descriptor in the SCM_RIGHTS control messages of `msg`.
 fn collect(msg: &libc::msghdr) -> Vec<RawFd> {
@@ -192,6 +237,63 @@ mod tests {
             for f in [a, b, fd, got] {
                 crate::fd::close(f).unwrap();
             }
+        }
+    }
+
+    /// An empty message is not the end of a message socket: EBADMSG while
+    /// the peer is there, ECONNRESET once it has gone.
+    #[test]
+    fn an_empty_message_is_ebadmsg_until_the_peer_goes() {
+        for kind in [libc::SOCK_SEQPACKET, libc::SOCK_DGRAM] {
+            let [a, b] = pair(kind);
+            // SAFETY: a zero-length send reads nothing.
+            assert_eq!(unsafe { libc::send(a, std::ptr::null(), 0, 0) }, 0);
+            assert_eq!(recv(b), Err(Errno(libc::EBADMSG)), "kind {kind}");
+            // The next message is whole.
+            let fd = crate::memfd::create(Some(c"after"), 0).unwrap();
+            send(a, fd).unwrap();
+            let got = recv(b).unwrap();
+            crate::fd::close(got).unwrap();
+            crate::fd::close(fd).unwrap();
+            crate::fd::close(a).unwrap();
+            if kind == libc::SOCK_SEQPACKET {
+                assert_eq!(recv(b), Err(Errno(libc::ECONNRESET)));
+            }
+            crate::fd::close(b).unwrap();
+        }
+    }
+
+    /// A full descriptor table is EMFILE (the descriptor is lost, as the
+    /// kernel drops it), and the socket works again once there is room. In
+    /// a child, whose descriptor limit is lowered.
+    #[test]
+    fn a_full_descriptor_table_is_emfile() {
+        let [a, b] = pair(libc::SOCK_SEQPACKET);
+        let fd = crate::memfd::create(Some(c"full"), 0).unwrap();
+        // SAFETY: the child makes system calls only and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            let lim = libc::rlimit { rlim_cur: 256, rlim_max: 256 };
+            // SAFETY: lim is readable.
+            let mut ok = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == 0;
+            let mut last = -1;
+            // SAFETY: dup of an open descriptor; -1 once the table is full.
+            while let Ok(d) = crate::errno::cvt(unsafe { libc::dup(b) }) {
+                last = d;
+            }
+            ok &= send(a, fd).is_ok() && recv(b) == Err(Errno(libc::EMFILE));
+            ok &= crate::fd::close(last).is_ok() && send(a, fd).is_ok();
+            ok &= recv(b).is_ok_and(|got| got == last);
+            // SAFETY: _exit is always safe.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: status is writable; pid is our child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status:#x}");
+        for f in [a, b, fd] {
+            crate::fd::close(f).unwrap();
         }
     }
 

@@ -1,11 +1,15 @@
 //! Shared-memory object names, read and checked the way glibc does.
 //!
 //! glibc strips every leading '/', then rejects an empty name or one with a
-//! further '/' (EINVAL) and a name longer than NAME_MAX (ENAMETOOLONG). On
-//! Linux rshm hands names to libc unchanged, so its rules apply by
+//! further '/' (EINVAL) and a name longer than NAME_MAX (ENAMETOOLONG). "."
+//! and ".." are EINVAL too, as musl, bionic and LLVM's libc say (glibc 2.36
+//! opens /dev/shm itself, or /dev, as a directory): neither can name an
+//! object, and "/.." would otherwise reach past /dev/shm. The mirrored calls
+//! hand names to libc unchanged on Linux, so libc's rules apply there by
 //! construction; these functions serve the platforms whose libc differs
-//! (macOS) and the places where rshm itself makes names.
+//! (macOS) and every place where rshm itself opens or makes names.
 
+use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
 use std::ffi::CStr;
 
@@ -17,13 +21,19 @@ pub fn normalize(name: &CStr) -> Result<&[u8]> {
     let bytes = name.to_bytes();
     let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
     let name = &bytes[start..];
-    if name.is_empty() || name.contains(&b'/') {
-        return Err(Errno(libc::EINVAL));
-    }
-    if name.len() > NAME_MAX {
-        return Err(Errno(libc::ENAMETOOLONG));
-    }
-    Ok(name)
+    let why = if name.is_empty() {
+        "the name is empty or only slashes"
+    } else if name.contains(&b'/') {
+        "the name has a '/' after its leading ones"
+    } else if name == b"." || name == b".." {
+        "\".\" and \"..\" name no object"
+    } else if name.len() > NAME_MAX {
+        let what = format!("the name is {} bytes after its leading slashes; at most {NAME_MAX}", name.len());
+        return Err(note(Errno(libc::ENAMETOOLONG), what));
+    } else {
+        return Ok(name);
+    };
+    Err(note(Errno(libc::EINVAL), why.into()))
 }
 
 /// A name small enough to build on the stack: "/" + name + NUL.
@@ -66,11 +76,13 @@ mod tests {
         assert_eq!(n("/x").unwrap(), b"x");
         assert_eq!(n("x").unwrap(), b"x");
         assert_eq!(n("///x").unwrap(), b"x");
+        assert_eq!(n("/...").unwrap(), b"...");
+        assert_eq!(n("/..x").unwrap(), b"..x");
     }
 
     #[test]
-    fn empty_slash_only_and_inner_slash_are_einval() {
-        for bad in ["", "/", "//", "/a/b", "a/"] {
+    fn empty_slash_only_inner_slash_and_dots_are_einval() {
+        for bad in ["", "/", "//", "/a/b", "a/", "/..", "..", "/.", ".", "//.."] {
             assert_eq!(n(bad), Err(Errno(libc::EINVAL)), "{bad:?}");
         }
     }

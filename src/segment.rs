@@ -14,6 +14,7 @@
 //! The header is the first page ([`crate::object::header`]); the data
 //! follows, page-aligned.
 
+use crate::errno::detail::{note, quoted};
 use crate::errno::{Errno, Result};
 use crate::object::header::{self, Header, HEADER_LEN, MAGIC, MAGIC_AT, STATE_AT, STATE_READY};
 use crate::object::{Identity, KIND_SEGMENT};
@@ -81,7 +82,7 @@ impl Segment {
     ) -> Result<Segment> {
         let bare = name::normalize(name)?;
         if size == 0 {
-            return Err(Errno(libc::EINVAL));
+            return Err(note(Errno(libc::EINVAL), "size is 0".into()));
         }
         // The header has the first page to itself so that the data is
         // page-aligned.
@@ -122,25 +123,32 @@ impl Segment {
     }
 
     /// As [`open`](Self::open) for a segment of type `kind`; another kind is EINVAL.
+    ///
+    /// Every object an opener finds is checked before it is trusted: the
+    /// name is opened with O_NOFOLLOW and O_NONBLOCK (a symbolic link is
+    /// ELOOP, and a FIFO squatting the name cannot block the call), and
+    /// what is not a regular file (a FIFO, directory, socket or device) is
+    /// ENODEV at once; the object's length must be the one its header
+    /// implies (EPROTO otherwise), and only that length is mapped.
     pub fn open_kind(name: &CStr, oflag: libc::c_int, timeout: Duration, kind: u32) -> Result<Segment> {
-        name::normalize(name)?;
+        let bare = name::normalize(name)?;
         let writable = match oflag {
             libc::O_RDONLY => false,
             libc::O_RDWR => true,
-            _ => return Err(Errno(libc::EINVAL)),
+            _ => return Err(note(Errno(libc::EINVAL), format!("oflag {oflag:#x} is neither O_RDONLY nor O_RDWR"))),
         };
         let deadline = Instant::now().checked_add(timeout);
         let mut pause = FIRST_PAUSE;
         loop {
-            let why = match try_open(name, writable, kind)? {
+            let why = match try_open(name, bare, writable, kind)? {
                 Attempt::Done(seg) => return Ok(seg),
                 Attempt::Wait(why) => why,
             };
             let now = Instant::now();
             let left = match deadline {
                 Some(d) if d > now => d - now,
-                Some(_) if timeout.is_zero() => return Err(why),
-                Some(_) => return Err(Errno(libc::ETIMEDOUT)),
+                Some(_) if timeout.is_zero() => return Err(waited(why, bare, kind, None)),
+                Some(_) => return Err(waited(Errno(libc::ETIMEDOUT), bare, kind, Some((why, timeout)))),
                 None => MAX_PAUSE,
             };
             std::thread::sleep(pause.min(left));
@@ -220,38 +228,97 @@ enum Attempt {
     Wait(Errno),
 }
 
-fn try_open(name: &CStr, writable: bool, kind: u32) -> Result<Attempt> {
-    let oflag = if writable { libc::O_RDWR } else { libc::O_RDONLY };
-    let fd = match shm::open(name, oflag, 0) {
+/// The detail of an open that found no complete object in time: `e`, after
+/// waiting `timeout` while the last look said `last`.
+fn waited(e: Errno, bare: &[u8], kind: u32, waited: Option<(Errno, Duration)>) -> Errno {
+    let path = quoted(&imp::shown_path(bare));
+    let what = kind_name(kind);
+    let found = match waited.map_or(e, |(last, _)| last) {
+        Errno(libc::ENOENT) => format!("no object {path}"),
+        _ => format!("{path} is not marked ready (its creator is still making it, or died doing so)"),
+    };
+    match waited {
+        None => note(e, found),
+        Some((_, t)) => note(e, format!("no complete {what} within {} ms: {found}", t.as_millis())),
+    }
+}
+
+/// "rshm-segment", "rshm-channel", ... for a kind.
+fn kind_name(kind: u32) -> &'static str {
+    Header::new(kind, 0, 0, Identity::default()).kind_name()
+}
+
+fn try_open(name: &CStr, bare: &[u8], writable: bool, kind: u32) -> Result<Attempt> {
+    let fd = match imp::open_existing(name, bare, writable) {
         Err(Errno(libc::ENOENT)) => return Ok(Attempt::Wait(Errno(libc::ENOENT))),
         r => r?,
     };
     let guard = CloseOnDrop(fd);
-    let len = crate::stat::fstat(fd)?.size;
+    let path = || quoted(&imp::shown_path(bare));
+    let st = crate::stat::fstat(fd)?;
+    imp::check_regular(fd, st.mode, &path)?;
+    let len = st.size;
     if len < HEADER_LEN as i64 {
-        return if imp::SEEN_HALF_BUILT { Ok(Attempt::Wait(Errno(libc::EAGAIN))) } else { Err(Errno(libc::EINVAL)) };
+        if imp::SEEN_HALF_BUILT {
+            return Ok(Attempt::Wait(Errno(libc::EAGAIN)));
+        }
+        let what = format!("{} is {len} bytes, too small for an rshm header: not an rshm object", path());
+        return Err(note(Errno(libc::EINVAL), what));
     }
-    let map_len = usize::try_from(len).map_err(|_| Errno(libc::EOVERFLOW))?;
-    let base = map(fd, map_len, writable)?;
-    let mut seg = Segment { fd: -1, base, map_len, data_offset: 0, size: 0, kind, creator: Identity::default() };
-    // SAFETY: the mapping holds at least HEADER_LEN bytes; the words are aligned.
-    let magic = unsafe { atomic_u64(base, MAGIC_AT) }.load(Ordering::Acquire);
+    // The header alone first: nothing the object's length says is mapped
+    // before the header has vouched for it.
+    let head = map(fd, HEADER_LEN, false)?;
+    let mut seg = Segment {
+        fd: -1,
+        base: head,
+        map_len: HEADER_LEN,
+        data_offset: 0,
+        size: 0,
+        kind,
+        creator: Identity::default(),
+    };
+    // SAFETY: the mapping holds HEADER_LEN bytes; the words are aligned.
+    let magic = unsafe { atomic_u64(head, MAGIC_AT) }.load(Ordering::Acquire);
     if magic == 0 && imp::SEEN_HALF_BUILT {
         return Ok(Attempt::Wait(Errno(libc::EAGAIN)));
     }
     let mut bytes = [0u8; HEADER_LEN];
     // SAFETY: as above; after the magic (Acquire) no field but the state changes.
-    unsafe { std::ptr::copy_nonoverlapping(base.cast::<u8>(), bytes.as_mut_ptr(), HEADER_LEN) };
-    let h = header::parse(&bytes)?;
+    unsafe { std::ptr::copy_nonoverlapping(head.cast::<u8>(), bytes.as_mut_ptr(), HEADER_LEN) };
+    let h = header::parse(&bytes).map_err(|e| match e {
+        Errno(libc::EPROTO) => {
+            let version = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+            let what =
+                format!("{} has rshm layout version {version}; this rshm reads only {}", path(), header::VERSION);
+            note(e, what)
+        }
+        e if bytes[..8] != MAGIC => note(e, format!("{} has no rshm header: not an object rshm made", path())),
+        e => note(e, format!("{} has a damaged rshm header (its data offset or size is impossible)", path())),
+    })?;
     if h.kind != kind {
-        return Err(Errno(libc::EINVAL));
+        let what = format!("{} is an {}, not an {}", path(), h.kind_name(), kind_name(kind));
+        return Err(note(Errno(libc::EINVAL), what));
     }
-    h.fits(len as u64)?;
+    let end = h.matches(len as u64, page::size() as u64).map_err(|e| {
+        let what = format!(
+            "{} is {len} bytes, but its header describes {} + {} bytes: resized after its creation, or not made by rshm",
+            path(),
+            h.data_offset,
+            h.size
+        );
+        note(e, what)
+    })?;
     // SAFETY: as above.
-    if unsafe { atomic_u32(base, STATE_AT) }.load(Ordering::Acquire) != STATE_READY {
+    if unsafe { atomic_u32(head, STATE_AT) }.load(Ordering::Acquire) != STATE_READY {
         return Ok(Attempt::Wait(Errno(libc::EAGAIN)));
     }
-    // fits() bounded both by the mapped length, a usize.
+    let map_len = usize::try_from(end).map_err(|_| Errno(libc::EOVERFLOW))?;
+    let base = map(fd, map_len, writable)?;
+    // SAFETY: the header mapping is ours and nothing refers to it any more.
+    let _ = unsafe { mman::unmap(head, HEADER_LEN) };
+    seg.base = base;
+    seg.map_len = map_len;
+    // matches() bounded both by the mapped length, a usize.
     seg.data_offset = h.data_offset as usize;
     seg.size = h.size as usize;
     seg.creator = h.creator;
@@ -328,9 +395,88 @@ mod imp {
     }
 
     fn path(bare: &[u8]) -> Result<CString> {
+        CString::new(shown_path(bare)).map_err(|_| Errno(libc::EINVAL))
+    }
+
+    /// Where the object lives, for messages.
+    pub(crate) fn shown_path(bare: &[u8]) -> Vec<u8> {
         let mut p = SHM_DIR.as_bytes().to_vec();
         p.extend_from_slice(bare);
-        CString::new(p).map_err(|_| Errno(libc::EINVAL))
+        p
+    }
+
+    /// Opens the existing object `bare` ("/dev/shm/" + bare, where glibc's
+    /// shm_open looks) without following a link (ELOOP) and without
+    /// blocking on a FIFO, a device or anything else a local user may have
+    /// put under the name; the caller checks what it got with
+    /// [`check_regular`]. A directory or socket is ENODEV here.
+    pub(crate) fn open_existing(_name: &CStr, bare: &[u8], writable: bool) -> Result<RawFd> {
+        let path = path(bare)?;
+        let access = if writable { libc::O_RDWR } else { libc::O_RDONLY };
+        let flags = access | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+        // SAFETY: path is NUL-terminated; no O_CREAT, so no mode is read.
+        let fd = unsafe { libc::open(path.as_ptr(), flags) };
+        if fd >= 0 {
+            return Ok(fd);
+        }
+        let shown = || quoted(&shown_path(bare));
+        Err(match Errno::last() {
+            e @ Errno(libc::ELOOP) => {
+                note(e, format!("{} is a symbolic link, and rshm never follows one in /dev/shm", shown()))
+            }
+            Errno(libc::EISDIR) => not_an_object(&shown(), "a directory"),
+            // open(2) of a socket, or of a device with no driver.
+            Errno(libc::ENXIO) => not_an_object(&shown(), "a socket or a device"),
+            e @ Errno(libc::EACCES) => {
+                let want = if writable { "reading and writing" } else { "reading" };
+                note(e, format!("{}: its mode does not allow {want} by this process", shown()))
+            }
+            e => e,
+        })
+    }
+
+    /// ENODEV unless `mode` (from fstat of `fd`) is a regular file's; then
+    /// clears the O_NONBLOCK the open needed, which a regular file ignores
+    /// but a caller of `fd` need not see.
+    pub(crate) fn check_regular(fd: RawFd, mode: u32, shown: &dyn Fn() -> String) -> Result<()> {
+        let kind = match mode & libc::S_IFMT {
+            libc::S_IFREG => {
+                // SAFETY: fd is ours; F_GETFL/F_SETFL take an int.
+                let fl = crate::errno::cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+                // SAFETY: as above.
+                crate::errno::cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, fl & !libc::O_NONBLOCK) })?;
+                return Ok(());
+            }
+            libc::S_IFIFO => "a FIFO",
+            libc::S_IFDIR => "a directory",
+            libc::S_IFSOCK => "a socket",
+            libc::S_IFCHR => "a character device",
+            libc::S_IFBLK => "a block device",
+            _ => "not a regular file",
+        };
+        Err(not_an_object(&shown(), kind))
+    }
+
+    fn not_an_object(shown: &str, kind: &str) -> Errno {
+        note(Errno(libc::ENODEV), format!("{shown} is {kind}, not a shared memory object"))
+    }
+
+    /// What is at `path` if anything, without following a link.
+    fn lstat_kind(path: &CStr) -> Option<&'static str> {
+        let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
+        // SAFETY: path is NUL-terminated and st is writable.
+        if unsafe { libc::fstatat(libc::AT_FDCWD, path.as_ptr(), st.as_mut_ptr(), libc::AT_SYMLINK_NOFOLLOW) } != 0 {
+            return None;
+        }
+        // SAFETY: fstatat succeeded and filled st.
+        Some(match unsafe { st.assume_init() }.st_mode & libc::S_IFMT {
+            libc::S_IFREG => "an object",
+            libc::S_IFLNK => "a symbolic link",
+            libc::S_IFIFO => "a FIFO",
+            libc::S_IFDIR => "a directory",
+            libc::S_IFSOCK => "a socket",
+            _ => "a device",
+        })
     }
 
     fn make_tmp(mode: u32) -> Result<Tmp> {
@@ -361,10 +507,10 @@ mod imp {
     ) -> Result<Segment> {
         let target = path(bare)?;
         // Only a shortcut, so that a taken name fails before the pages are
-        // reserved; link below is what guarantees nothing is replaced.
-        // SAFETY: target is NUL-terminated.
-        if unsafe { libc::access(target.as_ptr(), libc::F_OK) } == 0 {
-            return Err(Errno(libc::EEXIST));
+        // reserved; link below is what guarantees nothing is replaced. A
+        // link, even a dangling one, is a taken name: nothing follows it.
+        if let Some(kind) = lstat_kind(&target) {
+            return Err(note(Errno(libc::EEXIST), format!("{} exists ({kind})", quoted(target.to_bytes()))));
         }
         let tmp = make_tmp(mode)?;
         let mut seg = build(tmp.fd)?;
@@ -373,6 +519,12 @@ mod imp {
         if unsafe { libc::link(from.as_ptr(), target.as_ptr()) } != 0 {
             let e = Errno::last();
             seg.unmap_only();
+            if e == Errno(libc::EEXIST) {
+                return Err(note(
+                    e,
+                    format!("{} appeared while the segment was being made", quoted(target.to_bytes())),
+                ));
+            }
             return Err(e);
         }
         // The descriptor now belongs to the segment; dropping tmp removes
@@ -390,6 +542,24 @@ mod imp {
     /// Openers can find the name while the creator still builds the object:
     /// size 0 or a zero magic means "wait".
     pub(crate) const SEEN_HALF_BUILT: bool = true;
+
+    /// macOS's shm names are not files: the name is shown as given.
+    pub(crate) fn shown_path(bare: &[u8]) -> Vec<u8> {
+        let mut p = b"/".to_vec();
+        p.extend_from_slice(bare);
+        p
+    }
+
+    /// shm_open: macOS keeps shm objects outside the file system, so no
+    /// link, FIFO or device can take their names.
+    pub(crate) fn open_existing(name: &CStr, _bare: &[u8], writable: bool) -> Result<RawFd> {
+        shm::open(name, if writable { libc::O_RDWR } else { libc::O_RDONLY }, 0)
+    }
+
+    /// Nothing to check: see open_existing.
+    pub(crate) fn check_regular(_fd: RawFd, _mode: u32, _shown: &dyn Fn() -> String) -> Result<()> {
+        Ok(())
+    }
 
     pub fn create(
         name: &CStr,
@@ -456,5 +626,70 @@ mod tests {
             .count();
         #[cfg(target_os = "linux")]
         assert_eq!(leftovers, 0);
+    }
+    /// What a local user can put under a name in /dev/shm: every open
+    /// answers at once, with ENODEV or ELOOP, and follows nothing.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn fifos_links_and_directories_are_refused_at_once() {
+        use std::os::unix::fs::symlink;
+        let n = name("hostile");
+        let path = format!("/dev/shm/{}", &n.to_str().unwrap()[1..]);
+        let c = std::ffi::CString::new(path.clone()).unwrap();
+        let target = name("target");
+        let seg = Segment::create(&target, 100, 0o600).unwrap();
+        let cases: [(&str, i32); 3] = [("fifo", libc::ENODEV), ("link", libc::ELOOP), ("dir", libc::ENODEV)];
+        for (what, want) in cases {
+            match what {
+                // SAFETY: c is NUL-terminated.
+                "fifo" => assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0),
+                "link" => symlink(format!("/dev/shm/{}", &target.to_str().unwrap()[1..]), &path).unwrap(),
+                _ => std::fs::create_dir(&path).unwrap(),
+            }
+            for oflag in [libc::O_RDONLY, libc::O_RDWR] {
+                let t = Instant::now();
+                let got = Segment::open(&n, oflag, Duration::from_millis(200)).err();
+                assert_eq!(got, Some(Errno(want)), "{what} {oflag}");
+                assert!(t.elapsed() < Duration::from_millis(100), "{what}: {:?}", t.elapsed());
+            }
+            assert_eq!(Segment::create(&n, 100, 0o600).err(), Some(Errno(libc::EEXIST)), "{what}");
+            match what {
+                "dir" => std::fs::remove_dir(&path).unwrap(),
+                _ => std::fs::remove_file(&path).unwrap(),
+            }
+        }
+        // A dangling link is a taken name too, and its target is not made.
+        symlink(format!("/dev/shm/{}-made", &n.to_str().unwrap()[1..]), &path).unwrap();
+        assert_eq!(Segment::create(&n, 100, 0o600).err(), Some(Errno(libc::EEXIST)));
+        assert!(std::fs::symlink_metadata(format!("{path}-made")).is_err());
+        std::fs::remove_file(&path).unwrap();
+        drop(seg);
+        unlink(&target).unwrap();
+    }
+
+    #[test]
+    fn dot_names_are_einval() {
+        for n in [c"/..", c"..", c"/.", c"//.."] {
+            assert_eq!(Segment::create(n, 100, 0o600).err(), Some(Errno(libc::EINVAL)), "{n:?}");
+            assert_eq!(Segment::open(n, libc::O_RDONLY, Duration::ZERO).err(), Some(Errno(libc::EINVAL)), "{n:?}");
+        }
+    }
+
+    /// An object grown or shrunk after its creation no longer matches its
+    /// header: EPROTO, whichever way, and nothing of it is mapped.
+    #[test]
+    fn an_object_resized_behind_its_header_is_eproto() {
+        let n = name("resized");
+        let seg = Segment::create(&n, 100, 0o600).unwrap();
+        let total = (page::size() + 100) as i64;
+        for len in [1 << 30, total + page::size() as i64, total - 1] {
+            fd::truncate(seg.fd(), len).unwrap();
+            assert_eq!(Segment::open(&n, libc::O_RDONLY, Duration::ZERO).err(), Some(Errno(libc::EPROTO)), "{len}");
+        }
+        // Within the last page: what macOS does to every object.
+        fd::truncate(seg.fd(), page::round_up(total as usize).unwrap() as i64).unwrap();
+        Segment::open(&n, libc::O_RDONLY, Duration::ZERO).unwrap().close().unwrap();
+        drop(seg);
+        unlink(&n).unwrap();
     }
 }

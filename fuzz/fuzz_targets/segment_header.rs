@@ -11,8 +11,12 @@ fuzz_target!(|data: &[u8]| {
             assert!(data.len() >= 64);
             assert!(h.data_offset >= 64 && h.data_offset % 64 == 0 && h.size > 0, "{h:?}");
             let end = h.data_offset.checked_add(h.size).expect("parse checked the end");
-            assert_eq!(h.fits(end), Ok(()));
-            assert!(h.fits(end - 1).is_err());
+            assert_eq!(h.matches(end, 4096), Ok(end));
+            assert!(h.matches(end - 1, 4096).is_err());
+            // An object longer than its header's last page lies about its size.
+            if let Some(past) = end.checked_next_multiple_of(4096).and_then(|p| p.checked_add(1)) {
+                assert_eq!(h.matches(past, 4096), Err(rshm::errno::Errno(libc::EPROTO)));
+            }
             let again: Header = parse(&h.encode()).expect("an encoded header parses");
             assert_eq!(again, h);
             let _ = (h.is_ready(), h.kind_name());

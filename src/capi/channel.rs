@@ -3,7 +3,10 @@
 //! `rshm_channel_peek`, `rshm_channel_release`, `rshm_channel_close`,
 //! `rshm_channel_unlink`, `rshm_channel_capacity`, `rshm_channel_max_message`.
 
-use super::{args, boundary::run};
+use super::{
+    args,
+    boundary::{run, run_named, NameArg},
+};
 use crate::channel::{self, Channel};
 use crate::errno::{Errno, Result};
 use crate::sync::Timeout;
@@ -44,11 +47,15 @@ use std::time::Duration;
 /// `rshm_channel_unlink`.
 ///
 /// On failure returns NULL, leaves nothing behind, and sets errno:
-/// - `EEXIST`: `name` exists (a channel or any other object); it is untouched.
-/// - `EINVAL`: `capacity` is 0, or the name is empty, only slashes, or has
-///   an inner '/'.
+/// - `EEXIST`: `name` exists (a channel or any other object, a symbolic
+///   link included); it is untouched.
+/// - `EINVAL`: `capacity` is 0, or the name is empty, only slashes, "." or
+///   "..", or has an inner '/'.
 /// - `EOVERFLOW`: `capacity` is too large to map.
 /// - `ENOSPC`: /dev/shm has no room for `capacity` bytes.
+/// - `EFBIG`: the object would exceed the process's RLIMIT_FSIZE (`ulimit
+///   -f`); checked before the object grows, so no SIGXFSZ is raised and
+///   nothing is left behind.
 /// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
 /// - `EFAULT`: `name` is NULL.
 /// - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_segment_create`.
@@ -56,35 +63,61 @@ use std::time::Duration;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_create(name: *const c_char, capacity: usize, mode: u32) -> *mut Channel {
-    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(std::ptr::null_mut(), || Channel::create(&unsafe { args::shm_name(name) }?, capacity, mode).map(into_handle))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_channel_create", subject, std::ptr::null_mut(), || {
+        // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+        Channel::create(&unsafe { args::shm_name(name) }?, capacity, mode).map(into_handle)
+    })
 }
 
 /// Opens the channel `name` made by `rshm_channel_create`, waiting up to
 /// `timeout_ms` milliseconds for it to exist (0: look once). The opener may
-/// start before the creator. On Linux the ring's pages are mapped in
-/// before it returns, as for `rshm_channel_create`.
+/// start before the creator.
+///
+/// The open costs what the opener asked for, whatever the creator claims:
+/// the name is checked as for `rshm_segment_open` (no link followed, no
+/// FIFO waited on), the object must be exactly as large as its ring implies
+/// and have every page reserved, as `rshm_channel_create` leaves it, and
+/// only the ring's pages are mapped in (Linux), a MiB at a time until
+/// `timeout_ms` has passed since the call began (at least the first MiB;
+/// pages not reached are faulted in on first use, about 0.25 ms per MiB).
 ///
 /// Returns a handle owned by the caller, released with
 /// `rshm_channel_close`; it takes a role on first use, as for
 /// `rshm_channel_create`.
 ///
-/// On failure returns NULL and sets errno:
+/// On failure returns NULL and sets errno (`rshm_error_detail` says what
+/// was found):
 /// - `ETIMEDOUT`: no channel appeared within `timeout_ms`.
 /// - `ENOENT`: `timeout_ms` is 0 and no object has that name.
 /// - `EINVAL`: the object is not an rshm channel (a plain object, or an
 ///   rshm segment of another kind, such as one from `rshm_segment_create`),
-///   or the name is invalid.
+///   or the name is invalid (including "." and "..").
+/// - `ENODEV`: the name is a FIFO, directory, socket or device, not a
+///   shared-memory object (Linux); at once, whatever `timeout_ms`.
+/// - `ELOOP`: the name is a symbolic link (Linux); it is not followed.
 /// - `EPROTO`: the channel was made by an rshm with another layout version
-///   of the segment or of the channel.
+///   of the segment or of the channel, or its ring header is damaged, or
+///   its size is not the one its header and ring imply, or its pages were
+///   never reserved: a creator that lies about its size, to charge its
+///   openers time and memory, is refused before anything is mapped in.
+/// - `ENOSPC`: a page of the ring cannot be had (/dev/shm is full, or the
+///   object shrank meanwhile): the open fails rather than a later send
+///   raising SIGBUS.
+/// - `ENOMEM`: no memory to map the ring's pages in.
 /// - `EACCES`: the object's mode does not let the caller read and write it.
-/// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
+/// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`: as for
 ///   `rshm_segment_open`.
 ///
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_open(name: *const c_char, timeout_ms: u32) -> *mut Channel {
-    run(std::ptr::null_mut(), || {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_channel_open", subject, std::ptr::null_mut(), || {
         // SAFETY: as in rshm_channel_create.
         let name = unsafe { args::shm_name(name) }?;
         Channel::open(&name, Duration::from_millis(timeout_ms.into())).map(into_handle)
@@ -119,7 +152,7 @@ pub unsafe extern "C" fn rshm_channel_open(name: *const c_char, timeout_ms: u32)
 /// there instead).
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_send(ch: *mut Channel, msg: *const c_void, len: usize, timeout_ns: i64) -> c_int {
-    run(-1, || {
+    run("rshm_channel_send", -1, || {
         let ch = handle(ch)?;
         let timeout = Timeout::from_ns(timeout_ns)?;
         if msg.is_null() && len != 0 {
@@ -163,7 +196,7 @@ pub unsafe extern "C" fn rshm_channel_send(ch: *mut Channel, msg: *const c_void,
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_recv(ch: *mut Channel, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
-    run(-1, || {
+    run("rshm_channel_recv", -1, || {
         let ch = handle(ch)?;
         let timeout = Timeout::from_ns(timeout_ns)?;
         // No message is longer than max_message: bytes of buf beyond it are
@@ -195,7 +228,7 @@ pub unsafe extern "C" fn rshm_channel_recv(ch: *mut Channel, buf: *mut c_void, c
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_reserve(ch: *mut Channel, len: usize, timeout_ns: i64) -> *mut c_void {
-    run(std::ptr::null_mut(), || {
+    run("rshm_channel_reserve", std::ptr::null_mut(), || {
         let ch = handle(ch)?;
         ch.reserve(len, Timeout::from_ns(timeout_ns)?).map(|p| p.cast())
     })
@@ -214,7 +247,7 @@ pub unsafe extern "C" fn rshm_channel_reserve(ch: *mut Channel, len: usize, time
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_commit(ch: *mut Channel, len: usize) -> c_int {
-    run(-1, || handle(ch)?.commit(len).map(|()| 0))
+    run("rshm_channel_commit", -1, || handle(ch)?.commit(len).map(|()| 0))
 }
 
 /// Zero-copy receiving, step one: returns the next message where it lies
@@ -242,7 +275,7 @@ pub unsafe extern "C" fn rshm_channel_commit(ch: *mut Channel, len: usize) -> c_
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_peek(ch: *mut Channel, len: *mut usize, timeout_ns: i64) -> *const c_void {
-    run(std::ptr::null(), || {
+    run("rshm_channel_peek", std::ptr::null(), || {
         let ch = handle(ch)?;
         let out = args::out(len)?;
         let (p, n) = ch.peek(Timeout::from_ns(timeout_ns)?)?;
@@ -262,7 +295,7 @@ pub unsafe extern "C" fn rshm_channel_peek(ch: *mut Channel, len: *mut usize, ti
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_release(ch: *mut Channel) -> c_int {
-    run(-1, || handle(ch)?.release().map(|()| 0))
+    run("rshm_channel_release", -1, || handle(ch)?.release().map(|()| 0))
 }
 
 /// Closes the handle: gives up its roles, wakes the peer, unmaps the
@@ -286,7 +319,7 @@ pub unsafe extern "C" fn rshm_channel_close(ch: *mut Channel) -> c_int {
     }
     // SAFETY: a non-NULL ch came from into_handle and is given back once.
     let ch = unsafe { Box::from_raw(ch) };
-    run(-1, || ch.close().map(|()| 0))
+    run("rshm_channel_close", -1, || ch.close().map(|()| 0))
 }
 
 /// Removes the name of a channel, as `rshm_shm_unlink` does: handles
@@ -302,8 +335,11 @@ pub unsafe extern "C" fn rshm_channel_close(ch: *mut Channel) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_unlink(name: *const c_char) -> c_int {
-    // SAFETY: as in rshm_channel_create.
-    run(-1, || channel::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+    run_named("rshm_channel_unlink", subject, -1, || channel::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
 }
 
 /// The room for queued messages in bytes, as the creator made it: at least
@@ -317,7 +353,7 @@ pub unsafe extern "C" fn rshm_channel_unlink(name: *const c_char) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_capacity(ch: *const Channel) -> usize {
     // SAFETY: a non-NULL ch is a live handle (the caller's contract).
-    run(0, || unsafe { ch.as_ref() }.map(Channel::capacity).ok_or(Errno(libc::EFAULT)))
+    run("rshm_channel_capacity", 0, || unsafe { ch.as_ref() }.map(Channel::capacity).ok_or(Errno(libc::EFAULT)))
 }
 
 /// The longest message the channel can ever hold (its capacity minus 16):
@@ -330,7 +366,7 @@ pub unsafe extern "C" fn rshm_channel_capacity(ch: *const Channel) -> usize {
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_max_message(ch: *const Channel) -> usize {
     // SAFETY: as in rshm_channel_capacity.
-    run(0, || unsafe { ch.as_ref() }.map(Channel::max_message).ok_or(Errno(libc::EFAULT)))
+    run("rshm_channel_max_message", 0, || unsafe { ch.as_ref() }.map(Channel::max_message).ok_or(Errno(libc::EFAULT)))
 }
 
 fn into_handle(ch: Channel) -> *mut Channel {

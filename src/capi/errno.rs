@@ -1,4 +1,5 @@
-//! `rshm_errno_name`, `rshm_errno_string`, `rshm_errno_help`, `rshm_errno`.
+//! `rshm_errno_name`, `rshm_errno_string`, `rshm_errno_help`, `rshm_errno`,
+//! `rshm_error_detail`.
 
 use super::boundary::run;
 use crate::errno;
@@ -16,7 +17,7 @@ const UNKNOWN_NAME: &std::ffi::CStr = c"EUNKNOWN";
 /// Returns a static string: never NULL, never to be freed. Thread-safe.
 #[no_mangle]
 pub extern "C" fn rshm_errno_name(errnum: c_int) -> *const c_char {
-    run(UNKNOWN_NAME.as_ptr(), || Ok(errno::name(errnum).unwrap_or(UNKNOWN_NAME).as_ptr()))
+    run("rshm_errno_name", UNKNOWN_NAME.as_ptr(), || Ok(errno::name(errnum).unwrap_or(UNKNOWN_NAME).as_ptr()))
 }
 
 /// The platform's message for the errno value `errnum`, as strerror(3)
@@ -27,7 +28,7 @@ pub extern "C" fn rshm_errno_name(errnum: c_int) -> *const c_char {
 /// strerror(3) it is thread-safe and never overwritten.
 #[no_mangle]
 pub extern "C" fn rshm_errno_string(errnum: c_int) -> *const c_char {
-    run(errno::text(-1).as_ptr(), || Ok(errno::text(errnum).as_ptr()))
+    run("rshm_errno_string", errno::text(-1).as_ptr(), || Ok(errno::text(errnum).as_ptr()))
 }
 
 /// One or two sentences on what usually causes the errno value `errnum`
@@ -37,7 +38,7 @@ pub extern "C" fn rshm_errno_string(errnum: c_int) -> *const c_char {
 /// Returns a static string: never NULL, never to be freed. Thread-safe.
 #[no_mangle]
 pub extern "C" fn rshm_errno_help(errnum: c_int) -> *const c_char {
-    run(errno::help(-1).as_ptr(), || Ok(errno::help(errnum).as_ptr()))
+    run("rshm_errno_help", errno::help(-1).as_ptr(), || Ok(errno::help(errnum).as_ptr()))
 }
 
 /// The calling thread's errno: for callers (FFIs, scripting languages) that
@@ -48,4 +49,32 @@ pub extern "C" fn rshm_errno_help(errnum: c_int) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn rshm_errno() -> c_int {
     errno::get()
+}
+
+/// A sentence about the last failed rshm call of the calling thread: which
+/// call, which argument or object, and what was found, e.g.
+/// `rshm_segment_open("/x"): /dev/shm/x is a FIFO, not a shared memory
+/// object`. Where the library has nothing specific to say it names the
+/// call and its name argument, if any, and gives the errno's text
+/// (`rshm_shm_open("/x"): No such file or directory`). Names are quoted
+/// with control bytes, invalid UTF-8 and bidirectional overrides escaped
+/// as `\xNN`, so the sentence is safe to print to a terminal. Like
+/// dlerror(3), it is for people; errno stays the one signal of failure and
+/// what a program tests.
+///
+/// Every exported call that fails sets it, the mirrored calls included
+/// (with the errno's text); a call that succeeds leaves it as it was, as
+/// it leaves errno. This call changes neither errno nor the detail.
+///
+/// Returns a NUL-terminated string, never NULL: the empty string if no rshm
+/// call of this thread has failed. It belongs to the thread and stays valid
+/// until the thread's next rshm call (or its exit); copy it to keep it.
+///
+/// Thread safety: each thread has its own detail; safe from any thread.
+#[no_mangle]
+pub extern "C" fn rshm_error_detail() -> *const c_char {
+    let saved = errno::get();
+    let p = std::panic::catch_unwind(errno::detail::render).unwrap_or(c"".as_ptr());
+    errno::set(saved);
+    p
 }

@@ -18,7 +18,12 @@ use libc::c_int;
 /// Returns 0. On failure returns -1 and sets errno:
 /// - `EBADF`: `fd` is not an open descriptor, or not open for writing.
 /// - `EINVAL`: `offset` is negative or `len` is not positive.
-/// - `EFBIG`: `offset + len` is beyond the largest file size.
+/// - `EFBIG`: `offset + len` is beyond the largest file size, or grows the
+///   object beyond the process's RLIMIT_FSIZE (`ulimit -f`). Unlike
+///   posix_fallocate(3), the call checks the limit first, so no SIGXFSZ is
+///   raised (its default action kills the process) and nothing is grown;
+///   only another thread lowering the limit during the call can still
+///   bring the kernel's signal.
 /// - `ENOSPC`: not enough room (for /dev/shm: its size limit or memory).
 /// - `ENODEV`, `ESPIPE`: `fd` is not a regular file or shm object.
 /// - `EPERM`: a seal forbids growing (`RSHM_F_SEAL_GROW`).
@@ -26,5 +31,5 @@ use libc::c_int;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_fallocate(fd: c_int, offset: i64, len: i64) -> c_int {
-    run(-1, || fd::allocate(fd, offset, len).map(|()| 0))
+    run("rshm_fallocate", -1, || fd::allocate(fd, offset, len).map(|()| 0))
 }

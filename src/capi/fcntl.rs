@@ -26,5 +26,5 @@ use libc::c_int;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_fcntl(fd: c_int, cmd: c_int, arg: c_int) -> c_int {
-    run(-1, || fd::fcntl(fd, cmd, arg))
+    run("rshm_fcntl", -1, || fd::fcntl(fd, cmd, arg))
 }

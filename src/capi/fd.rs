@@ -13,14 +13,19 @@ use libc::c_int;
 /// - `EBADF`: `fd` is not an open descriptor.
 /// - `EINVAL`: `length` is negative, or `fd` is not open for writing or not
 ///   a regular file or shared-memory object.
-/// - `EFBIG`: `length` is beyond the largest size the file system allows.
+/// - `EFBIG`: `length` is beyond the largest size the file system allows,
+///   or grows the object beyond the process's RLIMIT_FSIZE (`ulimit -f`).
+///   As with ftruncate(2), the kernel then first raises SIGXFSZ, whose
+///   default action kills the process: a mirror keeps libc's behaviour.
+///   `rshm_fallocate`, `rshm_segment_create` and `rshm_channel_create`
+///   check the limit first and return EFBIG without the signal.
 /// - `EPERM`: a seal forbids the change (`RSHM_F_SEAL_SHRINK`, `RSHM_F_SEAL_GROW`).
 /// - `EINTR`: a signal interrupted the call.
 ///
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_ftruncate(fd: c_int, length: i64) -> c_int {
-    run(-1, || fd::truncate(fd, length).map(|()| 0))
+    run("rshm_ftruncate", -1, || fd::truncate(fd, length).map(|()| 0))
 }
 
 /// Changes the owner and group of the object `fd`: the mirror of fchown(2).
@@ -35,7 +40,7 @@ pub extern "C" fn rshm_ftruncate(fd: c_int, length: i64) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_fchown(fd: c_int, owner: u32, group: u32) -> c_int {
-    run(-1, || fd::chown(fd, owner, group).map(|()| 0))
+    run("rshm_fchown", -1, || fd::chown(fd, owner, group).map(|()| 0))
 }
 
 /// Changes the permission bits of the object `fd` to `mode` (e.g. 0640):
@@ -48,7 +53,7 @@ pub extern "C" fn rshm_fchown(fd: c_int, owner: u32, group: u32) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_fchmod(fd: c_int, mode: u32) -> c_int {
-    run(-1, || fd::chmod(fd, mode).map(|()| 0))
+    run("rshm_fchmod", -1, || fd::chmod(fd, mode).map(|()| 0))
 }
 
 /// Closes the descriptor `fd`: the mirror of close(2). Mappings made from it
@@ -63,5 +68,5 @@ pub extern "C" fn rshm_fchmod(fd: c_int, mode: u32) -> c_int {
 /// another thread is using is a bug in the caller, as with close(2).
 #[no_mangle]
 pub extern "C" fn rshm_close(fd: c_int) -> c_int {
-    run(-1, || fd::close(fd).map(|()| 0))
+    run("rshm_close", -1, || fd::close(fd).map(|()| 0))
 }

@@ -29,7 +29,7 @@ use libc::c_int;
 /// socket are each whole.
 #[no_mangle]
 pub extern "C" fn rshm_send_fd(sock: c_int, fd: c_int) -> c_int {
-    run(-1, || fdpass::send(sock, fd).map(|()| 0))
+    run("rshm_send_fd", -1, || fdpass::send(sock, fd).map(|()| 0))
 }
 
 /// Receives one descriptor sent with `rshm_send_fd` (or any SCM_RIGHTS
@@ -41,19 +41,27 @@ pub extern "C" fn rshm_send_fd(sock: c_int, fd: c_int) -> c_int {
 /// one descriptor the extra ones are closed. A signal during the call is
 /// retried.
 ///
-/// On failure returns -1 and sets errno:
+/// On failure returns -1 and sets errno (`rshm_error_detail` says which
+/// case it was):
 /// - `EBADF`: `sock` is not an open descriptor.
 /// - `ENOTSOCK`: `sock` is not a socket.
 /// - `EINVAL`: `sock` is a stream socket that is not connected.
-/// - `ECONNRESET`: the peer closed its end before sending (end of stream).
-/// - `EBADMSG`: a message arrived without a descriptor, or with control
-///   data cut short (more than 16 descriptors); whatever arrived with it
-///   was closed and the message is consumed.
+/// - `ECONNRESET`: the peer went away: end of stream on a `SOCK_STREAM`
+///   socket, or on a `SOCK_SEQPACKET` socket an empty read once the peer
+///   has closed its end.
+/// - `EBADMSG`: a message arrived without a descriptor (bytes sent without
+///   SCM_RIGHTS, or an empty message on a `SOCK_SEQPACKET` or `SOCK_DGRAM`
+///   socket whose peer is still connected), or with control data cut
+///   short (more than 16 descriptors); whatever arrived with it was closed
+///   and the message is consumed.
 /// - `EAGAIN`: `sock` is non-blocking and nothing is waiting.
-/// - `EMFILE`: the process has no free descriptor for the new one.
+/// - `EMFILE`: the process's descriptor table is full (RLIMIT_NOFILE). The
+///   message is consumed and **the descriptor sent is lost**: the kernel
+///   drops a descriptor it cannot install and says only that the control
+///   data was cut short. Keep room in the table, or have the peer resend.
 ///
 /// Thread safety: safe to call from any thread; each message goes to one caller.
 #[no_mangle]
 pub extern "C" fn rshm_recv_fd(sock: c_int) -> c_int {
-    run(-1, || fdpass::recv(sock))
+    run("rshm_recv_fd", -1, || fdpass::recv(sock))
 }

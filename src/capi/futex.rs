@@ -50,7 +50,7 @@ unsafe fn word<'a>(addr: *const u32) -> Result<&'a AtomicU32> {
 /// Thread safety: safe to call from any thread, on any number of words.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_wait(addr: *const u32, expected: u32, timeout_ns: i64) -> c_int {
-    run(-1, || {
+    run("rshm_wait", -1, || {
         // SAFETY: the caller's pointer, checked for NULL and alignment.
         let w = unsafe { word(addr) }?;
         futex::wait(w, expected, Timeout::from_ns(timeout_ns)?).map(|()| 0)
@@ -72,7 +72,7 @@ pub unsafe extern "C" fn rshm_wait(addr: *const u32, expected: u32, timeout_ns: 
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_wake(addr: *const u32, count: c_int) -> c_int {
-    run(-1, || {
+    run("rshm_wake", -1, || {
         // SAFETY: as in rshm_wait.
         let w = unsafe { word(addr) }?;
         // At most count (an int) were woken, so the result fits.

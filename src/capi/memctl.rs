@@ -19,7 +19,7 @@ use libc::{c_int, c_void};
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int {
     // SAFETY: the caller owns the range, as with libc's mprotect.
-    run(-1, || unsafe { memctl::protect(addr, len, prot) }.map(|()| 0))
+    run("rshm_mprotect", -1, || unsafe { memctl::protect(addr, len, prot) }.map(|()| 0))
 }
 
 /// Writes the changes made through the mapping `[addr, addr + len)` back
@@ -37,7 +37,7 @@ pub unsafe extern "C" fn rshm_mprotect(addr: *mut c_void, len: usize, prot: c_in
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_msync(addr: *mut c_void, len: usize, flags: c_int) -> c_int {
-    run(-1, || memctl::sync(addr, len, flags).map(|()| 0))
+    run("rshm_msync", -1, || memctl::sync(addr, len, flags).map(|()| 0))
 }
 
 /// Tells the kernel how `[addr, addr + len)` will be used: the mirror of
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn rshm_msync(addr: *mut c_void, len: usize, flags: c_int)
 #[no_mangle]
 pub unsafe extern "C" fn rshm_madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int {
     // SAFETY: the caller owns the range and asks for what the advice does to it.
-    run(-1, || unsafe { memctl::advise(addr, len, advice) }.map(|()| 0))
+    run("rshm_madvise", -1, || unsafe { memctl::advise(addr, len, advice) }.map(|()| 0))
 }
 
 /// Locks the pages of `[addr, addr + len)` in memory, faulting them in: the
@@ -75,7 +75,7 @@ pub unsafe extern "C" fn rshm_madvise(addr: *mut c_void, len: usize, advice: c_i
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mlock(addr: *const c_void, len: usize) -> c_int {
-    run(-1, || memctl::lock(addr, len).map(|()| 0))
+    run("rshm_mlock", -1, || memctl::lock(addr, len).map(|()| 0))
 }
 
 /// Unlocks the pages of `[addr, addr + len)`: the mirror of munlock(2).
@@ -88,7 +88,7 @@ pub unsafe extern "C" fn rshm_mlock(addr: *const c_void, len: usize) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_munlock(addr: *const c_void, len: usize) -> c_int {
-    run(-1, || memctl::unlock(addr, len).map(|()| 0))
+    run("rshm_munlock", -1, || memctl::unlock(addr, len).map(|()| 0))
 }
 
 /// Locks every page of the process in memory: the mirror of mlockall(2).
@@ -103,7 +103,7 @@ pub unsafe extern "C" fn rshm_munlock(addr: *const c_void, len: usize) -> c_int 
 /// Thread safety: safe to call from any thread; it affects the whole process.
 #[no_mangle]
 pub extern "C" fn rshm_mlockall(flags: c_int) -> c_int {
-    run(-1, || memctl::lock_all(flags).map(|()| 0))
+    run("rshm_mlockall", -1, || memctl::lock_all(flags).map(|()| 0))
 }
 
 /// Unlocks every page of the process and cancels `RSHM_MCL_FUTURE`: the
@@ -115,5 +115,5 @@ pub extern "C" fn rshm_mlockall(flags: c_int) -> c_int {
 /// Thread safety: safe to call from any thread; it affects the whole process.
 #[no_mangle]
 pub extern "C" fn rshm_munlockall() -> c_int {
-    run(-1, || memctl::unlock_all().map(|()| 0))
+    run("rshm_munlockall", -1, || memctl::unlock_all().map(|()| 0))
 }

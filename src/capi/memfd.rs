@@ -1,6 +1,9 @@
 //! `rshm_memfd_create`.
 
-use super::{args, boundary::run};
+use super::{
+    args,
+    boundary::{run_named, NameArg},
+};
 use crate::memfd;
 use libc::{c_char, c_int, c_uint};
 
@@ -34,7 +37,10 @@ pub unsafe extern "C" fn rshm_memfd_create(name: *const c_char, flags: c_uint) -
     // The kernel reads at most 249 bytes and a NUL; a longer name is EINVAL.
     // A NULL name goes to the core as None: the kernel checks the flags
     // before the name, so that unknown flags are EINVAL even then.
-    run(-1, || {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // memfd::NAME_MAX + 1 bytes.
+    let subject = unsafe { NameArg::new(name, memfd::NAME_MAX + 1) };
+    run_named("rshm_memfd_create", subject, -1, || {
         let name = if name.is_null() {
             None
         } else {

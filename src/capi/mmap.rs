@@ -45,7 +45,7 @@ pub unsafe extern "C" fn rshm_mmap(
     offset: i64,
 ) -> *mut c_void {
     // SAFETY: a MAP_FIXED range is the caller's, as with libc's mmap.
-    run(libc::MAP_FAILED, || unsafe { mman::map(addr, length, prot, flags, fd, offset) })
+    run("rshm_mmap", libc::MAP_FAILED, || unsafe { mman::map(addr, length, prot, flags, fd, offset) })
 }
 
 /// Removes every mapping in `[addr, addr + length)`: the mirror of munmap(2).
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn rshm_mmap(
 #[no_mangle]
 pub unsafe extern "C" fn rshm_munmap(addr: *mut c_void, length: usize) -> c_int {
     // SAFETY: the caller gives the range up, as with libc's munmap.
-    run(-1, || unsafe { mman::unmap(addr, length) }.map(|()| 0))
+    run("rshm_munmap", -1, || unsafe { mman::unmap(addr, length) }.map(|()| 0))
 }
 
 /// Maps `length` bytes of `fd` from `offset` exactly at `addr`, or fails
@@ -99,5 +99,5 @@ pub unsafe extern "C" fn rshm_mmap_fixed(
     fd: c_int,
     offset: i64,
 ) -> *mut c_void {
-    run(libc::MAP_FAILED, || mman::map_fixed(addr, length, prot, flags, fd, offset))
+    run("rshm_mmap_fixed", libc::MAP_FAILED, || mman::map_fixed(addr, length, prot, flags, fd, offset))
 }

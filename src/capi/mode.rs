@@ -21,7 +21,7 @@ use libc::c_char;
 /// Thread safety: safe to call from any thread with distinct buffers.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mode_string(mode: u32, buf: *mut c_char, len: usize) -> *const c_char {
-    run(std::ptr::null(), || {
+    run("rshm_mode_string", std::ptr::null(), || {
         if buf.is_null() {
             return Err(Errno(libc::EFAULT));
         }

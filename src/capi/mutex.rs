@@ -70,7 +70,7 @@ fn get<'a>(m: *mut rshm_mutex) -> Result<&'a Mutex> {
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
     // SAFETY: the caller guarantees nobody uses the mutex meanwhile.
-    run(-1, || unsafe { get(m)?.init() }.map(|()| 0))
+    run("rshm_mutex_init", -1, || unsafe { get(m)?.init() }.map(|()| 0))
 }
 
 /// Locks `*m`, waiting as `timeout_ns` allows: -1 waits without limit, 0
@@ -98,7 +98,7 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 /// Thread safety: safe to call from any thread of any process.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mutex_lock(m: *mut rshm_mutex, timeout_ns: i64) -> c_int {
-    run(-1, || get(m)?.lock(Timeout::from_ns(timeout_ns)?).map(|()| 0))
+    run("rshm_mutex_lock", -1, || get(m)?.lock(Timeout::from_ns(timeout_ns)?).map(|()| 0))
 }
 
 /// Unlocks `*m`, held by the calling thread.
@@ -112,7 +112,7 @@ pub unsafe extern "C" fn rshm_mutex_lock(m: *mut rshm_mutex, timeout_ns: i64) ->
 /// Thread safety: safe to call from any thread; only the owner succeeds.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mutex_unlock(m: *mut rshm_mutex) -> c_int {
-    run(-1, || get(m)?.unlock().map(|()| 0))
+    run("rshm_mutex_unlock", -1, || get(m)?.unlock().map(|()| 0))
 }
 
 /// Declares the data guarded by `*m` repaired after `rshm_mutex_lock`
@@ -129,5 +129,5 @@ pub unsafe extern "C" fn rshm_mutex_unlock(m: *mut rshm_mutex) -> c_int {
 /// Thread safety: only the thread that got EOWNERDEAD may call it.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mutex_consistent(m: *mut rshm_mutex) -> c_int {
-    run(-1, || get(m)?.consistent().map(|()| 0))
+    run("rshm_mutex_consistent", -1, || get(m)?.consistent().map(|()| 0))
 }

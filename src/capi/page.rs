@@ -11,5 +11,5 @@ use libc::c_long;
 /// Never fails. Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_getpagesize() -> c_long {
-    run(4096, || Ok(page::size() as c_long))
+    run("rshm_getpagesize", 4096, || Ok(page::size() as c_long))
 }

@@ -28,7 +28,7 @@ use libc::{c_int, c_uint};
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_add_seals(fd: c_int, seals: c_uint) -> c_int {
-    run(-1, || seal::add(fd, seals).map(|()| 0))
+    run("rshm_add_seals", -1, || seal::add(fd, seals).map(|()| 0))
 }
 
 /// The seals on the file `fd` (or-ed `RSHM_F_SEAL_*`): fcntl(2) F_GET_SEALS.
@@ -43,5 +43,5 @@ pub extern "C" fn rshm_add_seals(fd: c_int, seals: c_uint) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn rshm_get_seals(fd: c_int) -> c_int {
-    run(-1, || seal::get(fd).map(|s| s as c_int))
+    run("rshm_get_seals", -1, || seal::get(fd).map(|s| s as c_int))
 }

@@ -2,7 +2,10 @@
 //! `rshm_segment_data`, `rshm_segment_size`, `rshm_segment_close`,
 //! `rshm_segment_unlink`.
 
-use super::{args, boundary::run};
+use super::{
+    args,
+    boundary::{run, run_named, NameArg},
+};
 use crate::errno::Errno;
 use crate::segment::{self, Segment};
 use libc::{c_char, c_int, c_void};
@@ -32,11 +35,15 @@ use std::time::Duration;
 /// `rshm_segment_close`. The name stays until `rshm_segment_unlink`.
 ///
 /// On failure returns NULL, leaves nothing behind, and sets errno:
-/// - `EEXIST`: `name` exists (a segment or any other object); it is untouched.
-/// - `EINVAL`: `size` is 0, or the name is empty, only slashes, or has an
-///   inner '/'.
+/// - `EEXIST`: `name` exists (a segment or any other object, a symbolic
+///   link included, even a dangling one); it is untouched.
+/// - `EINVAL`: `size` is 0, or the name is empty, only slashes, "." or
+///   "..", or has an inner '/'.
 /// - `EOVERFLOW`: `size` plus the header page does not fit in a file size.
 /// - `ENOSPC`: /dev/shm has no room for `size` bytes.
+/// - `EFBIG`: the object would exceed the process's RLIMIT_FSIZE (`ulimit
+///   -f`); checked before the object grows, so no SIGXFSZ is raised and
+///   nothing is left behind.
 /// - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
 /// - `EFAULT`: `name` is NULL.
 /// - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_shm_open` and `rshm_mmap`.
@@ -44,8 +51,13 @@ use std::time::Duration;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_create(name: *const c_char, size: usize, mode: u32) -> *mut Segment {
-    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(std::ptr::null_mut(), || Segment::create(&unsafe { args::shm_name(name) }?, size, mode).map(into_handle))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_segment_create", subject, std::ptr::null_mut(), || {
+        // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+        Segment::create(&unsafe { args::shm_name(name) }?, size, mode).map(into_handle)
+    })
 }
 
 /// As `rshm_segment_create`, then runs `init(data, size, ctx)` on the new
@@ -71,7 +83,10 @@ pub unsafe extern "C" fn rshm_segment_create_init(
     init: Option<unsafe extern "C" fn(data: *mut c_void, size: usize, ctx: *mut c_void) -> c_int>,
     ctx: *mut c_void,
 ) -> *mut Segment {
-    run(std::ptr::null_mut(), || {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_segment_create_init", subject, std::ptr::null_mut(), || {
         // SAFETY: as in rshm_segment_create.
         let name = unsafe { args::shm_name(name) }?;
         Segment::create_init(&name, size, mode, |data, len| match init {
@@ -94,15 +109,29 @@ pub unsafe extern "C" fn rshm_segment_create_init(
 ///
 /// Returns a handle owned by the caller, released with `rshm_segment_close`.
 ///
+/// Whatever another local user put under the name is checked before it is
+/// trusted: the name is opened without following a link and without
+/// blocking (a FIFO squatting it cannot hang the call), and only a regular
+/// object whose length is the one its header describes is mapped, and only
+/// that length. `rshm_error_detail` says what was found.
+///
 /// On failure returns NULL and sets errno:
 /// - `ETIMEDOUT`: no complete segment appeared within `timeout_ms`.
 /// - `ENOENT`: `timeout_ms` is 0 and no object has that name.
 /// - `EAGAIN`: `timeout_ms` is 0 and the segment is still being made (macOS),
 ///   or its header is not marked ready (a damaged segment).
-/// - `EINVAL`: the object is not an rshm segment (no header, or a header
-///   that does not fit the object), or `oflag` is not exactly
-///   `RSHM_O_RDONLY` or `RSHM_O_RDWR`, or the name is invalid.
-/// - `EPROTO`: the segment was made by an rshm with another layout version.
+/// - `EINVAL`: the object is not an rshm segment (too small for a header, no
+///   header, a damaged one, or a segment of another kind such as a
+///   channel), or `oflag` is not exactly `RSHM_O_RDONLY` or `RSHM_O_RDWR`,
+///   or the name is invalid (including "." and "..").
+/// - `ENODEV`: the name is not a shared-memory object at all: a FIFO, a
+///   directory, a socket or a device (Linux). Returned at once, whatever
+///   `timeout_ms`.
+/// - `ELOOP`: the name is a symbolic link (Linux); rshm never follows one.
+/// - `EPROTO`: the segment was made by an rshm with another layout version,
+///   or the object's length is not the one its header describes (it was
+///   resized after its creation: shrunk, or grown by a peer to charge its
+///   openers memory they never asked for).
 /// - `EACCES`: the object's mode forbids the access `oflag` asks for.
 /// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
 ///   `rshm_shm_open` and `rshm_mmap`.
@@ -110,7 +139,10 @@ pub unsafe extern "C" fn rshm_segment_create_init(
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_open(name: *const c_char, oflag: c_int, timeout_ms: u32) -> *mut Segment {
-    run(std::ptr::null_mut(), || {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    run_named("rshm_segment_open", subject, std::ptr::null_mut(), || {
         // SAFETY: as in rshm_segment_create.
         let name = unsafe { args::shm_name(name) }?;
         Segment::open(&name, oflag, Duration::from_millis(timeout_ms.into())).map(into_handle)
@@ -131,7 +163,7 @@ pub unsafe extern "C" fn rshm_segment_open(name: *const c_char, oflag: c_int, ti
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_data(seg: *const Segment) -> *mut c_void {
     // SAFETY: a non-NULL seg is a live handle from rshm_segment_create/open.
-    run(std::ptr::null_mut(), || handle(seg).map(|s| s.data().cast()))
+    run("rshm_segment_data", std::ptr::null_mut(), || handle(seg).map(|s| s.data().cast()))
 }
 
 /// The size of the segment's data: what the creator asked for, the same
@@ -144,7 +176,7 @@ pub unsafe extern "C" fn rshm_segment_data(seg: *const Segment) -> *mut c_void {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_size(seg: *const Segment) -> usize {
-    run(0, || handle(seg).map(Segment::size))
+    run("rshm_segment_size", 0, || handle(seg).map(Segment::size))
 }
 
 /// Unmaps the segment and closes its descriptor; the handle is freed and
@@ -163,7 +195,7 @@ pub unsafe extern "C" fn rshm_segment_close(seg: *mut Segment) -> c_int {
     }
     // SAFETY: a non-NULL seg came from into_handle and is given back once.
     let seg = unsafe { Box::from_raw(seg) };
-    run(-1, || seg.close().map(|()| 0))
+    run("rshm_segment_close", -1, || seg.close().map(|()| 0))
 }
 
 /// Removes the name of a segment, as `rshm_shm_unlink` does: handles
@@ -178,8 +210,11 @@ pub unsafe extern "C" fn rshm_segment_close(seg: *mut Segment) -> c_int {
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_segment_unlink(name: *const c_char) -> c_int {
-    // SAFETY: as in rshm_segment_create.
-    run(-1, || segment::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+    run_named("rshm_segment_unlink", subject, -1, || segment::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
 }
 
 fn into_handle(seg: Segment) -> *mut Segment {

@@ -1,6 +1,9 @@
 //! `rshm_shm_open`, `rshm_shm_unlink`.
 
-use super::{args, boundary::run};
+use super::{
+    args,
+    boundary::{run_named, NameArg},
+};
 use crate::shm;
 use libc::{c_char, c_int};
 
@@ -35,8 +38,11 @@ use libc::{c_char, c_int};
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_shm_open(name: *const c_char, oflag: c_int, mode: u32) -> c_int {
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
     // SAFETY: name is a C string from the caller (checked for NULL and bounded).
-    run(-1, || shm::open(&unsafe { args::shm_name(name) }?, oflag, mode))
+    run_named("rshm_shm_open", subject, -1, || shm::open(&unsafe { args::shm_name(name) }?, oflag, mode))
 }
 
 /// Removes the name of a shared-memory object: the mirror of shm_unlink(3).
@@ -56,6 +62,9 @@ pub unsafe extern "C" fn rshm_shm_open(name: *const c_char, oflag: c_int, mode: 
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_shm_unlink(name: *const c_char) -> c_int {
-    // SAFETY: as in rshm_shm_open.
-    run(-1, || shm::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
+    // SAFETY: the export's contract: name is readable up to its NUL or
+    // args::PATH_MAX bytes.
+    let subject = unsafe { NameArg::new(name, args::PATH_MAX) };
+    // SAFETY: name is a C string from the caller (checked for NULL and bounded).
+    run_named("rshm_shm_unlink", subject, -1, || shm::unlink(&unsafe { args::shm_name(name) }?).map(|()| 0))
 }

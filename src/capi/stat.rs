@@ -18,7 +18,7 @@ use libc::c_int;
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_fstat(fd: c_int, out: *mut Stat) -> c_int {
-    run(-1, || {
+    run("rshm_fstat", -1, || {
         let st = stat::fstat(fd)?;
         *args::out(out)? = st;
         Ok(0)

@@ -21,7 +21,7 @@
 //!
 //! [`parse`] is pure and total: any bytes give a header or an errno, never
 //! a panic, so a fuzzer may feed it anything. Nothing parsed is trusted
-//! beyond the bounds the opener checks it against ([`Header::fits`]).
+//! beyond the bounds the opener checks it against ([`Header::matches`]).
 
 use super::process::Identity;
 use crate::errno::{Errno, Result};
@@ -102,12 +102,18 @@ impl Header {
     }
 
     /// Checks the header against the object it came from, `object_len`
-    /// bytes long: the data must lie inside it. EINVAL otherwise.
-    pub fn fits(&self, object_len: u64) -> Result<()> {
-        match self.data_offset.checked_add(self.size) {
-            Some(end) if end <= object_len => Ok(()),
-            _ => Err(Errno(libc::EINVAL)),
+    /// bytes long, and returns where the data ends (what an opener maps).
+    /// The object must be exactly as long as the header says, to the page
+    /// (`page` bytes; macOS rounds an object's size up to one): an object a
+    /// peer has shrunk, or grown to charge its openers memory and time they
+    /// never asked for, is EPROTO, as is a header whose end overflows.
+    pub fn matches(&self, object_len: u64, page: u64) -> Result<u64> {
+        let end = self.data_offset.checked_add(self.size).ok_or(Errno(libc::EPROTO))?;
+        let slack = end.checked_next_multiple_of(page.max(1)).unwrap_or(end);
+        if object_len < end || object_len > slack {
+            return Err(Errno(libc::EPROTO));
         }
+        Ok(end)
     }
 }
 
@@ -158,8 +164,11 @@ mod tests {
         let h = Header::new(KIND_SEGMENT, 4096, 100, ME);
         assert_eq!(parse(&h.encode()), Ok(h));
         assert_eq!(parse(&h.encode()).unwrap().creator, ME);
-        assert_eq!(h.fits(4196), Ok(()));
-        assert_eq!(h.fits(4195), Err(Errno(libc::EINVAL)));
+        assert_eq!(h.matches(4196, 4096), Ok(4196));
+        assert_eq!(h.matches(8192, 4096), Ok(4196));
+        assert_eq!(h.matches(4195, 4096), Err(Errno(libc::EPROTO)));
+        assert_eq!(h.matches(8193, 4096), Err(Errno(libc::EPROTO)));
+        assert_eq!(h.matches(1 << 30, 4096), Err(Errno(libc::EPROTO)));
     }
 
     #[test]
