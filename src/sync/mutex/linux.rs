@@ -31,8 +31,8 @@
 //!   have to lock this mutex between our look and our exchange. The dead
 //!   owner's writes are as complete as its death left them: hence
 //!   EOWNERDEAD. Owner death is checked only by a waiter: after each slice
-//!   it sleeps (2 ms, doubling to 128 ms) and when its timeout ends, so the
-//!   uncontended path never pays for it.
+//!   it sleeps through without a wake-up (2 ms, doubling to 128 ms), and
+//!   when its timeout ends, so the uncontended path never pays for it.
 //! - The flags word is written and read only by the holder (`INCONSISTENT`
 //!   set at a take-over, cleared by `consistent`, read by unlock), so the
 //!   lock word's Acquire/Release orders it; Relaxed suffices.
@@ -140,14 +140,16 @@ impl Mutex {
 
     #[cold]
     fn lock_slow(&self, me: u32, timeout: Timeout) -> Result<()> {
+        // A lock without limit never reads the clock: its slices are the
+        // sleeps' own timeouts.
         let deadline = timeout.deadline();
         let expired_err = Errno(if timeout == Timeout::Try { libc::EBUSY } else { libc::ETIMEDOUT });
         let mut slice = FIRST_SLICE;
-        let mut next_check = Instant::now() + slice;
+        let mut slept_a_slice = false;
         loop {
             let v = self.word.load(Relaxed);
-            let now = Instant::now();
-            let expired = deadline.is_some_and(|d| now >= d);
+            let now = deadline.map(|_| Instant::now());
+            let expired = deadline.zip(now).is_some_and(|(d, n)| n >= d);
             let held_by = v & OWNER;
             if held_by == 0 {
                 // Free (a stray WAITERS bit is a peer's doing: keep it set).
@@ -165,7 +167,7 @@ impl Mutex {
             if held_by == me {
                 return Err(Errno(libc::EDEADLK));
             }
-            if expired || now >= next_check {
+            if expired || slept_a_slice {
                 if !owner::alive(held_by) {
                     if self.word.compare_exchange(v, me | WAITERS, Acquire, Relaxed).is_ok() {
                         self.flags.store(INCONSISTENT, Relaxed);
@@ -179,19 +181,19 @@ impl Mutex {
                 if expired {
                     return Err(expired_err);
                 }
+                slept_a_slice = false;
                 slice = (slice * 2).min(LAST_SLICE);
-                next_check = now + slice;
             }
             if v & WAITERS == 0 && self.word.compare_exchange(v, v | WAITERS, Relaxed, Relaxed).is_err() {
                 continue;
             }
-            let until = deadline.map_or(next_check, |d| d.min(next_check));
-            let nap = until.saturating_duration_since(now);
+            let nap = deadline.zip(now).map_or(slice, |(d, n)| slice.min(d.saturating_duration_since(n)));
             if nap.is_zero() {
                 continue;
             }
             match futex::wait(&self.word, v | WAITERS, Timeout::After(nap)) {
-                Ok(()) | Err(Errno(libc::ETIMEDOUT)) | Err(Errno(libc::EINTR)) => {}
+                Err(Errno(libc::ETIMEDOUT)) => slept_a_slice = nap == slice,
+                Ok(()) | Err(Errno(libc::EINTR)) => {}
                 Err(e) => return Err(e),
             }
         }
