@@ -1124,6 +1124,9 @@ int rshm_recv_fd(int sock);
  * Returns 0 when woken, or at once when `*addr != expected`. Wake-ups may
  * be spurious: re-check the condition and wait again.
  *
+ * The word may be in memory the process can only read (a segment opened
+ * with `RSHM_O_RDONLY`): the wait only reads it.
+ *
  * On failure returns -1 and sets errno:
  * - `EAGAIN`: `timeout_ns` is 0 and `*addr == expected`.
  * - `ETIMEDOUT`: the timeout passed with no wake-up.
@@ -1143,6 +1146,9 @@ int rshm_wait(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
  * Wakes up to `count` threads sleeping in `rshm_wait` on `addr`, in this
  * or any other process; `INT_MAX` wakes them all. Change the word before
  * waking, or a sleeper may go back to sleep.
+ *
+ * The word may be in memory the process can only read: a wake uses only
+ * its address.
  *
  * Returns how many sleepers were woken (0 when none waited). On macOS the
  * kernel does not tell: the result is 1 when any was woken, and a count
@@ -1605,7 +1611,10 @@ struct rshm_segment *rshm_segment_create_init(const char *name,
  *
  * `oflag` is `RSHM_O_RDONLY` (needs only read permission; the data is
  * mapped read-only and writing to it raises SIGSEGV) or `RSHM_O_RDWR`.
- * With `timeout_ms` 0 the call looks once.
+ * With `timeout_ms` 0 the call looks once. In a read-only segment,
+ * `rshm_wait` and `rshm_wake` work, `rshm_mutex_init` is EFAULT, and
+ * `rshm_mutex_lock` (and the unlock or consistent of a mutex the lock word
+ * says the caller holds) raises SIGSEGV, as any write: a lock is a write.
  *
  * Returns a handle owned by the caller, released with `rshm_segment_close`.
  *
