@@ -241,14 +241,14 @@ impl Mutex {
     }
 }
 
-/// EFAULT unless the calling process may write `w`: the kernel adds 0 to it
-/// (FUTEX_WAKE_OP, waking nobody) and reports a fault instead of raising it.
+/// EFAULT unless the calling process may write `w`: the kernel stores
+/// the current CPU's number there (getcpu(2) as a system call, not through
+/// the vDSO, which would store in user space and fault), or reports a
+/// fault instead of raising it. The word is overwritten next anyway.
 fn writable(w: &AtomicU32) -> Result<()> {
-    // FUTEX_OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_EQ, 0): add 0, wake nobody more.
-    const ADD_ZERO: u32 = (libc::FUTEX_OP_ADD as u32) << 28;
-    // SAFETY: the kernel reads and writes the word atomically or fails
-    // with EFAULT; it wakes no one (both counts 0).
-    let r = unsafe { libc::syscall(libc::SYS_futex, w.as_ptr(), libc::FUTEX_WAKE_OP, 0, 0usize, w.as_ptr(), ADD_ZERO) };
+    // SAFETY: the kernel writes 4 bytes at w, which is a live, aligned
+    // u32, or fails with EFAULT; the other two pointers may be NULL.
+    let r = unsafe { libc::syscall(libc::SYS_getcpu, w.as_ptr(), std::ptr::null_mut::<u32>(), 0usize) };
     if r < 0 {
         Err(Errno::last())
     } else {
