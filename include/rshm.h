@@ -568,9 +568,10 @@ typedef struct rshm_segment rshm_segment;
  * Read-only memory: `rshm_mutex_lock`, `rshm_mutex_unlock` and
  * `rshm_mutex_consistent` store to the mutex, so on memory the process
  * may only read (a segment opened with `RSHM_O_RDONLY`) they raise
- * SIGSEGV like any store there; asking the kernel first would cost a
- * system call on every lock. `rshm_mutex_init` asks (it is not hot) and
- * answers EFAULT.
+ * SIGSEGV like any store there: asking the kernel first would add a
+ * system call to every lock, about 20 times an uncontended lock/unlock
+ * (`make bench`). `rshm_mutex_init` asks (it is not hot) and answers
+ * EFAULT.
  */
 typedef struct rshm_mutex {
     uint64_t _opaque[8];
@@ -1429,7 +1430,8 @@ int rshm_mutex_init(struct rshm_mutex *m);
  *   now names a thread that started at another time. Its death is seen
  *   by a waiter: when the lock is found held with `timeout_ns` 0, after
  *   2 ms of waiting (then at each slice, up to 128 ms apart), and when
- *   the timeout ends. The data it guards may be half-updated:
+ *   the timeout ends. Each look reads `/proc/TID/stat` (microseconds: a
+ *   loop of tries on a held lock pays it every time). The data it guards may be half-updated:
  *   repair it and call `rshm_mutex_consistent`, then use the mutex as
  *   usual; or unlock without that, and every later lock fails with
  *   ENOTRECOVERABLE.

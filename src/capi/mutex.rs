@@ -36,9 +36,10 @@ use libc::c_int;
 /// Read-only memory: `rshm_mutex_lock`, `rshm_mutex_unlock` and
 /// `rshm_mutex_consistent` store to the mutex, so on memory the process
 /// may only read (a segment opened with `RSHM_O_RDONLY`) they raise
-/// SIGSEGV like any store there; asking the kernel first would cost a
-/// system call on every lock. `rshm_mutex_init` asks (it is not hot) and
-/// answers EFAULT.
+/// SIGSEGV like any store there: asking the kernel first would add a
+/// system call to every lock, about 20 times an uncontended lock/unlock
+/// (`make bench`). `rshm_mutex_init` asks (it is not hot) and answers
+/// EFAULT.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 pub struct rshm_mutex {
@@ -103,7 +104,8 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 ///   now names a thread that started at another time. Its death is seen
 ///   by a waiter: when the lock is found held with `timeout_ns` 0, after
 ///   2 ms of waiting (then at each slice, up to 128 ms apart), and when
-///   the timeout ends. The data it guards may be half-updated:
+///   the timeout ends. Each look reads `/proc/TID/stat` (microseconds: a
+///   loop of tries on a held lock pays it every time). The data it guards may be half-updated:
 ///   repair it and call `rshm_mutex_consistent`, then use the mutex as
 ///   usual; or unlock without that, and every later lock fails with
 ///   ENOTRECOVERABLE.
