@@ -698,6 +698,21 @@ static int chan_fails(rshm_channel *ch) {
 }
 
 static void sync_and_channels(void) {
+    /* An initialised mutex the process may only read: a read-only view of
+     * a page whose writable view it was initialised through. */
+    int ro_fd = memfd_create("rshm-bad-input-ro", MFD_CLOEXEC);
+    rshm_mutex *ro = MAP_FAILED;
+    if (ftruncate(ro_fd, 4096) == 0) {
+        void *rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro_fd, 0);
+        if (rw != MAP_FAILED) {
+            rshm_mutex_init(rw);
+            munmap(rw, 4096);
+            ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro_fd, 0);
+        }
+    }
+    close(ro_fd);
+    if (ro == MAP_FAILED)
+        ro = NULL; /* the rows below then fail, visibly */
     /* A page that was mapped and is not any more: an aligned, unmapped address. */
     uint32_t *gone = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     munmap(gone, 4096);
@@ -712,6 +727,7 @@ static void sync_and_channels(void) {
     ROW("timeout_ns INT64_MIN", EINVAL, FAILS(rshm_wait(&word, 7, INT64_MIN), -1));
     ROW("*addr == expected, timeout 0", EAGAIN, FAILS(rshm_wait(&word, 7, 0), -1));
     ROW_OK("*addr != expected", "returns 0 at once", FAILS(rshm_wait(&word, 8, -1), -1));
+    ROW("addr in read-only memory, == expected, timeout 0", EAGAIN, FAILS(rshm_wait((uint32_t *)ro, 0, 0), -1));
 
     fn = "rshm_wake";
     ROW("addr NULL", EFAULT, FAILS(rshm_wake(NULL, 1), -1));
@@ -719,12 +735,14 @@ static void sync_and_channels(void) {
     ROW("count -1", EINVAL, FAILS(rshm_wake(&word, -1), -1));
     ROW("count INT_MIN", EINVAL, FAILS(rshm_wake(&word, INT_MIN), -1));
     ROW_OK("count 0", "returns 0", FAILS(rshm_wake(&word, 0), -1));
+    ROW_OK("addr in read-only memory", "returns 0 (none woken)", FAILS(rshm_wake((uint32_t *)ro, 1), -1));
 
     rshm_mutex *misaligned = (rshm_mutex *)(raw + 4);
     rshm_mutex *zeroed = (rshm_mutex *)raw;
     fn = "rshm_mutex_init";
     ROW("m NULL", EFAULT, FAILS(rshm_mutex_init(NULL), -1));
     ROW("m misaligned", EINVAL, FAILS(rshm_mutex_init(misaligned), -1));
+    ROW("m in read-only memory", EFAULT, FAILS(rshm_mutex_init(ro), -1));
     fn = "rshm_mutex_lock";
     ROW("m NULL", EFAULT, FAILS(rshm_mutex_lock(NULL, -1), -1));
     ROW("m misaligned", EINVAL, FAILS(rshm_mutex_lock(misaligned, 0), -1));
@@ -735,13 +753,32 @@ static void sync_and_channels(void) {
     rshm_mutex_lock(&m, -1);
     ROW("already held by this thread, timeout 0", EDEADLK, FAILS(rshm_mutex_lock(&m, 0), -1));
     rshm_mutex_unlock(&m);
+#ifdef __linux__
+    /* Bytes a peer wrote: a lock word naming no thread (tid 2^22 - 1 is
+     * beyond every pid), then the layout mark of the glibc-based mutex. */
+    uint32_t *words = (uint32_t *)&m;
+    words[0] = 0x3fffffu;
+    ROW("lock word names no live thread", EOWNERDEAD, FAILS(rshm_mutex_lock(&m, 0), -1));
+    rshm_mutex_consistent(&m);
+    rshm_mutex_unlock(&m);
+    memcpy(&words[15], "-mtx", 4);
+    ROW("m of the old glibc-based layout", EPROTO, FAILS(rshm_mutex_lock(&m, 0), -1));
+    rshm_mutex_init(&m);
+    memset(&m, 0xa5, sizeof m);
+    ROW("m overwritten with other bytes", EINVAL, FAILS(rshm_mutex_lock(&m, 0), -1));
+    rshm_mutex_init(&m);
+#endif
     fn = "rshm_mutex_unlock";
     ROW("m NULL", EFAULT, FAILS(rshm_mutex_unlock(NULL), -1));
     ROW("m misaligned", EINVAL, FAILS(rshm_mutex_unlock(misaligned), -1));
     ROW("m not held", EPERM, FAILS(rshm_mutex_unlock(&m), -1));
+    ROW("m in read-only memory, not held", EPERM, FAILS(rshm_mutex_unlock(ro), -1));
     fn = "rshm_mutex_consistent";
     ROW("m NULL", EFAULT, FAILS(rshm_mutex_consistent(NULL), -1));
     ROW("m not taken with EOWNERDEAD", EINVAL, FAILS(rshm_mutex_consistent(&m), -1));
+    ROW("m in read-only memory, not held", EINVAL, FAILS(rshm_mutex_consistent(ro), -1));
+    if (ro)
+        munmap(ro, 4096);
 
     char name[64], other[64];
     check_name(name, sizeof name, "chan");

@@ -1,5 +1,6 @@
-/* rshm_wait / rshm_wake: argument errors, the try and timed forms, and a
- * wake that reaches a sleeper in another process through a MAP_SHARED page. */
+/* rshm_wait / rshm_wake: argument errors, the try and timed forms, a wake
+ * that reaches a sleeper in another process through a MAP_SHARED page, and
+ * both on memory the process may only read, where they work. */
 #include "check.h"
 
 #include <limits.h>
@@ -50,6 +51,36 @@ int main(void) {
     int status = -1;
     CHECK(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* A read-only view of a memfd page: waits only read the word and wakes
+     * only use its address, so both work there, across the two views. */
+    int fd = memfd_create("rshm-test-futex-ro", MFD_CLOEXEC);
+    CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+    uint32_t *rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const uint32_t *ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    CHECK(rw != MAP_FAILED && ro != MAP_FAILED);
+    if (rw != MAP_FAILED && ro != MAP_FAILED) {
+        CHECK(rshm_wait(ro, 1, 0) == 0);
+        CHECK_ERR(rshm_wait(ro, 0, 0), -1, EAGAIN);
+        CHECK_ERR(rshm_wait(ro, 0, 1000000), -1, ETIMEDOUT);
+        CHECK(rshm_wake(ro, INT_MAX) == 0);
+        pid = fork();
+        if (pid == 0) {
+            while (__atomic_load_n(&ro[0], __ATOMIC_SEQ_CST) == 0)
+                if (rshm_wait(ro, 0, -1) != 0 && errno != EINTR)
+                    _exit(1);
+            _exit(0);
+        }
+        while ((woken = rshm_wake(ro, 1)) == 0)
+            usleep(1000);
+        CHECK(woken == 1);
+        __atomic_store_n(&rw[0], 1, __ATOMIC_SEQ_CST);
+        CHECK(rshm_wake(ro, INT_MAX) >= 0);
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(munmap(rw, 4096) == 0 && munmap((void *)ro, 4096) == 0);
+    }
+    close(fd);
     CHECK(munmap(word, 4096) == 0);
     return check_done("futex");
 }

@@ -1,6 +1,7 @@
 /* rshm_mutex across processes on a MAP_SHARED anonymous mapping: mutual
- * exclusion, try and timed locks, non-owner unlock, and the robust path
- * (an owner that exits or is killed holding the lock). */
+ * exclusion, try and timed locks, non-owner unlock, the robust path (an
+ * owner that exits or is killed holding the lock, before or while another
+ * waits), and a mutex in memory the process may only read. */
 #include "check.h"
 
 #include <pthread.h>
@@ -22,6 +23,14 @@ static void *consistent_elsewhere(void *m) {
     return NULL;
 }
 
+/* Kills the process `*arg` points to after 50 ms: the main thread is then
+ * asleep in rshm_mutex_lock. */
+static void *kill_later(void *arg) {
+    usleep(50000);
+    kill(*(pid_t *)arg, SIGKILL);
+    return NULL;
+}
+
 /* A child's verdict: its exit status. */
 static int reap(pid_t pid) {
     int status = -1;
@@ -32,7 +41,7 @@ static int reap(pid_t pid) {
 
 /* A child that locks, says so through `ready`, then waits for one byte on
  * `go` and ends as `how` says: 0 unlocks and exits, 1 exits holding the
- * lock, 2 is killed holding it. */
+ * lock, 2 is killed holding it; 3 waits on `go` until it is killed. */
 static pid_t holder(struct shared *s, int how, int ready[2], int go[2]) {
     pid_t pid = fork();
     if (pid != 0)
@@ -45,6 +54,37 @@ static pid_t holder(struct shared *s, int how, int ready[2], int go[2]) {
     if (how == 0 && rshm_mutex_unlock(&s->m) != 0)
         _exit(1);
     _exit(0);
+}
+
+/* A mutex in memory the process may only read (as in a segment opened
+ * with RSHM_O_RDONLY): a read-only view of a memfd page whose writable view
+ * initialised it. init is EFAULT, unlock and consistent of a mutex the
+ * caller does not hold refuse without writing; a lock stores to the word
+ * and is SIGSEGV, as documented (SIGABRT from AddressSanitizer's handler). */
+static void read_only(void) {
+    int fd = memfd_create("rshm-test-mutex-ro", MFD_CLOEXEC);
+    CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+    rshm_mutex *rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    rshm_mutex *ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    CHECK(rw != MAP_FAILED && ro != MAP_FAILED);
+    close(fd);
+    if (rw == MAP_FAILED || ro == MAP_FAILED)
+        return;
+    CHECK(rshm_mutex_init(rw) == 0);
+    CHECK_ERR(rshm_mutex_init(ro), -1, EFAULT);
+    CHECK_ERR(rshm_mutex_unlock(ro), -1, EPERM);
+    CHECK_ERR(rshm_mutex_consistent(ro), -1, EINVAL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rshm_mutex_lock(ro, 0);
+        _exit(0);
+    }
+    int how = reap(pid);
+    CHECK(how == 128 + SIGSEGV || (CHECK_UNDER_ASAN && how == 128 + SIGABRT));
+    /* The writable view still works, and nothing was written through the other. */
+    CHECK(rshm_mutex_lock(rw, 0) == 0);
+    CHECK(rshm_mutex_unlock(rw) == 0);
+    CHECK(munmap(rw, 4096) == 0 && munmap(ro, 4096) == 0);
 }
 
 int main(void) {
@@ -137,6 +177,21 @@ int main(void) {
     CHECK(rshm_mutex_lock(&s->m, 0) == 0);
     CHECK(rshm_mutex_unlock(&s->m) == 0);
 
+    /* Killed while this thread sleeps in a lock without limit: the waiter
+     * sees the death at its next slice, takes the lock with EOWNERDEAD and
+     * makes it consistent. */
+    pid = holder(s, 3, ready, go);
+    CHECK(read(ready[0], &c, 1) == 1);
+    CHECK(pthread_create(&other, NULL, kill_later, &pid) == 0);
+    CHECK_ERR(rshm_mutex_lock(&s->m, -1), -1, EOWNERDEAD);
+    CHECK(pthread_join(other, NULL) == 0);
+    CHECK(rshm_mutex_consistent(&s->m) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+    CHECK(reap(pid) == 128 + SIGKILL);
+    CHECK(rshm_mutex_lock(&s->m, 0) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
+
+    read_only();
     CHECK(munmap(s, 4096) == 0);
     return check_done("mutex");
 }

@@ -111,12 +111,12 @@ const MutexAlign = int(C.rshm_go_mutex_align)
 // One process calls Init once, before any other uses it; then every
 // process that maps the memory calls Lock and Unlock, at whatever address
 // it mapped it. Never copy an initialised Mutex (a copy is a different
-// lock; go vet reports copies), and never keep one on the Go heap (a new
-// Mutex, a field of a Go-allocated struct, or MutexAt over a slice from
-// make): while it is held, the C library keeps its address in a per-thread
-// list that the kernel walks when the thread dies, which cgo forbids for
-// Go memory. Nothing checks this: MutexAt cannot tell a mapping from a
-// Go-heap slice, and the C library accepts either.
+// lock; go vet reports copies). Keep it in shared memory, not on the Go
+// heap (a new Mutex, a field of a Go-allocated struct, or MutexAt over a
+// slice from make): there no other process can reach it. Nothing checks
+// this: MutexAt cannot tell a mapping from a Go-heap slice, and the C
+// library accepts either (on Linux it keeps no pointer to the mutex past a
+// call, so such a Mutex is useless, not unsafe).
 //
 // The lock belongs to the goroutine that took it: Lock wires that
 // goroutine to its OS thread (runtime.LockOSThread) until the matching

@@ -3,6 +3,8 @@
 
 pub mod futex;
 pub mod mutex;
+#[cfg(target_os = "linux")]
+mod owner;
 pub mod timeout;
 
 pub use timeout::Timeout;

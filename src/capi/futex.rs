@@ -36,6 +36,9 @@ unsafe fn word<'a>(addr: *const u32) -> Result<&'a AtomicU32> {
 /// Returns 0 when woken, or at once when `*addr != expected`. Wake-ups may
 /// be spurious: re-check the condition and wait again.
 ///
+/// The word may be in memory the process can only read (a segment opened
+/// with `RSHM_O_RDONLY`): the wait only reads it.
+///
 /// On failure returns -1 and sets errno:
 /// - `EAGAIN`: `timeout_ns` is 0 and `*addr == expected`.
 /// - `ETIMEDOUT`: the timeout passed with no wake-up.
@@ -60,6 +63,9 @@ pub unsafe extern "C" fn rshm_wait(addr: *const u32, expected: u32, timeout_ns: 
 /// Wakes up to `count` threads sleeping in `rshm_wait` on `addr`, in this
 /// or any other process; `INT_MAX` wakes them all. Change the word before
 /// waking, or a sleeper may go back to sleep.
+///
+/// The word may be in memory the process can only read: a wake uses only
+/// its address.
 ///
 /// Returns how many sleepers were woken (0 when none waited). On macOS the
 /// kernel does not tell: the result is 1 when any was woken, and a count

@@ -7,21 +7,39 @@ use libc::c_int;
 
 /// A mutex that lives in shared memory and works across processes: 64
 /// bytes, aligned as `uint64_t` (8 bytes; 4 on 32-bit x86), on every
-/// platform (it holds the platform's
-/// `pthread_mutex_t`). Put it inside a shared mapping, have one process
-/// call `rshm_mutex_init` on it before any process uses it, then lock it
-/// from any thread of any process that maps it, at any address. The fields
-/// are private. Never copy or move an initialised mutex: a copy is not the
+/// platform. Put it inside a shared mapping, have one process call
+/// `rshm_mutex_init` on it before any process uses it, then lock it from
+/// any thread of any process that maps it, at any address. The fields are
+/// private. Never copy or move an initialised mutex: a copy is not the
 /// same lock. It needs no destroy; unmapping it is enough when no one
 /// holds it.
 ///
-/// It is robust on Linux: when its owner dies holding it, the next locker
-/// gets it with EOWNERDEAD. macOS has no robust mutexes: there a dead
-/// owner's lock stays held.
+/// It is robust on Linux: when its owner thread dies holding it, the next
+/// locker gets it with EOWNERDEAD. macOS has no robust mutexes: there a
+/// dead owner's lock stays held.
 ///
-/// The bytes are the platform's mutex for the program's ABI: every
-/// process sharing one must be built for the same platform, word size and
-/// C library (a 32-bit and a 64-bit process cannot share a mutex).
+/// On Linux the bytes are rshm's own, not glibc's: a lock word holding the
+/// owner's thread id and a tag of its start time, and plain flags; no
+/// pointer. A process that may write the mutex can only change numbers
+/// rshm checks: whatever it writes, the others get a lock that works or
+/// an errno listed below, never a signal, never a write outside the 64
+/// bytes, never a wait past their timeout. 32- and 64-bit processes may
+/// share one; they must see each other's thread ids, that is, run in the
+/// same PID namespace. A dead owner is noticed by a waiter, when it has
+/// waited 2 ms (then after each slice, doubling to 128 ms) and when its
+/// timeout ends: a lock without limit on a dead owner's mutex returns
+/// EOWNERDEAD within about 128 ms. A mutex of the glibc-based layout of
+/// rshm 0.1 (or rshm_mutex_init of an older library) is refused with
+/// EPROTO: every process sharing a mutex must use a library of the same
+/// layout. On macOS the bytes are the platform's `pthread_mutex_t`.
+///
+/// Read-only memory: `rshm_mutex_lock`, `rshm_mutex_unlock` and
+/// `rshm_mutex_consistent` store to the mutex, so on memory the process
+/// may only read (a segment opened with `RSHM_O_RDONLY`) they raise
+/// SIGSEGV like any store there: asking the kernel first would add a
+/// system call to every lock, about 20 times an uncontended lock/unlock
+/// (`make bench`). `rshm_mutex_init` asks (it is not hot) and answers
+/// EFAULT.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 pub struct rshm_mutex {
@@ -42,8 +60,9 @@ fn get<'a>(m: *mut rshm_mutex) -> Result<&'a Mutex> {
         return Err(Errno(libc::EINVAL));
     }
     // SAFETY: non-NULL and aligned; the caller's promise of 64 valid bytes,
-    // with the same layout as Mutex (checked above). Mutex only lends them
-    // to pthread calls, which are made for concurrent use.
+    // with the same size and alignment as Mutex (checked above). Mutex
+    // touches them only atomically (Linux) or through pthread calls made
+    // for concurrent use (macOS).
     Ok(unsafe { &*m.cast::<Mutex>() })
 }
 
@@ -58,15 +77,17 @@ fn get<'a>(m: *mut rshm_mutex) -> Result<&'a Mutex> {
 ///
 /// Returns 0. On failure returns -1 and sets errno:
 /// - `EFAULT`: `m` is NULL.
+/// - `EFAULT`: `m` is NULL, or (Linux) its memory is not writable by
+///   this process (a read-only mapping).
 /// - `EINVAL`: `m` is not aligned as `uint64_t`.
-/// - `ENOMEM`, `EAGAIN`: the system lacks resources for another mutex.
+/// - `ENOMEM`, `EAGAIN`: (macOS) the system lacks resources for another
+///   mutex.
 ///
 /// Thread safety: no thread in any process may hold or wait on `*m` while
-/// it is initialised. That is undefined, as with pthread_mutex_init, and
-/// on Linux it breaks the owner's robust list: a crash at its unlock, or
-/// no EOWNERDEAD for the mutexes it holds when it dies. (A check would not
-/// be reliable: glibc's trylock of an unrecoverable mutex leaves the
-/// caller's thread id in its lock word.)
+/// it is initialised. On Linux that costs no memory safety (the bytes are
+/// numbers), but the holder loses its lock: its unlock is EPERM, and two
+/// threads may both be inside. On macOS it is undefined, as with
+/// pthread_mutex_init.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
     // SAFETY: the caller guarantees nobody uses the mutex meanwhile.
@@ -79,7 +100,12 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 ///
 /// Returns 0 with the lock held. On failure returns -1 and sets errno:
 /// - `EOWNERDEAD`: the lock is held now, by the caller, but its previous
-///   owner died holding it (Linux). The data it guards may be half-updated:
+///   owner died holding it (Linux): it no longer runs, or its thread id
+///   now names a thread that started at another time. Its death is seen
+///   by a waiter: when the lock is found held with `timeout_ns` 0, after
+///   2 ms of waiting (then at each slice, up to 128 ms apart), and when
+///   the timeout ends. Each look reads `/proc/TID/stat` (microseconds: a
+///   loop of tries on a held lock pays it every time). The data it guards may be half-updated:
 ///   repair it and call `rshm_mutex_consistent`, then use the mutex as
 ///   usual; or unlock without that, and every later lock fails with
 ///   ENOTRECOVERABLE.
@@ -92,8 +118,16 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 ///   passed: its timed lock polls, and cannot tell the owner from others.
 /// - `EFAULT`: `m` is NULL.
 /// - `EINVAL`: `m` is misaligned or was never initialised (its bytes carry
-///   no mark of `rshm_mutex_init`), or `timeout_ns` < -1. A mutex whose
-///   bytes were overwritten after init is not detected: that is undefined.
+///   no mark of `rshm_mutex_init`), or `timeout_ns` < -1.
+/// - `EPROTO`: (Linux) `*m` was initialised by a library of the older,
+///   glibc-based layout.
+///
+/// A mutex whose bytes another process overwrote answers one of the
+/// above, or works: a lock word naming a thread that lives means held
+/// (EBUSY, ETIMEDOUT), one naming no live thread EOWNERDEAD, other marks
+/// EINVAL or EPROTO (Linux; on macOS overwritten bytes are undefined).
+///
+/// Read-only memory: SIGSEGV (see `rshm_mutex`).
 ///
 /// Thread safety: safe to call from any thread of any process.
 #[no_mangle]
@@ -108,6 +142,10 @@ pub unsafe extern "C" fn rshm_mutex_lock(m: *mut rshm_mutex, timeout_ns: i64) ->
 ///   process does, or nobody).
 /// - `EFAULT`: `m` is NULL.
 /// - `EINVAL`: `m` is misaligned or not initialised.
+/// - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+///
+/// Read-only memory: SIGSEGV when the lock word names the caller (see
+/// `rshm_mutex`); EPERM otherwise.
 ///
 /// Thread safety: safe to call from any thread; only the owner succeeds.
 #[no_mangle]
@@ -124,7 +162,11 @@ pub unsafe extern "C" fn rshm_mutex_unlock(m: *mut rshm_mutex) -> c_int {
 ///   (another thread's call is refused too, which glibc alone would let
 ///   through), or `m` is misaligned or not initialised.
 /// - `EFAULT`: `m` is NULL.
+/// - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
 /// - `ENOSYS`: macOS, which has no robust mutexes.
+///
+/// Read-only memory: SIGSEGV when the caller holds it so (see
+/// `rshm_mutex`); EINVAL otherwise.
 ///
 /// Thread safety: only the thread that got EOWNERDEAD may call it.
 #[no_mangle]

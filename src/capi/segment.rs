@@ -105,7 +105,10 @@ pub unsafe extern "C" fn rshm_segment_create_init(
 ///
 /// `oflag` is `RSHM_O_RDONLY` (needs only read permission; the data is
 /// mapped read-only and writing to it raises SIGSEGV) or `RSHM_O_RDWR`.
-/// With `timeout_ms` 0 the call looks once.
+/// With `timeout_ms` 0 the call looks once. In a read-only segment,
+/// `rshm_wait` and `rshm_wake` work, `rshm_mutex_init` is EFAULT, and
+/// `rshm_mutex_lock` (and the unlock or consistent of a mutex the lock word
+/// says the caller holds) raises SIGSEGV, as any write: a lock is a write.
 ///
 /// Returns a handle owned by the caller, released with `rshm_segment_close`.
 ///
