@@ -109,7 +109,8 @@ pub fn sweep(prefix: &[u8], rule: Rule, dry_run: bool, mut each: impl FnMut(&Ent
     let me = Caller::new(&dir)?;
     let mut candidates = Vec::new();
     for entry in dir.list()? {
-        let in_scope = entry.name.to_bytes().starts_with(prefix) || matches!(rule, Rule::Reap) && tmp_pid(&entry).is_some();
+        let in_scope =
+            entry.name.to_bytes().starts_with(prefix) || matches!(rule, Rule::Reap) && tmp_pid(&entry).is_some();
         if !in_scope {
             continue;
         }

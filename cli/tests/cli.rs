@@ -1,50 +1,14 @@
 //! The `rshm` binary end to end: create, write, cat, dump, stat, ls with and
 //! without a holder, rm --unused, rm; JSON parsed.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// "rshm-test-PID-N-tag": this test's own name.
-fn unique(tag: &str) -> String {
-    format!("rshm-test-{}-{}-{tag}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-fn rshm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rshm")).args(args).output().expect("run rshm")
-}
-
-fn rshm_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rshm"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rshm");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
-}
-
-/// Removes the object when the test ends, pass or fail.
-struct Cleanup(String);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = rshm::shm::unlink(&std::ffi::CString::new(format!("/{}", self.0)).unwrap());
-    }
-}
+use common::{exists, json, rshm, rshm_in, text, unique, Cleanup};
 
 #[test]
 fn create_write_cat_dump_stat_rm() {
     let name = unique("life");
-    let _c = Cleanup(name.clone());
+    let _c = Cleanup::new(&name);
     assert!(rshm(&["create", &name, "8K", "--mode", "0640"]).status.success());
 
     let st = json(&rshm(&["stat", &name, "--json"]));
@@ -54,7 +18,7 @@ fn create_write_cat_dump_stat_rm() {
     assert_eq!(st["kind"], "plain");
     assert_eq!(st["holders"].as_array().map(Vec::len), Some(0));
 
-    assert!(rshm_stdin(&["write", &name], b"hello, shm").status.success());
+    assert!(rshm_in(&["write", &name], b"hello, shm").status.success());
     let cat = rshm(&["cat", &name]);
     assert!(cat.status.success());
     assert_eq!(cat.stdout.len(), 8192);
@@ -67,11 +31,11 @@ fn create_write_cat_dump_stat_rm() {
     );
 
     // Input longer than the object grows it.
-    assert!(rshm_stdin(&["write", &name], &[7u8; 10000]).status.success());
+    assert!(rshm_in(&["write", &name], &[7u8; 10000]).status.success());
     assert_eq!(json(&rshm(&["stat", &name, "--json"]))["size"], 10000);
 
     assert!(rshm(&["rm", &name]).status.success());
-    assert!(!std::path::Path::new(&format!("/dev/shm/{name}")).exists());
+    assert!(!exists(name.as_bytes()));
 }
 
 #[test]
@@ -83,7 +47,7 @@ fn errors_name_the_errno_and_help() {
     assert!(err.contains("ENOENT (No such file or directory)") && err.contains("help: "), "{err}");
 
     let dup = unique("dup");
-    let _c = Cleanup(dup.clone());
+    let _c = Cleanup::new(&dup);
     assert!(rshm(&["create", &dup, "1"]).status.success());
     let again = rshm(&["create", &dup, "1"]);
     assert_eq!(again.status.code(), Some(1));
@@ -97,7 +61,7 @@ fn ls_shows_holders_and_rm_unused_spares_held_objects() {
     let prefix = unique("ls");
     let held = format!("{prefix}-held");
     let free = format!("{prefix}-free");
-    let (_c1, _c2) = (Cleanup(held.clone()), Cleanup(free.clone()));
+    let (_c1, _c2) = (Cleanup::new(&held), Cleanup::new(&free));
     assert!(rshm(&["create", &held, "4K"]).status.success());
     assert!(rshm(&["create", &free, "4K"]).status.success());
 
@@ -105,37 +69,39 @@ fn ls_shows_holders_and_rm_unused_spares_held_objects() {
     let c = std::ffi::CString::new(format!("/{held}")).unwrap();
     let fd = rshm::shm::open(&c, libc::O_RDONLY, 0).unwrap();
 
+    let me = std::process::id();
     let list = json(&rshm(&["ls", "--json", "--prefix", &prefix]));
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     let entry = |n: &str| list.iter().find(|o| o["name"] == n).unwrap().clone();
-    let me = std::process::id();
     assert!(entry(&held)["holders"].as_array().unwrap().iter().any(|h| h["pid"] == me && h["fds"] == 1));
     assert_eq!(entry(&free)["holders"].as_array().unwrap().len(), 0);
 
     let table = rshm(&["ls", "--prefix", &prefix]);
-    let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.starts_with("NAME") && text.contains(&held) && text.contains(&free), "{text}");
+    let table = text(&table.stdout);
+    assert!(table.starts_with("NAME") && table.contains(&held) && table.contains(&free), "{table}");
 
     let dry = rshm(&["rm", "--unused", "--prefix", &prefix, "--dry-run"]);
-    let dry = String::from_utf8_lossy(&dry.stdout);
-    assert!(dry.contains(&format!("would remove /{free}")) && !dry.contains(&held), "{dry}");
-    assert!(std::path::Path::new(&format!("/dev/shm/{free}")).exists(), "dry run removed nothing");
+    let dry = text(&dry.stdout);
+    assert!(dry.contains(&format!("would remove /{free}\n")), "{dry}");
+    assert!(dry.contains(&format!("kept /{held}: held by pid {me}")), "{dry}");
+    assert!(!dry.contains(&format!("would remove /{held}")), "{dry}");
+    assert!(exists(free.as_bytes()), "dry run removed nothing");
 
     // Not old enough: nothing goes.
     assert!(rshm(&["rm", "--unused", "--prefix", &prefix, "--older-than", "1h"]).status.success());
-    assert!(std::path::Path::new(&format!("/dev/shm/{free}")).exists());
+    assert!(exists(free.as_bytes()));
 
     assert!(rshm(&["rm", "--unused", "--prefix", &prefix]).status.success());
-    assert!(!std::path::Path::new(&format!("/dev/shm/{free}")).exists());
-    assert!(std::path::Path::new(&format!("/dev/shm/{held}")).exists(), "a held object stays");
+    assert!(!exists(free.as_bytes()));
+    assert!(exists(held.as_bytes()), "a held object stays");
     rshm::fd::close(fd).unwrap();
 }
 
 #[test]
 fn rshm_segments_are_recognised() {
     let name = unique("seg");
-    let _c = Cleanup(name.clone());
+    let _c = Cleanup::new(&name);
     let c = std::ffi::CString::new(format!("/{name}")).unwrap();
     let seg = rshm::segment::Segment::create(&c, 100, 0o600).unwrap();
     let st = json(&rshm(&["stat", &name, "--json"]));
@@ -150,7 +116,7 @@ fn rshm_segments_are_recognised() {
 #[test]
 fn rshm_channels_are_recognised() {
     let name = unique("chan");
-    let _c = Cleanup(name.clone());
+    let _c = Cleanup::new(&name);
     let c = std::ffi::CString::new(format!("/{name}")).unwrap();
     let ch = rshm::channel::Channel::create(&c, 4096, 0o600).unwrap();
     let st = json(&rshm(&["stat", &name, "--json"]));

@@ -129,7 +129,9 @@ impl ShmDir {
     pub fn list(&self) -> Result<Vec<Entry>> {
         // A second descriptor: readdir consumes the one it reads.
         // SAFETY: "." is NUL-terminated; openat reads no other memory.
-        let fd = unsafe { libc::openat(self.fd.as_raw_fd(), c".".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        let fd = unsafe {
+            libc::openat(self.fd.as_raw_fd(), c".".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        };
         if fd < 0 {
             return Err(Errno::last());
         }
@@ -175,7 +177,8 @@ impl ShmDir {
     pub fn stat(&self, name: &CStr) -> Result<Meta> {
         let mut st = std::mem::MaybeUninit::<libc::stat>::zeroed();
         // SAFETY: name is NUL-terminated and st writable.
-        let rc = unsafe { libc::fstatat(self.fd.as_raw_fd(), name.as_ptr(), st.as_mut_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
+        let rc =
+            unsafe { libc::fstatat(self.fd.as_raw_fd(), name.as_ptr(), st.as_mut_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
         if rc != 0 {
             return Err(Errno::last());
         }

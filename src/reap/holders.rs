@@ -200,8 +200,7 @@ fn proc_hides_pids() -> bool {
         let f: Vec<&str> = l.split_whitespace().collect();
         let proc_mount = f.get(4) == Some(&"/proc");
         let opts = l.split(" - ").nth(1).and_then(|rest| rest.split_whitespace().nth(2)).unwrap_or("");
-        proc_mount
-            && opts.split(',').any(|o| o.strip_prefix("hidepid=").is_some_and(|v| v != "0" && v != "off"))
+        proc_mount && opts.split(',').any(|o| o.strip_prefix("hidepid=").is_some_and(|v| v != "0" && v != "off"))
     })
 }
 
@@ -339,9 +338,7 @@ fn statx_id(dir: &CStr, name: &CStr) -> Result<FileId> {
 /// Every mapping in /proc/PID/maps of a file on device `dev`.
 fn scan_maps(pid: i32, dev: u64, found: &mut Vec<(FileId, bool)>) -> Result<()> {
     let mut maps = Vec::new();
-    fs::File::open(format!("/proc/{pid}/maps"))
-        .and_then(|mut f| f.read_to_end(&mut maps))
-        .map_err(|e| io_errno(&e))?;
+    fs::File::open(format!("/proc/{pid}/maps")).and_then(|mut f| f.read_to_end(&mut maps)).map_err(|e| io_errno(&e))?;
     for line in maps.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let id = maps_id(line).ok_or(Errno(libc::EIO))?;
         if id.dev == dev && id.ino != 0 {
@@ -393,8 +390,10 @@ mod tests {
         s.blind.push(Blind { unseen: unseen.clone(), creds: Some(other) });
         assert_eq!(s.holders(id, 1001, 1001, 0o600), Ok(vec![]));
         assert_eq!(s.holders(id, 1002, 1001, 0o600), Err(unseen));
-        assert_eq!(s.holders(id, 1002, 1001, 0o600).unwrap_err().to_string().split(" (").next(),
-            Some("cannot see the processes of uid 1002"));
+        assert_eq!(
+            s.holders(id, 1002, 1001, 0o600).unwrap_err().to_string().split(" (").next(),
+            Some("cannot see the processes of uid 1002")
+        );
         s.blind.push(Blind { unseen: Unseen::Process { pid: 8, uid: None, errno: Errno(libc::EACCES) }, creds: None });
         assert!(s.holders(id, 1001, 1001, 0o600).is_err(), "unknown credentials could open anything");
     }
