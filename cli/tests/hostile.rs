@@ -261,4 +261,80 @@ fn as_another_user_what_it_cannot_see_or_remove_is_kept() {
     let ls = json(&as_nobody(&["ls", "--json", "--prefix", &held]));
     assert!(ls[0]["holders"].is_null(), "{ls}");
     assert!(ls[0]["holders_unknown"].as_str().unwrap().starts_with("cannot see the processes of uid 0"), "{ls}");
+
+    // Under a /proc mounted hidepid, other users' processes are not even
+    // listed: everything is kept (a private mount namespace's own /proc).
+    let script = format!(
+        "mount -t proc -o hidepid=2 proc /proc && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- {} rm --unused --prefix {p}",
+        bin()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", &script]);
+    let out = common::run(cmd, b"");
+    if out.status.success() {
+        assert!(text(&out.stdout).contains(&format!("kept /{held}: /proc is mounted hidepid")), "{out:?}");
+    } else {
+        skip(&format!("mounting a hidepid /proc failed: {}", text(&out.stderr)));
+    }
+    assert!(exists(held.as_bytes()));
+}
+
+#[test]
+fn at_the_descriptor_limit_nothing_held_is_removed() {
+    let p = unique("emfile");
+    let (held, free) = (format!("{p}-held"), format!("{p}-free"));
+    let _c = (Cleanup::new(&held), Cleanup::new(&free));
+    assert!(rshm(&["create", &held, "1K"]).status.success());
+    let _fd = std::fs::File::open(format!("/dev/shm/{held}")).unwrap();
+    for limit in 4..=16u64 {
+        assert!(rshm(&["create", &free, "1K"]).status.success() || exists(free.as_bytes()));
+        let mut cmd = Command::new(bin());
+        cmd.args(["rm", "--unused", "--prefix", &p]);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                let lim = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = common::run(cmd, b"");
+        assert!(matches!(out.status.code(), Some(0 | 1)), "limit {limit}: {out:?}");
+        assert!(!text(&out.stdout).contains(&format!("removed /{held}")), "limit {limit}: {out:?}");
+        assert!(exists(held.as_bytes()), "limit {limit}: {out:?}");
+    }
+}
+
+#[test]
+fn a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen() {
+    // SAFETY: geteuid has no failure.
+    if unsafe { libc::geteuid() } != 0 || Command::new("unshare").arg("--version").output().is_err() {
+        return skip("needs root and unshare(1) for a private mount namespace (apt-get install util-linux)");
+    }
+    let name = unique("bind");
+    let _c = Cleanup::new(&name);
+    assert!(rshm(&["create", &name, "1K"]).status.success());
+    let spot = std::env::temp_dir().join(unique("bind-spot"));
+    std::fs::write(&spot, b"").unwrap();
+    let script = format!("mount --bind /dev/shm/{name} {0} && exec sleep 30 < {0}", spot.display());
+    let mut child = Command::new("unshare").args(["-m", "sh", "-c", &script]).spawn().unwrap();
+    let pid = child.id();
+    let mut seen = false;
+    for _ in 0..500 {
+        let st = json(&rshm(&["stat", &name, "--json"]));
+        if st["holders"].as_array().is_some_and(|hs| hs.iter().any(|h| h["pid"] == pid)) {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let swept = rshm(&["rm", "--unused", "--prefix", &name]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&spot);
+    assert!(seen, "the holder, whose descriptor names {}, is seen by device and inode", spot.display());
+    assert!(text(&swept.stdout).contains(&format!("kept /{name}: held by pid {pid}")), "{swept:?}");
+    assert!(exists(name.as_bytes()));
 }

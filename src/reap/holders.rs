@@ -67,16 +67,18 @@ pub enum Unseen {
 impl std::fmt::Display for Unseen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unseen::Process { uid: Some(uid), pid, errno } => {
-                write!(f, "cannot see the processes of uid {uid} (pid {pid}: errno {})", errno.0)
+            Unseen::Process { uid: Some(uid), pid, errno: e @ Errno(libc::EACCES | libc::EPERM) } => {
+                write!(f, "cannot see the processes of uid {uid} (pid {pid}: {})", errno_name(*e))
             }
-            Unseen::Process { uid: None, pid, errno } => {
-                write!(f, "cannot see process {pid} (errno {})", errno.0)
-            }
+            Unseen::Process { pid, errno, .. } => write!(f, "could not read /proc/{pid} ({})", errno_name(*errno)),
             Unseen::PidNamespace => f.write_str("runs in a child pid namespace: processes outside it are unseen"),
             Unseen::HiddenPids => f.write_str("/proc is mounted hidepid: other users' processes are unseen"),
         }
     }
+}
+
+fn errno_name(e: Errno) -> String {
+    crate::errno::name(e.0).map_or_else(|| format!("errno {}", e.0), |n| n.to_string_lossy().into_owned())
 }
 
 /// Who a blind process runs as, as far as /proc/PID/status tells.
@@ -225,18 +227,21 @@ fn read_creds_at(path: &str) -> Option<Creds> {
     Some(Creds { uids: ids(field("Uid:")?)?, gids, caps: effective_caps | cap("CapPrm:")?, effective_caps })
 }
 
-/// PF_KTHREAD in /proc/PID/stat's flags: a kernel thread holds no object.
-fn is_kernel_thread(pid: i32) -> Result<bool> {
+/// A kernel thread (PF_KTHREAD in /proc/PID/stat's flags) or a zombie
+/// holds no object.
+fn holds_nothing(pid: i32) -> Result<bool> {
     let stat = fs::read(format!("/proc/{pid}/stat")).map_err(|e| io_errno(&e))?;
     // "pid (comm) state ppid ...": comm may hold anything, so split after its last ')'.
     let after = stat.iter().rposition(|&b| b == b')').ok_or(Errno(libc::EIO))?;
     let rest = std::str::from_utf8(&stat[after + 1..]).map_err(|_| Errno(libc::EIO))?;
-    let flags: u64 = rest.split_whitespace().nth(6).and_then(|f| f.parse().ok()).ok_or(Errno(libc::EIO))?;
-    Ok(flags & 0x0020_0000 != 0)
+    let mut fields = rest.split_whitespace();
+    let state = fields.next().ok_or(Errno(libc::EIO))?;
+    let flags: u64 = fields.nth(5).and_then(|f| f.parse().ok()).ok_or(Errno(libc::EIO))?;
+    Ok(flags & 0x0020_0000 != 0 || state == "Z" || state == "X")
 }
 
 fn scan_process(scan: &mut Scan, pid: i32, dev: u64) -> Result<()> {
-    if is_kernel_thread(pid)? {
+    if holds_nothing(pid)? {
         return Ok(());
     }
     let mut found: Vec<(FileId, bool)> = Vec::new();
@@ -391,11 +396,13 @@ mod tests {
         assert_eq!(s.holders(id, 1001, 1001, 0o600), Ok(vec![]));
         assert_eq!(s.holders(id, 1002, 1001, 0o600), Err(unseen));
         assert_eq!(
-            s.holders(id, 1002, 1001, 0o600).unwrap_err().to_string().split(" (").next(),
-            Some("cannot see the processes of uid 1002")
+            s.holders(id, 1002, 1001, 0o600).unwrap_err().to_string(),
+            "cannot see the processes of uid 1002 (pid 7: EACCES)"
         );
-        s.blind.push(Blind { unseen: Unseen::Process { pid: 8, uid: None, errno: Errno(libc::EACCES) }, creds: None });
-        assert!(s.holders(id, 1001, 1001, 0o600).is_err(), "unknown credentials could open anything");
+        let emfile = Unseen::Process { pid: 8, uid: None, errno: Errno(libc::EMFILE) };
+        s.blind.push(Blind { unseen: emfile.clone(), creds: None });
+        assert_eq!(s.holders(id, 1001, 1001, 0o600), Err(emfile), "unknown credentials could open anything");
+        assert_eq!(s.holders(id, 1001, 1001, 0o600).unwrap_err().to_string(), "could not read /proc/8 (EMFILE)");
     }
 
     #[test]
