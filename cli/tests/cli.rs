@@ -127,3 +127,59 @@ fn rshm_channels_are_recognised() {
     assert!(String::from_utf8_lossy(&ls.stdout).contains("rshm-channel v2 ready"), "{ls:?}");
     drop(ch);
 }
+
+/// Starts a process (this test binary, running [`segment_creator_helper`])
+/// that creates the segment `name` and waits to be killed; returns once
+/// the segment exists.
+fn segment_creator(name: &str) -> std::process::Child {
+    use std::io::Read;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "segment_creator_helper", "--nocapture", "--test-threads=1"])
+        .env("RSHM_TEST_CREATE", name)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    let mut out = child.stdout.take().unwrap();
+    let mut b = [0u8; 64];
+    while !text(&said).contains("created\n") {
+        let n = out.read(&mut b).unwrap();
+        assert!(n > 0, "the creator ended: {}", text(&said));
+        said.extend_from_slice(&b[..n]);
+    }
+    child
+}
+
+#[test]
+#[ignore = "a helper of segment_creator: creates a segment and sleeps until killed"]
+fn segment_creator_helper() {
+    let name = std::env::var("RSHM_TEST_CREATE").expect("run by segment_creator");
+    let seg = rshm::segment::Segment::create(&std::ffi::CString::new(name).unwrap(), 100, 0o600).unwrap();
+    println!("created");
+    std::thread::sleep(std::time::Duration::from_secs(60));
+    drop(seg);
+}
+
+#[test]
+fn reap_removes_a_killed_creators_segment_and_nothing_else() {
+    let p = unique("reap");
+    let (dead, live, plain) = (format!("{p}-dead"), format!("{p}-live"), format!("{p}-plain"));
+    let _c = (Cleanup::new(&dead), Cleanup::new(&live), Cleanup::new(&plain));
+    let mut creator = segment_creator(&dead);
+    let _mine = rshm::segment::Segment::create(&std::ffi::CString::new(live.as_str()).unwrap(), 100, 0o600).unwrap();
+    assert!(rshm(&["create", &plain, "1K"]).status.success());
+    let before = text(&rshm(&["reap", "--dry-run", &p]).stdout);
+    creator.kill().unwrap(); // SIGKILL
+    creator.wait().unwrap();
+    // With no prefix, a dry run names it among everything else.
+    let all = text(&rshm(&["reap", "--dry-run"]).stdout);
+    assert!(all.contains(&format!("would remove /{dead}\n")), "{all}");
+    let out = rshm(&["reap", &format!("/{p}")]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(before.contains(&format!("kept /{dead}: its creator is alive")), "{before}");
+    assert!(said.contains(&format!("removed /{dead}")), "{said}");
+    assert!(said.contains(&format!("kept /{live}: its creator is alive")), "{said}");
+    assert!(!said.contains(&plain), "objects rshm did not make are not its business: {said}");
+    assert!(!exists(dead.as_bytes()) && exists(live.as_bytes()) && exists(plain.as_bytes()));
+}

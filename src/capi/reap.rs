@@ -66,3 +66,93 @@ fn reap(prefix: &[u8]) -> crate::errno::Result<usize> {
 fn reap(_prefix: &[u8]) -> crate::errno::Result<usize> {
     Err(crate::errno::Errno(libc::ENOSYS))
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::errno;
+    use std::ffi::CString;
+
+    #[test]
+    fn a_leading_slash_is_optional() {
+        let name = crate::test_names::name("capi-reap");
+        let fd = crate::shm::open(&name, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
+        crate::fd::close(fd).unwrap();
+        let bare = CString::new(&name.to_bytes()[1..]).unwrap();
+        // SAFETY: NUL-terminated strings, as the call takes.
+        let counts = unsafe { [rshm_reap(name.as_ptr()), rshm_reap(bare.as_ptr())] };
+        let left = crate::shm::unlink(&name);
+        assert_eq!(counts, [0, 0]);
+        assert_eq!(left, Ok(()), "a plain object is never reaped");
+    }
+
+    /// NULL and "" mean every name: tried in a child with a /dev/shm of its
+    /// own (a private mount namespace), so that no other test's objects
+    /// are swept. Root only.
+    #[test]
+    fn null_and_empty_mean_every_name() {
+        // SAFETY: geteuid has no failure.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIP: rshm_reap(NULL) needs root for a private /dev/shm (run as root)");
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "skipped under CI");
+            return;
+        }
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = dead.id();
+        dead.wait().unwrap();
+        // SAFETY: the child only makes syscalls and calls rshm_reap, then _exits.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            let code = (|| -> i32 {
+                // SAFETY: plain syscalls on constant, NUL-terminated strings.
+                unsafe {
+                    if libc::unshare(libc::CLONE_NEWNS) != 0
+                        || libc::mount(
+                            c"none".as_ptr(),
+                            c"/".as_ptr(),
+                            std::ptr::null(),
+                            libc::MS_REC | libc::MS_PRIVATE,
+                            std::ptr::null(),
+                        ) != 0
+                        || libc::mount(c"tmpfs".as_ptr(), c"/dev/shm".as_ptr(), c"tmpfs".as_ptr(), 0, std::ptr::null())
+                            != 0
+                    {
+                        return 10;
+                    }
+                }
+                for (i, prefix) in [std::ptr::null(), c"".as_ptr()].into_iter().enumerate() {
+                    let tmp = CString::new(format!("/rshm-tmp.{dead_pid}.{i}.0")).unwrap();
+                    let Ok(fd) = crate::shm::open(&tmp, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600) else {
+                        return 11;
+                    };
+                    let _ = crate::fd::close(fd);
+                    // SAFETY: NULL or a NUL-terminated string.
+                    if unsafe { rshm_reap(prefix) } != 1 {
+                        return 12 + i as i32;
+                    }
+                }
+                0
+            })();
+            // SAFETY: ends the child without running the parent's destructors.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: pid is our child; status is writable.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status));
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "10: no private /dev/shm, 11: no object made, 12/13: NULL/\"\" reaped no temporary"
+        );
+    }
+
+    #[test]
+    fn an_unterminated_prefix_is_enametoolong() {
+        let long = vec![b'x'; args::PATH_MAX + 10];
+        // SAFETY: the buffer is readable for more than PATH_MAX bytes.
+        assert_eq!(unsafe { rshm_reap(long.as_ptr().cast()) }, -1);
+        assert_eq!(errno::get(), libc::ENAMETOOLONG);
+    }
+}
