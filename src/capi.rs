@@ -17,6 +17,7 @@ mod mmap;
 mod mode;
 mod mutex;
 mod page;
+mod reap;
 mod seal;
 mod segment;
 mod shm;

@@ -23,6 +23,8 @@ pub mod mode;
 pub mod name;
 pub mod object;
 pub mod page;
+#[cfg(target_os = "linux")]
+pub mod reap;
 pub mod seal;
 pub mod segment;
 pub mod shm;

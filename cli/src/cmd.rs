@@ -1,26 +1,41 @@
-//! The subcommands.
+//! The subcommands. Each writes to `out` (standard output, buffered) and
+//! returns its failures; a failed write to `out` is one of them.
 
-use crate::holders::{self, Holder};
-use crate::objects::{self, bare, describe, open, Object};
+use crate::escape;
+use crate::objects::{self, arg_name, describe, open, open_dir, shown, HolderView, Object};
 use crate::{hexdump, Failure};
 use rshm::errno::Errno;
+use rshm::reap::{self, dir::Entry, Keep, Outcome as Swept, Rule};
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub type Out<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
 type Outcome = Result<(), Vec<Failure>>;
 
 fn one<T>(r: Result<T, Failure>) -> Result<T, Vec<Failure>> {
     r.map_err(|f| vec![f])
 }
 
-fn all_objects(prefix: &str) -> Result<Vec<Object>, Vec<Failure>> {
-    let mut held = holders::scan();
-    let mut names = one(objects::names())?;
-    names.retain(|n| n.starts_with(bare(prefix)));
-    // An object removed between the listing and the look is simply gone.
-    Ok(names.iter().filter_map(|n| describe(n, &mut held).ok()).collect())
+/// A failed write to standard output.
+pub fn stdout_failed(e: std::io::Error) -> Vec<Failure> {
+    vec![Failure::new("write to standard output", objects::io_errno(&e)).without_help()]
+}
+
+/// Bytes moved at a time by cat, dump and write.
+const CHUNK: usize = 64 << 10;
+
+/// Every entry whose name starts with `prefix`, described, its holders
+/// from a scan made after the listing.
+fn all_objects(prefix: &[u8]) -> Result<Vec<Object>, Vec<Failure>> {
+    let dir = one(open_dir())?;
+    let prefix = &prefix[prefix.iter().position(|&b| b != b'/').unwrap_or(prefix.len())..];
+    let mut entries = dir.list().map_err(|e| vec![Failure::new("read /dev/shm", e)])?;
+    entries.retain(|e| e.name.to_bytes().starts_with(prefix));
+    let scan = dir.dev().and_then(rshm::reap::holders::scan);
+    Ok(entries.iter().map(|e| describe(&dir, e, &scan)).collect())
 }
 
 fn human(n: u64) -> String {
@@ -38,7 +53,10 @@ fn human(n: u64) -> String {
     }
 }
 
-fn holders_text(hs: &[Holder]) -> String {
+fn holders_text(o: &Object) -> String {
+    let Some(hs) = &o.holders else {
+        return format!("unknown ({})", o.holders_unknown.as_deref().unwrap_or(""));
+    };
     if hs.is_empty() {
         return "-".to_owned();
     }
@@ -60,81 +78,97 @@ fn kind_text(o: &Object) -> String {
     }
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> Outcome {
+fn print_json<T: serde::Serialize>(out: &mut Out, v: &T) -> Outcome {
     let text = serde_json::to_string_pretty(v).map_err(|_| vec![Failure::new("json", Errno(libc::EINVAL))])?;
-    println!("{text}");
-    Ok(())
+    writeln!(out, "{}", escape::json_ascii(&text)).map_err(stdout_failed)
 }
 
-pub fn ls(json: bool, prefix: &str) -> Outcome {
-    let objs = all_objects(prefix)?;
+pub fn ls(out: &mut Out, json: bool, prefix: &OsString) -> Outcome {
+    let objs = all_objects(prefix.as_bytes())?;
     if json {
-        return print_json(&objs);
+        return print_json(out, &objs);
     }
-    println!(
-        "{:<32} {:>8} {:>8} {:>11} {:<16} {:<19} {:<22} HOLDERS",
-        "NAME", "SIZE", "RESIDENT", "UID:GID", "MODE", "MODIFIED (UTC)", "KIND"
-    );
-    for o in &objs {
-        println!(
-            "{:<32} {:>8} {:>8} {:>11} {:<16} {:<19} {:<22} {}",
-            o.name,
-            human(o.size),
-            human(o.resident),
-            format!("{}:{}", o.uid, o.gid),
-            o.mode_string,
-            o.mtime_utc,
-            kind_text(o),
-            holders_text(&o.holders)
-        );
-    }
-    Ok(())
-}
-
-pub fn stat(name: &str, json: bool) -> Outcome {
-    let o = one(describe(name, &mut holders::scan()))?;
-    if json {
-        return print_json(&o);
-    }
-    println!("name:     /{}", o.name);
-    println!("size:     {} ({} bytes)", human(o.size), o.size);
-    println!("resident: {} ({} bytes)", human(o.resident), o.resident);
-    println!("owner:    uid {} gid {}", o.uid, o.gid);
-    println!("mode:     {}", o.mode_string);
-    println!("modified: {} UTC", o.mtime_utc);
-    println!("kind:     {}", kind_text(&o));
-    println!("holders:  {}", if o.holders.is_empty() { "none (unused)" } else { "" });
-    for h in &o.holders {
-        println!("  pid {:>7}  {:<16} {} fd, {} mappings", h.pid, h.command, h.fds, h.maps);
-    }
-    Ok(())
-}
-
-fn unlink(name: &str) -> Result<(), Failure> {
-    rshm::shm::unlink(&objects::c_name(name)?).map_err(|e| Failure::new(format!("rm {name}"), e))
-}
-
-pub fn rm(names: &[String], unused: bool, older_than: Option<Duration>, prefix: &str, dry_run: bool) -> Outcome {
-    let targets: Vec<String> = if unused {
-        let cutoff = older_than.map(|d| SystemTime::now() - d);
-        all_objects(prefix)?
-            .into_iter()
-            .filter(|o| o.holders.is_empty())
-            .filter(|o| cutoff.map_or(true, |c| UNIX_EPOCH + Duration::from_secs(o.mtime.max(0) as u64) <= c))
-            .map(|o| o.name)
-            .collect()
-    } else {
-        names.to_vec()
+    let mut table = || -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{:<32} {:>8} {:>8} {:>11} {:<16} {:<19} {:<22} HOLDERS",
+            "NAME", "SIZE", "RESIDENT", "UID:GID", "MODE", "MODIFIED (UTC)", "KIND"
+        )?;
+        for o in &objs {
+            writeln!(
+                out,
+                "{:<32} {:>8} {:>8} {:>11} {:<16} {:<19} {:<22} {}",
+                escape::text(o.raw.to_bytes()),
+                human(o.size),
+                human(o.resident),
+                format!("{}:{}", o.uid, o.gid),
+                o.mode_string,
+                o.mtime_utc,
+                kind_text(o),
+                holders_text(o)
+            )?;
+        }
+        Ok(())
     };
-    let mut failures = Vec::new();
-    for name in &targets {
-        if dry_run {
-            println!("would remove /{}", bare(name));
-        } else {
-            match unlink(name) {
-                Ok(()) => println!("removed /{}", bare(name)),
-                Err(f) => failures.push(f),
+    table().map_err(stdout_failed)
+}
+
+pub fn stat(out: &mut Out, name: &OsString, json: bool) -> Outcome {
+    let name = one(arg_name(name.as_bytes()))?;
+    let dir = one(open_dir())?;
+    let meta = dir.stat(&name).map_err(|e| vec![Failure::new(format!("stat {}", shown(&name)), e)])?;
+    let scan = dir.dev().and_then(rshm::reap::holders::scan);
+    let o = describe(&dir, &Entry { name, meta }, &scan);
+    if json {
+        return print_json(out, &o);
+    }
+    let mut text = || -> std::io::Result<()> {
+        writeln!(out, "name:     {}", escape::name(o.raw.to_bytes()))?;
+        writeln!(out, "type:     {}", o.file_type)?;
+        if let Some(t) = &o.link_target {
+            writeln!(out, "target:   {t} (not followed)")?;
+        }
+        writeln!(out, "size:     {} ({} bytes)", human(o.size), o.size)?;
+        writeln!(out, "resident: {} ({} bytes)", human(o.resident), o.resident)?;
+        writeln!(out, "owner:    uid {} gid {}", o.uid, o.gid)?;
+        writeln!(out, "mode:     {}", o.mode_string)?;
+        writeln!(out, "modified: {} UTC", o.mtime_utc)?;
+        writeln!(out, "kind:     {}", kind_text(&o))?;
+        if let Some(pid) = o.creator_pid {
+            writeln!(out, "creator:  pid {pid}")?;
+        }
+        match &o.holders {
+            None => writeln!(out, "holders:  unknown ({})", o.holders_unknown.as_deref().unwrap_or(""))?,
+            Some(hs) if hs.is_empty() => writeln!(out, "holders:  none (unused)")?,
+            Some(hs) => {
+                writeln!(out, "holders:")?;
+                for HolderView { pid, command, fds, maps } in hs {
+                    writeln!(out, "  pid {pid:>7}  {command:<16} {fds} fd, {maps} mappings")?;
+                }
             }
+        }
+        Ok(())
+    };
+    text().map_err(stdout_failed)
+}
+
+/// `rm NAME...`: each name removed as it is (a link itself, never its target).
+pub fn rm(out: &mut Out, names: &[OsString], dry_run: bool) -> Outcome {
+    let dir = one(open_dir())?;
+    let mut failures = Vec::new();
+    for arg in names {
+        let name = match arg_name(arg.as_bytes()) {
+            Ok(n) => n,
+            Err(f) => {
+                failures.push(f);
+                continue;
+            }
+        };
+        let done =
+            if dry_run { dir.stat(&name).map(|_| "would remove") } else { dir.unlink(&name).map(|()| "removed") };
+        match done {
+            Ok(what) => writeln!(out, "{what} {}", shown(&name)).map_err(stdout_failed)?,
+            Err(e) => failures.push(Failure::new(format!("rm {}", shown(&name)), e)),
         }
     }
     if failures.is_empty() {
@@ -144,53 +178,166 @@ pub fn rm(names: &[String], unused: bool, older_than: Option<Duration>, prefix: 
     }
 }
 
-pub fn create(name: &str, size: u64, mode: u32) -> Outcome {
-    let file = one(open(name, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, mode))?;
+/// `rm --unused` and `reap`: one sweep of the library's, each name's
+/// outcome printed (reap leaves out the objects rshm did not make).
+pub fn sweep(out: &mut Out, prefix: &OsString, rule: Rule, dry_run: bool) -> Outcome {
+    let mut failures = Vec::new();
+    let mut write_error = None;
+    let quiet =
+        |o: &Swept| matches!(rule, Rule::Reap) && matches!(o, Swept::Kept(Keep::NotRshm(_) | Keep::NotRegular(_)));
+    let swept = reap::sweep(prefix.as_bytes(), rule, dry_run, |entry, outcome| {
+        let name = shown(&entry.name);
+        let line = match outcome {
+            _ if quiet(outcome) => return,
+            Swept::Removed => format!("removed {name}"),
+            Swept::WouldRemove => format!("would remove {name}"),
+            Swept::Kept(why) => format!("kept {name}: {}", escape::message(&why.to_string())),
+            Swept::Failed(e) => return failures.push(Failure::new(format!("rm {name}"), *e)),
+        };
+        if write_error.is_none() {
+            write_error = writeln!(out, "{line}").err();
+        }
+    });
+    if let Err(e) = swept {
+        let what = if e == Errno(libc::ENOENT) || e == Errno(libc::EACCES) { "read /dev/shm or /proc" } else { "scan" };
+        failures.push(Failure::new(what, e).detail("nothing was removed".to_owned()));
+    }
+    if let Some(e) = write_error {
+        failures.extend(stdout_failed(e));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+pub fn create(out: &mut Out, name: &OsString, size: u64, mode: u32) -> Outcome {
+    let name = one(arg_name(name.as_bytes()))?;
+    let dir = one(open_dir())?;
+    let file = one(open(&dir, &name, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, mode))?;
     let fd = file.as_raw_fd();
-    // The mode asked for, not the umask's cut of it.
-    let sized = rshm::fd::chmod(fd, mode).and_then(|()| rshm::fd::truncate(fd, size as i64));
-    if let Err(e) = sized {
-        drop(file);
-        let _ = unlink(name);
-        return Err(vec![Failure::new(format!("create {name}"), e)]);
+    // The mode asked for, not the umask's cut of it; the pages reserved
+    // now, as the library's create does: a full /dev/shm is ENOSPC here,
+    // not SIGBUS later in whoever maps the object.
+    let made = rshm::fd::chmod(fd, mode).and_then(|()| match size {
+        0 => Ok(()),
+        _ => rshm::fd::allocate(fd, 0, size as i64),
+    });
+    if let Err(e) = made {
+        if let Ok(st) = rshm::stat::fstat(fd) {
+            let _ = dir.unlink_if_same(&name, rshm::reap::holders::FileId { dev: st.dev, ino: st.ino });
+        }
+        return Err(vec![Failure::new(format!("create {}", shown(&name)), e).detail("nothing was left behind".into())]);
     }
-    println!("created /{} ({} bytes)", bare(name), size);
-    Ok(())
+    writeln!(out, "created {} ({size} bytes)", shown(&name)).map_err(stdout_failed)
 }
 
-fn read_range(name: &str, offset: u64, length: Option<u64>) -> Result<Vec<u8>, Failure> {
-    let file = open(name, libc::O_RDONLY, 0)?;
-    let size = file.metadata().map_err(|e| Failure::new(format!("stat {name}"), objects::io_errno(&e)))?.len();
+pub fn cat(out: &mut Out, name: &OsString) -> Outcome {
+    let name = one(arg_name(name.as_bytes()))?;
+    let dir = one(open_dir())?;
+    let mut file = one(open(&dir, &name, libc::O_RDONLY, 0))?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(vec![Failure::new(format!("read {}", shown(&name)), objects::io_errno(&e))]),
+        };
+        out.write_all(&buf[..n]).map_err(stdout_failed)?;
+    }
+}
+
+/// Where the next data (not a hole) starts at or after `at`, and where it
+/// ends: None when only holes are left. Without SEEK_DATA, all is data.
+fn data_run(fd: i32, at: u64, end: u64) -> Option<(u64, u64)> {
+    // SAFETY: lseek reads no memory of ours.
+    let data = unsafe { libc::lseek(fd, at as i64, libc::SEEK_DATA) };
+    if data < 0 {
+        return (Errno::last() != Errno(libc::ENXIO)).then_some((at, end));
+    }
+    // SAFETY: as above.
+    let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+    let hole = if hole < 0 { end } else { hole as u64 };
+    ((data as u64) < end).then_some((data as u64, hole.min(end)))
+}
+
+pub fn dump(out: &mut Out, name: &OsString, offset: u64, length: Option<u64>) -> Outcome {
+    let name = one(arg_name(name.as_bytes()))?;
+    let dir = one(open_dir())?;
+    let file = one(open(&dir, &name, libc::O_RDONLY, 0))?;
+    let read_failed = |e: std::io::Error| vec![Failure::new(format!("read {}", shown(&name)), objects::io_errno(&e))];
+    let size = file.metadata().map_err(read_failed)?.len();
     let end = length.map_or(size, |l| offset.saturating_add(l).min(size));
-    let mut buf = vec![0u8; end.saturating_sub(offset) as usize];
-    file.read_exact_at(&mut buf, offset).map_err(|e| Failure::new(format!("read {name}"), objects::io_errno(&e)))?;
-    Ok(buf)
-}
-
-pub fn cat(name: &str) -> Outcome {
-    let mut file = one(open(name, libc::O_RDONLY, 0))?;
-    let mut out = std::io::stdout().lock();
-    std::io::copy(&mut file, &mut out).map_err(|e| vec![Failure::new(format!("cat {name}"), objects::io_errno(&e))])?;
-    Ok(())
-}
-
-pub fn dump(name: &str, offset: u64, length: Option<u64>) -> Outcome {
-    let bytes = one(read_range(name, offset, length))?;
-    print!("{}", hexdump::lines(&bytes, offset));
-    Ok(())
-}
-
-pub fn write(name: &str) -> Outcome {
-    let mut input = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut input).map_err(|e| vec![Failure::from(e)])?;
-    let file = one(open(name, libc::O_RDWR, 0))?;
-    let io = |e: std::io::Error| vec![Failure::new(format!("write {name}"), objects::io_errno(&e))];
-    let size = file.metadata().map_err(io)?.len();
-    if (input.len() as u64) > size {
-        rshm::fd::truncate(file.as_raw_fd(), input.len() as i64)
-            .map_err(|e| vec![Failure::new(format!("grow {name}"), e)])?;
+    let mut d = hexdump::Dump::new(out, offset);
+    let mut buf = vec![0u8; CHUNK];
+    let mut at = offset;
+    while at < end {
+        let Some((data, hole)) = data_run(file.as_raw_fd(), at, end) else {
+            d.zeros(end - at).map_err(stdout_failed)?;
+            break;
+        };
+        d.zeros(data - at).map_err(stdout_failed)?;
+        at = data;
+        while at < hole {
+            let want = (hole - at).min(CHUNK as u64) as usize;
+            let n = file.read_at(&mut buf[..want], at).map_err(read_failed)?;
+            if n == 0 {
+                // The object shrank under us: dump what there was.
+                let w = d.finish().map_err(stdout_failed)?;
+                return w.flush().map_err(stdout_failed);
+            }
+            d.bytes(&buf[..n]).map_err(stdout_failed)?;
+            at += n as u64;
+        }
     }
-    file.write_all_at(&input, 0).map_err(io)?;
-    let _ = writeln!(std::io::stderr(), "wrote {} bytes to /{}", input.len(), bare(name));
+    d.finish().map_err(stdout_failed)?;
+    Ok(())
+}
+
+/// `write NAME`: standard input into the object from offset 0, growing it
+/// (pages reserved) where the input is longer. On a failure the object
+/// goes back to its size before the call; bytes already written inside
+/// that size stay written.
+pub fn write(name: &OsString) -> Outcome {
+    let name = one(arg_name(name.as_bytes()))?;
+    let dir = one(open_dir())?;
+    let file = one(open(&dir, &name, libc::O_RDWR, 0))?;
+    let fd = file.as_raw_fd();
+    let failed = |what: &str, e: Errno| Failure::new(format!("{what} {}", shown(&name)), e);
+    let original = file.metadata().map_err(|e| vec![failed("stat", objects::io_errno(&e))])?.len();
+    let mut size = original;
+    let mut at = 0u64;
+    let mut buf = vec![0u8; CHUNK];
+    let mut input = std::io::stdin().lock();
+    let copied = loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break Err(Failure::new("read standard input", objects::io_errno(&e))),
+        };
+        let end = at + n as u64;
+        if end > size {
+            if let Err(e) = rshm::fd::allocate(fd, size as i64, (end - size) as i64) {
+                break Err(failed("grow", e));
+            }
+            size = end;
+        }
+        if let Err(e) = file.write_all_at(&buf[..n], at) {
+            break Err(failed("write", objects::io_errno(&e)));
+        }
+        at = end;
+    };
+    if let Err(f) = copied {
+        let undone = if size > original { rshm::fd::truncate(fd, original as i64) } else { Ok(()) };
+        let note = match undone {
+            Ok(()) => format!("the object is back to its {original} bytes"),
+            Err(e) => format!("and shrinking it back to {original} bytes failed too (errno {})", e.0),
+        };
+        return Err(vec![f.detail(note)]);
+    }
+    let _ = writeln!(std::io::stderr(), "wrote {at} bytes to {}", shown(&name));
     Ok(())
 }

@@ -1,22 +1,52 @@
-//! The objects in /dev/shm and what each one is.
+//! The entries of /dev/shm and what each one is, as `ls` and `stat` show them.
+//!
+//! Every entry is listed, whatever its type or name: FIFOs, links and
+//! directories with their type (a link's target is read, never followed;
+//! only regular files are opened), names that are not UTF-8 with a
+//! lossless form in JSON (`name_hex`).
 
-use crate::holders::Holder;
+use crate::escape;
 use crate::Failure;
 use rshm::errno::Errno;
+use rshm::reap::dir::{self, Entry, FileType, ShmDir};
+use rshm::reap::holders::{Holder, Scan};
 use serde::Serialize;
-use std::collections::BTreeMap;
-use std::ffi::CString;
-use std::fs::File;
-use std::os::fd::FromRawFd;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::ffi::{CStr, CString};
+use std::os::fd::AsRawFd;
 
-/// Where Linux keeps POSIX shared-memory objects.
-pub const DIR: &str = "/dev/shm";
+/// One process holding one object, for output.
+#[derive(Debug, Serialize)]
+pub struct HolderView {
+    pub pid: i32,
+    /// /proc/PID/comm, escaped as names are.
+    pub command: String,
+    pub fds: u32,
+    pub maps: u32,
+}
 
-/// One object, as `ls` and `stat` show it.
+impl From<&Holder> for HolderView {
+    fn from(h: &Holder) -> HolderView {
+        HolderView { pid: h.pid, command: escape::text(&h.command), fds: h.fds, maps: h.maps }
+    }
+}
+
+/// One entry, as `ls` and `stat` show it.
 #[derive(Debug, Serialize)]
 pub struct Object {
+    /// The name without its leading '/': exact when it is UTF-8; otherwise
+    /// its escaped text form, and `name_hex` holds the bytes.
     pub name: String,
+    /// The name's bytes in hex, only for a name that is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_hex: Option<String>,
+    #[serde(skip)]
+    pub raw: CString,
+    /// "regular", "fifo", "symlink", "directory", "socket", "char-device", "block-device".
+    #[serde(rename = "type")]
+    pub file_type: &'static str,
+    /// A link's target, escaped (never followed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
     pub size: u64,
     /// Bytes of memory the object really uses (allocated blocks).
     pub resident: u64,
@@ -28,86 +58,119 @@ pub struct Object {
     /// Seconds since the epoch.
     pub mtime: i64,
     pub mtime_utc: String,
-    /// "plain", "rshm-segment", "rshm-channel", "rshm-unknown", or "unreadable".
+    /// "plain", "rshm-segment", "rshm-channel", "rshm-value", "rshm-topic",
+    /// "rshm-unknown", "unreadable"; for other types the type.
     pub kind: String,
     /// The rshm layout version, for rshm objects.
     pub version: Option<u32>,
     /// "ready" or "building", for rshm objects.
     pub state: Option<String>,
-    pub holders: Vec<Holder>,
-}
-
-/// "abc" for "/abc", "abc" or "//abc".
-pub fn bare(name: &str) -> &str {
-    name.trim_start_matches('/')
-}
-
-/// An object name as the core's calls take it, or EINVAL.
-pub fn c_name(name: &str) -> Result<CString, Failure> {
-    CString::new(format!("/{}", bare(name))).map_err(|_| Failure::new(format!("name {name:?}"), Errno(libc::EINVAL)))
-}
-
-/// Opens the object read-only or read-write as a `File`.
-pub fn open(name: &str, oflag: libc::c_int, mode: u32) -> Result<File, Failure> {
-    let fd = rshm::shm::open(&c_name(name)?, oflag, mode).map_err(|e| Failure::new(format!("open {name}"), e))?;
-    // SAFETY: fd was just opened for us and is owned by nobody else.
-    Ok(unsafe { File::from_raw_fd(fd) })
-}
-
-/// Every object name in /dev/shm (POSIX semaphores, "sem.*", left out).
-pub fn names() -> Result<Vec<String>, Failure> {
-    let dir = std::fs::read_dir(DIR).map_err(|e| Failure::new(format!("read {DIR}"), io_errno(&e)))?;
-    let mut names: Vec<String> = dir
-        .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with("sem."))
-        .collect();
-    names.sort();
-    Ok(names)
+    /// The creating process, for rshm objects.
+    pub creator_pid: Option<u32>,
+    /// The holders, or null when they are unknown (see `holders_unknown`).
+    pub holders: Option<Vec<HolderView>>,
+    /// Why the holders are unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders_unknown: Option<String>,
 }
 
 pub fn io_errno(e: &std::io::Error) -> Errno {
     Errno(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
-/// What the first bytes of an object say it is.
-pub fn classify(head: &[u8]) -> (String, Option<u32>, Option<String>) {
-    match rshm::object::header::parse(head) {
-        Ok(h) => {
-            let state = if h.is_ready() { "ready" } else { "building" };
-            (h.kind_name().to_owned(), Some(h.version), Some(state.to_owned()))
-        }
-        Err(Errno(libc::EPROTO)) => ("rshm-unknown".to_owned(), None, None),
-        Err(_) => ("plain".to_owned(), None, None),
+/// A name from the command line, as it lives in /dev/shm: leading '/'s
+/// dropped; empty, "." and "..", an inner '/' or a NUL are EINVAL.
+pub fn arg_name(arg: &[u8]) -> Result<CString, Failure> {
+    let shown = escape::text(arg);
+    let bare = dir::bare(arg).map_err(|e| Failure::new(format!("name \"{shown}\""), e))?;
+    CString::new(bare).map_err(|_| Failure::new(format!("name \"{shown}\""), Errno(libc::EINVAL)))
+}
+
+/// "/name", escaped, for messages.
+pub fn shown(name: &CStr) -> String {
+    escape::name(name.to_bytes())
+}
+
+pub fn open_dir() -> Result<ShmDir, Failure> {
+    ShmDir::open().map_err(|e| Failure::new("open /dev/shm", e))
+}
+
+/// Opens the object `name` if it is a regular file (O_NOFOLLOW,
+/// O_NONBLOCK: see [`ShmDir::open_regular`]); the failure says what it found.
+pub fn open(dir: &ShmDir, name: &CStr, oflag: libc::c_int, mode: u32) -> Result<std::fs::File, Failure> {
+    match dir.open_regular(name, oflag, mode) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        Err(e) => Err(not_an_object(dir, name, e)),
     }
 }
 
-/// Describes the object `name`, taking its holders out of `held` (by inode).
-pub fn describe(name: &str, held: &mut BTreeMap<u64, Vec<Holder>>) -> Result<Object, Failure> {
-    let path = format!("{DIR}/{}", bare(name));
-    let meta = std::fs::metadata(&path).map_err(|e| Failure::new(format!("stat {name}"), io_errno(&e)))?;
-    let (kind, version, state) = match open(name, libc::O_RDONLY, 0) {
-        Ok(file) => {
-            let mut head = [0u8; 64];
-            let n = file.read_at(&mut head, 0).unwrap_or(0);
-            classify(&head[..n])
+/// The failure of opening `name`, naming the type when it is not a regular file.
+pub fn not_an_object(dir: &ShmDir, name: &CStr, e: Errno) -> Failure {
+    let f = Failure::new(format!("open {}", shown(name)), e);
+    match dir.stat(name) {
+        Ok(m) if m.kind != FileType::Regular => {
+            f.detail(format!("/dev/shm{} is a {}, not a shared memory object", shown(name), m.kind.name()))
         }
-        Err(_) => ("unreadable".to_owned(), None, None),
+        _ => f,
+    }
+}
+
+/// What the first bytes of a regular object say it is.
+fn classify(dir: &ShmDir, name: &CStr) -> (String, Option<u32>, Option<String>, Option<u32>) {
+    let Ok(fd) = dir.open_regular(name, libc::O_RDONLY, 0) else {
+        return ("unreadable".to_owned(), None, None, None);
     };
-    Ok(Object {
-        name: bare(name).to_owned(),
-        size: meta.size(),
-        resident: meta.blocks() * 512,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        mode: meta.mode() & 0o7777,
-        mode_string: String::from_utf8_lossy(&rshm::mode::format(meta.mode())).into_owned(),
-        mtime: meta.mtime(),
-        mtime_utc: crate::time::utc(meta.mtime()),
+    let mut head = [0u8; 64];
+    // SAFETY: head is writable for its length.
+    let n = unsafe { libc::pread(fd.as_raw_fd(), head.as_mut_ptr().cast(), head.len(), 0) };
+    match rshm::object::header::parse(&head[..n.max(0) as usize]) {
+        Ok(h) => {
+            let state = if h.is_ready() { "ready" } else { "building" };
+            (h.kind_name().to_owned(), Some(h.version), Some(state.to_owned()), Some(h.creator.pid))
+        }
+        Err(Errno(libc::EPROTO)) => ("rshm-unknown".to_owned(), None, None, None),
+        Err(_) => ("plain".to_owned(), None, None, None),
+    }
+}
+
+/// Describes one listed entry; its holders come from `scan` (None: the
+/// scan itself failed, with that errno).
+pub fn describe(dir: &ShmDir, entry: &Entry, scan: &Result<Scan, Errno>) -> Object {
+    let m = &entry.meta;
+    let bytes = entry.name.to_bytes();
+    let utf8 = std::str::from_utf8(bytes).ok();
+    let (kind, version, state, creator_pid) = match m.kind {
+        FileType::Regular => classify(dir, &entry.name),
+        other => (other.name().to_owned(), None, None, None),
+    };
+    let link_target =
+        (m.kind == FileType::Symlink).then(|| dir.read_link(&entry.name).map(|t| escape::text(&t)).unwrap_or_default());
+    let (holders, holders_unknown) = match scan {
+        Ok(s) => match s.holders(m.id, m.uid, m.gid, m.mode) {
+            Ok(hs) => (Some(hs.iter().map(HolderView::from).collect()), None),
+            Err(why) => (None, Some(why.to_string())),
+        },
+        Err(e) => (None, Some(format!("the scan of /proc failed (errno {})", e.0))),
+    };
+    Object {
+        name: utf8.map_or_else(|| escape::text(bytes), str::to_owned),
+        name_hex: utf8.is_none().then(|| escape::hex_bytes(bytes)),
+        raw: entry.name.clone(),
+        file_type: m.kind.name(),
+        link_target,
+        size: m.size,
+        resident: m.allocated,
+        uid: m.uid,
+        gid: m.gid,
+        mode: m.mode,
+        mode_string: String::from_utf8_lossy(&rshm::mode::format(m.mode)).into_owned(),
+        mtime: m.mtime,
+        mtime_utc: crate::time::utc(m.mtime),
         kind,
         version,
         state,
-        holders: held.remove(&meta.ino()).unwrap_or_default(),
-    })
+        creator_pid,
+        holders,
+        holders_unknown,
+    }
 }

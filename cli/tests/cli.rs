@@ -1,50 +1,14 @@
 //! The `rshm` binary end to end: create, write, cat, dump, stat, ls with and
 //! without a holder, rm --unused, rm; JSON parsed.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// "rshm-test-PID-N-tag": this test's own name.
-fn unique(tag: &str) -> String {
-    format!("rshm-test-{}-{}-{tag}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-fn rshm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rshm")).args(args).output().expect("run rshm")
-}
-
-fn rshm_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rshm"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rshm");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
-}
-
-/// Removes the object when the test ends, pass or fail.
-struct Cleanup(String);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = rshm::shm::unlink(&std::ffi::CString::new(format!("/{}", self.0)).unwrap());
-    }
-}
+use common::{exists, json, rshm, rshm_in, text, unique, Cleanup};
 
 #[test]
 fn create_write_cat_dump_stat_rm() {
     let name = unique("life");
-    let _c = Cleanup(name.clone());
+    let _c = Cleanup::new(&name);
     assert!(rshm(&["create", &name, "8K", "--mode", "0640"]).status.success());
 
     let st = json(&rshm(&["stat", &name, "--json"]));
@@ -54,7 +18,7 @@ fn create_write_cat_dump_stat_rm() {
     assert_eq!(st["kind"], "plain");
     assert_eq!(st["holders"].as_array().map(Vec::len), Some(0));
 
-    assert!(rshm_stdin(&["write", &name], b"hello, shm").status.success());
+    assert!(rshm_in(&["write", &name], b"hello, shm").status.success());
     let cat = rshm(&["cat", &name]);
     assert!(cat.status.success());
     assert_eq!(cat.stdout.len(), 8192);
@@ -67,11 +31,11 @@ fn create_write_cat_dump_stat_rm() {
     );
 
     // Input longer than the object grows it.
-    assert!(rshm_stdin(&["write", &name], &[7u8; 10000]).status.success());
+    assert!(rshm_in(&["write", &name], &[7u8; 10000]).status.success());
     assert_eq!(json(&rshm(&["stat", &name, "--json"]))["size"], 10000);
 
     assert!(rshm(&["rm", &name]).status.success());
-    assert!(!std::path::Path::new(&format!("/dev/shm/{name}")).exists());
+    assert!(!exists(name.as_bytes()));
 }
 
 #[test]
@@ -83,7 +47,7 @@ fn errors_name_the_errno_and_help() {
     assert!(err.contains("ENOENT (No such file or directory)") && err.contains("help: "), "{err}");
 
     let dup = unique("dup");
-    let _c = Cleanup(dup.clone());
+    let _c = Cleanup::new(&dup);
     assert!(rshm(&["create", &dup, "1"]).status.success());
     let again = rshm(&["create", &dup, "1"]);
     assert_eq!(again.status.code(), Some(1));
@@ -97,7 +61,7 @@ fn ls_shows_holders_and_rm_unused_spares_held_objects() {
     let prefix = unique("ls");
     let held = format!("{prefix}-held");
     let free = format!("{prefix}-free");
-    let (_c1, _c2) = (Cleanup(held.clone()), Cleanup(free.clone()));
+    let (_c1, _c2) = (Cleanup::new(&held), Cleanup::new(&free));
     assert!(rshm(&["create", &held, "4K"]).status.success());
     assert!(rshm(&["create", &free, "4K"]).status.success());
 
@@ -105,37 +69,39 @@ fn ls_shows_holders_and_rm_unused_spares_held_objects() {
     let c = std::ffi::CString::new(format!("/{held}")).unwrap();
     let fd = rshm::shm::open(&c, libc::O_RDONLY, 0).unwrap();
 
+    let me = std::process::id();
     let list = json(&rshm(&["ls", "--json", "--prefix", &prefix]));
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     let entry = |n: &str| list.iter().find(|o| o["name"] == n).unwrap().clone();
-    let me = std::process::id();
     assert!(entry(&held)["holders"].as_array().unwrap().iter().any(|h| h["pid"] == me && h["fds"] == 1));
     assert_eq!(entry(&free)["holders"].as_array().unwrap().len(), 0);
 
     let table = rshm(&["ls", "--prefix", &prefix]);
-    let text = String::from_utf8_lossy(&table.stdout);
-    assert!(text.starts_with("NAME") && text.contains(&held) && text.contains(&free), "{text}");
+    let table = text(&table.stdout);
+    assert!(table.starts_with("NAME") && table.contains(&held) && table.contains(&free), "{table}");
 
     let dry = rshm(&["rm", "--unused", "--prefix", &prefix, "--dry-run"]);
-    let dry = String::from_utf8_lossy(&dry.stdout);
-    assert!(dry.contains(&format!("would remove /{free}")) && !dry.contains(&held), "{dry}");
-    assert!(std::path::Path::new(&format!("/dev/shm/{free}")).exists(), "dry run removed nothing");
+    let dry = text(&dry.stdout);
+    assert!(dry.contains(&format!("would remove /{free}\n")), "{dry}");
+    assert!(dry.contains(&format!("kept /{held}: held by pid {me}")), "{dry}");
+    assert!(!dry.contains(&format!("would remove /{held}")), "{dry}");
+    assert!(exists(free.as_bytes()), "dry run removed nothing");
 
     // Not old enough: nothing goes.
     assert!(rshm(&["rm", "--unused", "--prefix", &prefix, "--older-than", "1h"]).status.success());
-    assert!(std::path::Path::new(&format!("/dev/shm/{free}")).exists());
+    assert!(exists(free.as_bytes()));
 
     assert!(rshm(&["rm", "--unused", "--prefix", &prefix]).status.success());
-    assert!(!std::path::Path::new(&format!("/dev/shm/{free}")).exists());
-    assert!(std::path::Path::new(&format!("/dev/shm/{held}")).exists(), "a held object stays");
+    assert!(!exists(free.as_bytes()));
+    assert!(exists(held.as_bytes()), "a held object stays");
     rshm::fd::close(fd).unwrap();
 }
 
 #[test]
 fn rshm_segments_are_recognised() {
     let name = unique("seg");
-    let _c = Cleanup(name.clone());
+    let _c = Cleanup::new(&name);
     let c = std::ffi::CString::new(format!("/{name}")).unwrap();
     let seg = rshm::segment::Segment::create(&c, 100, 0o600).unwrap();
     let st = json(&rshm(&["stat", &name, "--json"]));
@@ -150,7 +116,7 @@ fn rshm_segments_are_recognised() {
 #[test]
 fn rshm_channels_are_recognised() {
     let name = unique("chan");
-    let _c = Cleanup(name.clone());
+    let _c = Cleanup::new(&name);
     let c = std::ffi::CString::new(format!("/{name}")).unwrap();
     let ch = rshm::channel::Channel::create(&c, 4096, 0o600).unwrap();
     let st = json(&rshm(&["stat", &name, "--json"]));
@@ -160,4 +126,60 @@ fn rshm_channels_are_recognised() {
     let ls = rshm(&["ls", "--prefix", &name]);
     assert!(String::from_utf8_lossy(&ls.stdout).contains("rshm-channel v2 ready"), "{ls:?}");
     drop(ch);
+}
+
+/// Starts a process (this test binary, running [`segment_creator_helper`])
+/// that creates the segment `name` and waits to be killed; returns once
+/// the segment exists.
+fn segment_creator(name: &str) -> std::process::Child {
+    use std::io::Read;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "segment_creator_helper", "--nocapture", "--test-threads=1"])
+        .env("RSHM_TEST_CREATE", name)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    let mut out = child.stdout.take().unwrap();
+    let mut b = [0u8; 64];
+    while !text(&said).contains("created\n") {
+        let n = out.read(&mut b).unwrap();
+        assert!(n > 0, "the creator ended: {}", text(&said));
+        said.extend_from_slice(&b[..n]);
+    }
+    child
+}
+
+#[test]
+#[ignore = "a helper of segment_creator: creates a segment and sleeps until killed"]
+fn segment_creator_helper() {
+    let name = std::env::var("RSHM_TEST_CREATE").expect("run by segment_creator");
+    let seg = rshm::segment::Segment::create(&std::ffi::CString::new(name).unwrap(), 100, 0o600).unwrap();
+    println!("created");
+    std::thread::sleep(std::time::Duration::from_secs(60));
+    drop(seg);
+}
+
+#[test]
+fn reap_removes_a_killed_creators_segment_and_nothing_else() {
+    let p = unique("reap");
+    let (dead, live, plain) = (format!("{p}-dead"), format!("{p}-live"), format!("{p}-plain"));
+    let _c = (Cleanup::new(&dead), Cleanup::new(&live), Cleanup::new(&plain));
+    let mut creator = segment_creator(&dead);
+    let _mine = rshm::segment::Segment::create(&std::ffi::CString::new(live.as_str()).unwrap(), 100, 0o600).unwrap();
+    assert!(rshm(&["create", &plain, "1K"]).status.success());
+    let before = text(&rshm(&["reap", "--dry-run", &p]).stdout);
+    creator.kill().unwrap(); // SIGKILL
+    creator.wait().unwrap();
+    // With no prefix, a dry run names it among everything else.
+    let all = text(&rshm(&["reap", "--dry-run"]).stdout);
+    assert!(all.contains(&format!("would remove /{dead}\n")), "{all}");
+    let out = rshm(&["reap", &format!("/{p}")]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(before.contains(&format!("kept /{dead}: its creator is alive")), "{before}");
+    assert!(said.contains(&format!("removed /{dead}")), "{said}");
+    assert!(said.contains(&format!("kept /{live}: its creator is alive")), "{said}");
+    assert!(!said.contains(&plain), "objects rshm did not make are not its business: {said}");
+    assert!(!exists(dead.as_bytes()) && exists(live.as_bytes()) && exists(plain.as_bytes()));
 }

@@ -1,0 +1,133 @@
+//! rshm_reap's cases: what a killed creator leaves goes, what anyone holds
+//! or a live creator owns stays, and what rshm did not make is never touched.
+
+use super::*;
+use crate::channel::Channel;
+use crate::segment::Segment;
+use crate::test_names;
+use std::ffi::CString;
+
+/// Forks a child that creates a segment `seg` and a channel `chan`, then
+/// waits to be killed; returns its pid once both exist.
+fn creator(seg: &CStr, chan: &CStr) -> libc::pid_t {
+    let mut p = [0; 2];
+    // SAFETY: p is writable for two descriptors.
+    assert_eq!(unsafe { libc::pipe(p.as_mut_ptr()) }, 0);
+    // SAFETY: the child only creates objects, writes a byte and sleeps.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let made = Segment::create(seg, 100, 0o600).is_ok() && Channel::create(chan, 4096, 0o600).is_ok();
+        // SAFETY: p[1] is the pipe's write end; the child never returns.
+        unsafe {
+            libc::write(p[1], [u8::from(made)].as_ptr().cast(), 1);
+            loop {
+                libc::pause();
+            }
+        }
+    }
+    let mut b = [0u8];
+    // SAFETY: b is writable; the descriptors are this process's.
+    unsafe {
+        libc::close(p[1]);
+        assert_eq!(libc::read(p[0], b.as_mut_ptr().cast(), 1), 1);
+        libc::close(p[0]);
+    }
+    assert_eq!(b[0], 1, "the child created both objects");
+    pid
+}
+
+fn kill(pid: libc::pid_t) {
+    // SAFETY: pid is our child; waitpid reaps it.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
+}
+
+fn exists(name: &CStr) -> bool {
+    std::path::Path::new(&format!("/dev/shm{}", name.to_str().unwrap())).exists()
+}
+
+fn prefix_of(name: &CStr) -> Vec<u8> {
+    name.to_bytes().to_vec()
+}
+
+#[test]
+fn a_killed_creators_segment_and_channel_are_reaped() {
+    let base = test_names::name("reap-killed");
+    let seg = CString::new([base.to_bytes(), b"-seg"].concat()).unwrap();
+    let chan = CString::new([base.to_bytes(), b"-chan"].concat()).unwrap();
+    let pid = creator(&seg, &chan);
+    let while_alive = reap(&prefix_of(&base));
+    kill(pid);
+    let after = reap(&prefix_of(&base));
+    let left = (exists(&seg), exists(&chan));
+    let _ = crate::shm::unlink(&seg);
+    let _ = crate::shm::unlink(&chan);
+    assert_eq!(while_alive, Ok(0), "a live creator's objects stay");
+    assert_eq!(after, Ok(2));
+    assert_eq!(left, (false, false));
+}
+
+#[test]
+fn a_dead_creators_segment_still_mapped_is_kept() {
+    let base = test_names::name("reap-mapped");
+    let seg = CString::new([base.to_bytes(), b"-seg"].concat()).unwrap();
+    let chan = CString::new([base.to_bytes(), b"-chan"].concat()).unwrap();
+    let pid = creator(&seg, &chan);
+    let held = Segment::open(&seg, libc::O_RDONLY, Duration::ZERO).unwrap();
+    kill(pid);
+    let mut kept = Vec::new();
+    let first = sweep(&prefix_of(&base), Rule::Reap, false, |e, o| kept.push((e.name.clone(), o.clone())));
+    let seg_left = exists(&seg);
+    drop(held);
+    let second = reap(&prefix_of(&base));
+    let _ = crate::shm::unlink(&seg);
+    let _ = crate::shm::unlink(&chan);
+    assert_eq!(first, Ok(1), "the channel goes, the mapped segment stays: {kept:?}");
+    assert!(seg_left);
+    let me = std::process::id() as i32;
+    assert!(kept.iter().any(|(_, o)| matches!(o, Outcome::Kept(Keep::Held(hs)) if hs.iter().any(|h| h.pid == me))));
+    assert_eq!(second, Ok(1), "once unmapped it goes");
+}
+
+#[test]
+fn plain_objects_and_a_live_creators_segment_are_never_reaped() {
+    let base = test_names::name("reap-plain");
+    let plain = CString::new([base.to_bytes(), b"-plain"].concat()).unwrap();
+    let seg = CString::new([base.to_bytes(), b"-seg"].concat()).unwrap();
+    let fd = crate::shm::open(&plain, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
+    crate::fd::close(fd).unwrap();
+    let mine = Segment::create(&seg, 100, 0o600).unwrap();
+    // Unmapped, but its creator (this process) lives.
+    drop(mine);
+    let r = reap(&prefix_of(&base));
+    let left = (exists(&plain), exists(&seg));
+    let _ = crate::shm::unlink(&plain);
+    let _ = crate::shm::unlink(&seg);
+    assert_eq!(r, Ok(0));
+    assert_eq!(left, (true, true));
+}
+
+#[test]
+fn a_dead_pids_temporary_is_reaped_a_live_ones_kept() {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let n = test_names::name("reap-tmp");
+    let n = n.to_str().unwrap().rsplit('-').nth(1).unwrap().to_owned();
+    let dead_tmp = CString::new(format!("/rshm-tmp.{dead}.{n}.0")).unwrap();
+    let live_tmp = CString::new(format!("/rshm-tmp.{}.{n}.1", std::process::id())).unwrap();
+    for t in [&dead_tmp, &live_tmp] {
+        let fd = crate::shm::open(t, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
+        crate::fd::close(fd).unwrap();
+    }
+    // Whatever the prefix: temporaries belong to no name.
+    let r = reap(b"/no-such-prefix-");
+    let left = (exists(&dead_tmp), exists(&live_tmp));
+    let _ = crate::shm::unlink(&dead_tmp);
+    let _ = crate::shm::unlink(&live_tmp);
+    assert!(matches!(r, Ok(n) if n >= 1), "{r:?}");
+    assert_eq!(left, (false, true));
+}
