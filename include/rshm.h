@@ -508,6 +508,11 @@
 #define RSHM_MFD_HUGE_16GB 2281701376
 #endif
 
+/**
+ * The token of no doorbell: nobody to ring.
+ */
+#define NONE 0
+
 #if defined(__linux__)
 /**
  * Bits of the number that hold the tid: pids never reach 2^22.

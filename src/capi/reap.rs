@@ -46,7 +46,7 @@ use libc::c_char;
 /// its cost grows with the number of processes and their descriptors.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_reap(prefix: *const c_char) -> i32 {
-    run(-1, || {
+    run("rshm_reap", -1, || {
         let prefix = if prefix.is_null() {
             &[][..]
         } else {
