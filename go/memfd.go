@@ -12,15 +12,19 @@ import "unsafe"
 //
 // It returns a descriptor of size 0 the caller owns (release it with
 // Close). Nothing is left in /dev/shm: share it with a child through
-// exec.Cmd.ExtraFiles. Errors: EINVAL (unknown flags, a name of 250 bytes
-// or more, or a NUL byte in it), EMFILE/ENFILE, ENOMEM, EPERM, ENOSYS.
+// exec.Cmd.ExtraFiles. Errors: EINVAL (unknown flags, negative or beyond
+// 32 bits, a name of 250 bytes or more, or a NUL byte in it), EMFILE/ENFILE, ENOMEM, EPERM, ENOSYS.
 func MemfdCreate(name string, flags int) (int, error) {
 	if err := cstring(name); err != nil {
 		return -1, err
 	}
+	cflags, err := cuint(flags)
+	if err != nil {
+		return -1, err
+	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	fd, err := C.rshm_memfd_create(cname, C.uint(flags))
+	fd, err := C.rshm_memfd_create(cname, cflags)
 	if fd < 0 {
 		return -1, failed(err)
 	}
