@@ -16,7 +16,7 @@ import (
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("client: ")
-	st, err := rshm.Fstat(layout.FD)
+	st, err := rshm.FstatInfo(layout.FD)
 	layout.CheckErr(err)
 	buf, addr, err := rshm.Mmap(nil, int(st.Size), rshm.PROT_READ|rshm.PROT_WRITE, rshm.MAP_SHARED, layout.FD, 0)
 	layout.CheckErr(err)
