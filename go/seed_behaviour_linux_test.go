@@ -27,6 +27,16 @@ func seedName(t *testing.T, tag string) string {
 	return name
 }
 
+// memfd is a memfd of size bytes made with flags, closed when the test ends.
+func memfd(t *testing.T, flags, size int) int {
+	t.Helper()
+	fd, err := posix.MemfdCreate("seed-test", flags)
+	check(t, "MemfdCreate", err)
+	t.Cleanup(func() { _ = posix.Close(fd) })
+	check(t, "Ftruncate", posix.Ftruncate(fd, size))
+	return fd
+}
+
 func check(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil {
@@ -38,13 +48,8 @@ func check(t *testing.T, what string, err error) {
 // errno for what reaches the kernel, EINVAL for what it refuses itself).
 func TestSeedErrors(t *testing.T) {
 	page := posix.Getpagesize()
-	fd, err := posix.MemfdCreate("seed-errors", posix.MFD_ALLOW_SEALING)
-	check(t, "MemfdCreate", err)
-	defer posix.Close(fd)
-	check(t, "Ftruncate", posix.Ftruncate(fd, page))
-	plain, err := posix.MemfdCreate("seed-unsealable", 0)
-	check(t, "MemfdCreate", err)
-	defer posix.Close(plain)
+	fd := memfd(t, posix.MFD_ALLOW_SEALING, page)
+	plain := memfd(t, 0, 0)
 	name := seedName(t, "errors")
 	shm, err := posix.ShmOpen(name, posix.O_RDWR|posix.O_CREAT|posix.O_EXCL, posix.S_IRUSR|posix.S_IWUSR)
 	check(t, "ShmOpen", err)
@@ -119,10 +124,7 @@ func TestSeedErrors(t *testing.T) {
 // refuses a writable mapping; Seals reports what was added.
 func TestSeedSeals(t *testing.T) {
 	page := posix.Getpagesize()
-	fd, err := posix.MemfdCreate("seed-seals", posix.MFD_ALLOW_SEALING)
-	check(t, "MemfdCreate", err)
-	defer posix.Close(fd)
-	check(t, "Ftruncate", posix.Ftruncate(fd, page))
+	fd := memfd(t, posix.MFD_ALLOW_SEALING, page)
 	w, _, err := posix.Mmap(nil, page, posix.PROT_RDWR, posix.MAP_SHARED, fd, 0)
 	check(t, "Mmap", err)
 	if err := posix.AddSeals(fd, posix.F_SEAL_WRITE); err != posix.EBUSY {
@@ -245,10 +247,7 @@ func TestSeedDisplayStatInfo(t *testing.T) {
 // S_IS* methods name its type.
 func TestSeedFstatAndModeTests(t *testing.T) {
 	page := posix.Getpagesize()
-	fd, err := posix.MemfdCreate("seed-fstat", posix.MFD_ALLOW_SEALING)
-	check(t, "MemfdCreate", err)
-	defer posix.Close(fd)
-	check(t, "Ftruncate", posix.Ftruncate(fd, 3*page))
+	fd := memfd(t, posix.MFD_ALLOW_SEALING, 3*page)
 	var st posix.Stat_t
 	check(t, "Fstat", posix.Fstat(fd, &st))
 	if st.Size != int64(3*page) || st.Uid != uint32(os.Geteuid()) || !st.Mode.S_ISREG() || st.Nlink != 0 || st.Blksize <= 0 || st.Ino == 0 {
@@ -310,9 +309,7 @@ func TestSeedFstatAndModeTests(t *testing.T) {
 // Fcntl's F_GETFD/F_SETFD round trip of FD_CLOEXEC, as the seed's tests
 // drive it, and ErrnoName on the errno of a failed call.
 func TestSeedFcntlAndErrno(t *testing.T) {
-	fd, err := posix.MemfdCreate("seed-fcntl", 0)
-	check(t, "MemfdCreate", err)
-	defer posix.Close(fd)
+	fd := memfd(t, 0, 0)
 	flags, err := posix.Fcntl(fd, posix.F_GETFD, 0)
 	if err != nil || flags&posix.FD_CLOEXEC != 0 {
 		t.Fatalf("F_GETFD of a memfd made without MFD_CLOEXEC: %#x, %v", flags, err)
