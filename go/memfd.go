@@ -8,7 +8,10 @@ import "unsafe"
 
 // MemfdCreate creates an anonymous shared-memory file: memfd_create(2).
 // name labels it in /proc/PID/fd ("memfd:name") and need not be unique;
-// flags or-s MFD_CLOEXEC and MFD_ALLOW_SEALING (and MFD_HUGETLB on Linux).
+// flags or-s MFD_CLOEXEC and MFD_ALLOW_SEALING (and MFD_HUGETLB on Linux,
+// with an MFD_HUGE_* size). flags is an int, as in the seed package: where
+// int is 32 bits, MFD_HUGE_16GB does not fit it, so a 32-bit program
+// cannot ask for 16 GiB pages.
 //
 // It returns a descriptor of size 0 the caller owns (release it with
 // Close). Nothing is left in /dev/shm: share it with a child through

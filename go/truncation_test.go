@@ -24,7 +24,7 @@ func TestWideIntsAreRefusedNotCut(t *testing.T) {
 	mem, _, err := Mmap(nil, page, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)
 	must(t, "Mmap", err)
 	defer Munmap(mem)
-	socks, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	socks, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	must(t, "Socketpair", err)
 	closeLater(t, socks[0])
 	closeLater(t, socks[1])
