@@ -27,8 +27,9 @@ import (
 // not keep its descriptor and mapping for the life of the process. That is
 // a safety net, not a substitute for Close: it runs at the collector's
 // pace, maybe never, and it unmaps Data, so keep the Segment reachable
-// while any slice of its Data is in use (call Close after the last use,
-// or runtime.KeepAlive(seg)), as with os.File and its Fd.
+// while any slice of its Data, or any pointer into it (WordAt, MutexAt),
+// is in use: call Close after the last use (defer seg.Close() does), or
+// runtime.KeepAlive(seg) there, as with os.File and its Fd.
 // Its methods are safe to call from several goroutines; synchronising
 // access to Data between processes is the caller's business.
 type Segment struct {

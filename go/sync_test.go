@@ -305,6 +305,7 @@ func helperMutexDie() error {
 		return fmt.Errorf("WordAt: %w", err)
 	}
 	atomic.StoreUint32(mark, 1)
+	runtime.KeepAlive(seg) // until here: its finalizer would unmap mark
 	os.Exit(0)
 	return nil
 }
