@@ -82,8 +82,8 @@ func Fchmod(fd int, mode int) error {
 // Close closes the descriptor fd: close(2). Mappings made from it stay
 // valid. Errors: EBADF (not open, closed twice, or beyond any descriptor:
 // a value that does not fit C's int is refused, never cut to another
-// descriptor); after EINTR or EIO the
-// descriptor is released all the same, so do not retry.
+// descriptor); after EINTR or EIO the descriptor is released all the
+// same, so do not retry.
 func Close(fd int) error {
 	cfd, err := cfd(fd)
 	if err != nil {
@@ -122,7 +122,9 @@ func Fallocate(fd int, offset, length int64) error {
 // It returns what fcntl returns for cmd (a new descriptor for F_DUPFD*,
 // the flags for F_GET*, otherwise 0). Errors: EBADF, EINVAL (unknown cmd,
 // one whose argument is a pointer such as the record locks, or arg out of
-// range), and what fcntl(2) documents for cmd.
+// range), and what fcntl(2) documents for cmd. fd, cmd and arg are ints,
+// as in the seed package; beyond C's int, fd is EBADF and the others
+// EINVAL.
 func Fcntl(fd, cmd, arg int) (val int, err error) {
 	cfd, err := cfd(fd)
 	if err != nil {
