@@ -98,6 +98,11 @@ func TestSeedErrors(t *testing.T) {
 		{"Mlock(b, len(b))", posix.Mlock(buf, len(buf)), 0},
 		{"Munlock(b, len(b))", posix.Munlock(buf, len(buf)), 0},
 		{"Mlockall(0)", posix.Mlockall(0), posix.EINVAL},
+		{"Munlockall()", posix.Munlockall(), 0},
+		{"Fchmod", posix.Fchmod(shm, posix.S_IRUSR|posix.S_IWUSR|posix.S_IRGRP), 0},
+		{"Fchmod a mode beyond 32 bits", posix.Fchmod(shm, -1), posix.EINVAL},
+		{"Fchown to the same owner", posix.Fchown(shm, os.Geteuid(), os.Getegid()), 0},
+		{"Fchown unchanged", posix.Fchown(shm, -1, -1), 0},
 		{"AddSeals a closed descriptor", posix.AddSeals(-1, posix.F_SEAL_GROW), syscall.EBADF},
 		{"AddSeals without MFD_ALLOW_SEALING", posix.AddSeals(plain, posix.F_SEAL_GROW), posix.EPERM},
 		{"AddSeals on a shm_open object (sealed from birth)", posix.AddSeals(shm, posix.F_SEAL_GROW), posix.EPERM},
@@ -113,6 +118,10 @@ func TestSeedErrors(t *testing.T) {
 				t.Errorf("%s: %T is not a posix.Errno", c.what, c.err)
 			}
 		}
+	}
+	check(t, "Fstat", posix.Fstat(shm, &st))
+	if st.Mode != posix.S_IFREG|0o640 || st.Uid != uint32(os.Geteuid()) {
+		t.Errorf("after Fchmod and Fchown: mode %#o, uid %d", st.Mode, st.Uid)
 	}
 	check(t, "Munmap", posix.Munmap(buf))
 	if err := posix.Munmap(buf); err != posix.EINVAL {
