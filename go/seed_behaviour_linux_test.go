@@ -100,7 +100,7 @@ func TestSeedErrors(t *testing.T) {
 		{"Mlockall(0)", posix.Mlockall(0), posix.EINVAL},
 		{"Munlockall()", posix.Munlockall(), 0},
 		{"Fchmod", posix.Fchmod(shm, posix.S_IRUSR|posix.S_IWUSR|posix.S_IRGRP), 0},
-		{"Fchmod a mode beyond 32 bits", posix.Fchmod(shm, -1), posix.EINVAL},
+		{"Fchmod a negative mode (rshm's check)", posix.Fchmod(shm, -1), posix.EINVAL},
 		{"Fchown to the same owner", posix.Fchown(shm, os.Geteuid(), os.Getegid()), 0},
 		{"Fchown unchanged", posix.Fchown(shm, -1, -1), 0},
 		{"AddSeals a closed descriptor", posix.AddSeals(-1, posix.F_SEAL_GROW), syscall.EBADF},
