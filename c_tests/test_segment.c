@@ -135,11 +135,13 @@ int main(void) {
     version = 1;
     CHECK(pwrite(fd, &version, 4, 8) == 4);
     CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO);
-    /* A header whose size does not fit the object: EINVAL. */
+    /* A header whose size does not match the object: EPROTO, both ways. */
     version = 2;
-    uint64_t huge = (uint64_t)1 << 40;
+    uint64_t huge = (uint64_t)1 << 40, small = 64;
     CHECK(pwrite(fd, &version, 4, 8) == 4 && pwrite(fd, &huge, 8, 32) == 8);
-    CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EINVAL);
+    CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO);
+    CHECK(pwrite(fd, &small, 8, 32) == 8 && ftruncate(fd, (off_t)1 << 30) == 0);
+    CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO);
     rshm_close(fd);
     CHECK(rshm_segment_close(w) == 0);
     CHECK(rshm_segment_unlink(name) == 0);

@@ -11,6 +11,10 @@
  *   link(2) never replaces a name).
  * - EINVAL: segment_open found an object that is no segment: a plain
  *   object (empty, or a page of zeros without the magic).
+ * - EPROTO: segment_open found a segment that the plain calls grew
+ *   (shm_open(O_CREAT) + ftruncate of a name a segment held): its length
+ *   no longer matches its header, and rshm maps nothing a header does not
+ *   vouch for.
  * No other errno is expected: sizes never shrink an object below two pages
  * once it has them, so no mapping here can fault, and objects are 0600 of
  * one user. */
@@ -51,6 +55,7 @@ struct tally {
     atomic_long enoent[OP_COUNT];
     atomic_long eexist[OP_COUNT];
     atomic_long einval[OP_COUNT];
+    atomic_long eproto[OP_COUNT];
     atomic_long unexpected;
     atomic_long ops;
 };
@@ -72,6 +77,8 @@ static void failed(struct tally *t, enum op op, int e) {
         atomic_fetch_add(&t->eexist[op], 1);
     else if (e == EINVAL)
         atomic_fetch_add(&t->einval[op], 1);
+    else if (e == EPROTO && op == OP_SEG_OPEN)
+        atomic_fetch_add(&t->eproto[op], 1);
     else if (atomic_fetch_add(&t->unexpected, 1) < 10) {
         fprintf(stderr, "pid %ld: %s: unexpected %s\n", (long)getpid(), op_names[op], rshm_errno_name(e));
     }
@@ -229,11 +236,12 @@ int main(void) {
     CHECK(atomic_load(&t->unexpected) == 0);
 
     printf("stress: %d processes x %d iterations on %d names (seed %u)\n", PROCS, iterations, NAMES, seed);
-    printf("  %-34s %7s %7s %7s %7s\n", "call", "ok", "ENOENT", "EEXIST", "EINVAL");
+    printf("  %-34s %7s %7s %7s %7s %7s\n", "call", "ok", "ENOENT", "EEXIST", "EINVAL", "EPROTO");
     long successes = 0;
     for (int op = 0; op < OP_COUNT; op++) {
-        printf("  %-34s %7ld %7ld %7ld %7ld\n", op_names[op], atomic_load(&t->ok[op]), atomic_load(&t->enoent[op]),
-               atomic_load(&t->eexist[op]), atomic_load(&t->einval[op]));
+        printf("  %-34s %7ld %7ld %7ld %7ld %7ld\n", op_names[op], atomic_load(&t->ok[op]),
+               atomic_load(&t->enoent[op]), atomic_load(&t->eexist[op]), atomic_load(&t->einval[op]),
+               atomic_load(&t->eproto[op]));
         successes += atomic_load(&t->ok[op]);
     }
     /* The races happened: both outcomes of the contended calls were seen. */

@@ -53,11 +53,18 @@ pub fn note(e: Errno, what: String) -> Errno {
     e
 }
 
+/// For Rust callers of the core (the CLI): what the core found behind the
+/// error `e` it just returned, if it said anything, taken (a second call
+/// gets None). The C layer's equivalent is `rshm_error_detail`.
+pub fn explain(e: Errno) -> Option<String> {
+    NOTE.try_with(|n| n.borrow_mut().take()).ok().flatten().filter(|n| n.errnum == e.0).map(|n| n.what)
+}
+
 /// Records the failure of the exported call `call` with `errnum`: its
 /// subject (see [`subject`]) and, if the core explained that errno, its
 /// note; or, for a panic, `panic` as what was found.
 pub(crate) fn failed(call: &'static str, subject: Option<String>, errnum: i32, panic: Option<String>) {
-    let what = NOTE.try_with(|n| n.borrow_mut().take()).ok().flatten().filter(|n| n.errnum == errnum).map(|n| n.what);
+    let what = explain(Errno(errnum));
     let _ = LAST.try_with(|l| {
         let mut l = l.borrow_mut();
         l.call = call;
@@ -208,6 +215,19 @@ mod tests {
             // ... and not kept for the next failure either.
             failed("rshm_y", None, libc::EAGAIN, None);
             assert_eq!(rendered(), "rshm_y: Resource temporarily unavailable");
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn rust_callers_get_the_note_once() {
+        std::thread::spawn(|| {
+            let e = note(Errno(libc::ENODEV), "a FIFO".into());
+            assert_eq!(explain(Errno(libc::EINVAL)), None);
+            let e2 = note(e, "a FIFO".into());
+            assert_eq!(explain(e2).as_deref(), Some("a FIFO"));
+            assert_eq!(explain(e2), None);
         })
         .join()
         .unwrap();
