@@ -33,6 +33,11 @@ use libc::c_int;
 /// EPROTO: every process sharing a mutex must use a library of the same
 /// layout. On macOS the bytes are the platform's `pthread_mutex_t`.
 ///
+/// A thread's id is learnt at its first call and kept; fork(2) makes the
+/// child learn its own (a fork handler). A child made without fork
+/// handlers (`_Fork`, a raw clone(2)) must not use an rshm_mutex before it
+/// execs: it would pass for the thread that forked it.
+///
 /// Read-only memory: `rshm_mutex_lock`, `rshm_mutex_unlock` and
 /// `rshm_mutex_consistent` store to the mutex, so on memory the process
 /// may only read (a segment opened with `RSHM_O_RDONLY`) they raise

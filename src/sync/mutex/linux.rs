@@ -44,9 +44,11 @@
 //! number means waiting (bounded by the caller's timeout, rechecked each
 //! slice) or, when it names no live thread, EOWNERDEAD; a bad mark EINVAL
 //! or EPROTO; flags only change which of EINVAL / ENOTRECOVERABLE a holder
-//! sees. Each loop turn reads the clock, so a peer that changes the word
-//! faster than a compare-exchange can land delays a caller at most to its
-//! deadline. Only these 64 bytes are ever written.
+//! sees. Each loop turn of a lock with a timeout reads the clock, so a
+//! peer that changes the word faster than a compare-exchange can land
+//! delays such a caller at most to its deadline; a lock without limit
+//! waits, as it would for a holder that never unlocks. Only these 64 bytes
+//! are ever written.
 
 use crate::errno::{Errno, Result};
 use crate::sync::{futex, owner, Timeout};
