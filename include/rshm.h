@@ -560,10 +560,10 @@ typedef struct rshm_segment rshm_segment;
  * same PID namespace. A dead owner is noticed by a waiter, when it has
  * waited 2 ms (then after each slice, doubling to 128 ms) and when its
  * timeout ends: a lock without limit on a dead owner's mutex returns
- * EOWNERDEAD within about 128 ms. A mutex of the glibc-based layout of
- * rshm 0.1 (or rshm_mutex_init of an older library) is refused with
- * EPROTO: every process sharing a mutex must use a library of the same
- * layout. On macOS the bytes are the platform's `pthread_mutex_t`.
+ * EOWNERDEAD within about 128 ms of the death. A mutex initialised by an
+ * older library (the glibc-based layout) is refused with EPROTO, and an
+ * older library answers EINVAL for this one: every process sharing a
+ * mutex must use a library of this layout. On macOS the bytes are the platform's `pthread_mutex_t`.
  *
  * A thread's id is learnt at its first call and kept; fork(2) makes the
  * child learn its own (a fork handler). A child made without fork
