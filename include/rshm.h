@@ -519,6 +519,13 @@
 #define TAG_MASK (511 << TAG_SHIFT)
 #endif
 
+#if defined(__linux__)
+/**
+ * What `pid_ns` answers without /proc.
+ */
+#define UNKNOWN_NS UINT64_MAX
+#endif
+
 /**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
@@ -556,8 +563,12 @@ typedef struct rshm_segment rshm_segment;
  * rshm checks: whatever it writes, the others get a lock that works or
  * an errno listed below, never a signal, never a write outside the 64
  * bytes, never a wait past their timeout. 32- and 64-bit processes may
- * share one; they must see each other's thread ids, that is, run in the
- * same PID namespace. A dead owner is noticed by a waiter, when it has
+ * share one. Processes in different PID namespaces (containers sharing
+ * /dev/shm) may too, but a thread id means nothing outside its own: from
+ * the first lock by a process outside the PID namespace of the one that
+ * ran `rshm_mutex_init`, until the next init, no waiter judges an owner
+ * dead, and a dead owner's lock stays held (as on macOS). A dead owner
+ * is otherwise noticed by a waiter, when it has
  * waited 2 ms (then after each slice, doubling to 128 ms) and when its
  * timeout ends: a lock without limit on a dead owner's mutex returns
  * EOWNERDEAD within about 128 ms of the death. A mutex initialised by an
