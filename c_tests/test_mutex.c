@@ -112,7 +112,7 @@ static void other_pid_namespace(struct shared *s, int ready[2], int go[2]) {
         }
         pid_t h = fork();
         if (h == 0) {
-            if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
                 mount("proc", "/proc", "proc", 0, NULL) != 0)
                 _exit(77);
             if (write(ok[1], &c, 1) != 1 || rshm_mutex_lock(&s->m, -1) != 0 || write(ready[1], &c, 1) != 1 ||
