@@ -1463,6 +1463,9 @@ int rshm_mutex_init(struct rshm_mutex *m);
  *   no mark of `rshm_mutex_init`), or `timeout_ns` < -1.
  * - `EPROTO`: (Linux) `*m` was initialised by a library of the older,
  *   glibc-based layout.
+ * - `ENOMEM`: (Linux) the calling thread's first call, and the library
+ *   could not register the fork handler that keeps a child of fork from
+ *   passing for its parent's thread.
  *
  * A mutex whose bytes another process overwrote answers one of the
  * above, or works: a lock word naming a thread that lives means held
@@ -1484,6 +1487,7 @@ int rshm_mutex_lock(struct rshm_mutex *m, int64_t timeout_ns);
  * - `EFAULT`: `m` is NULL.
  * - `EINVAL`: `m` is misaligned or not initialised.
  * - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+ * - `ENOMEM`: (Linux) as for `rshm_mutex_lock`.
  *
  * Read-only memory: SIGSEGV when the lock word names the caller (see
  * `rshm_mutex`); EPERM otherwise.
@@ -1503,6 +1507,7 @@ int rshm_mutex_unlock(struct rshm_mutex *m);
  *   through), or `m` is misaligned or not initialised.
  * - `EFAULT`: `m` is NULL.
  * - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+ * - `ENOMEM`: (Linux) as for `rshm_mutex_lock`.
  * - `ENOSYS`: macOS, which has no robust mutexes.
  *
  * Read-only memory: SIGSEGV when the caller holds it so (see

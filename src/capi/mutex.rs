@@ -130,6 +130,9 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 ///   no mark of `rshm_mutex_init`), or `timeout_ns` < -1.
 /// - `EPROTO`: (Linux) `*m` was initialised by a library of the older,
 ///   glibc-based layout.
+/// - `ENOMEM`: (Linux) the calling thread's first call, and the library
+///   could not register the fork handler that keeps a child of fork from
+///   passing for its parent's thread.
 ///
 /// A mutex whose bytes another process overwrote answers one of the
 /// above, or works: a lock word naming a thread that lives means held
@@ -152,6 +155,7 @@ pub unsafe extern "C" fn rshm_mutex_lock(m: *mut rshm_mutex, timeout_ns: i64) ->
 /// - `EFAULT`: `m` is NULL.
 /// - `EINVAL`: `m` is misaligned or not initialised.
 /// - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+/// - `ENOMEM`: (Linux) as for `rshm_mutex_lock`.
 ///
 /// Read-only memory: SIGSEGV when the lock word names the caller (see
 /// `rshm_mutex`); EPERM otherwise.
@@ -172,6 +176,7 @@ pub unsafe extern "C" fn rshm_mutex_unlock(m: *mut rshm_mutex) -> c_int {
 ///   through), or `m` is misaligned or not initialised.
 /// - `EFAULT`: `m` is NULL.
 /// - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+/// - `ENOMEM`: (Linux) as for `rshm_mutex_lock`.
 /// - `ENOSYS`: macOS, which has no robust mutexes.
 ///
 /// Read-only memory: SIGSEGV when the caller holds it so (see
