@@ -5,7 +5,9 @@
 #include "check.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -85,6 +87,60 @@ static void read_only(void) {
     CHECK(rshm_mutex_lock(rw, 0) == 0);
     CHECK(rshm_mutex_unlock(rw) == 0);
     CHECK(munmap(rw, 4096) == 0 && munmap(ro, 4096) == 0);
+}
+
+/* A holder in another PID namespace, with its own /proc, as in a
+ * container sharing /dev/shm: its tid (2 there) names another process
+ * here (kthreadd, or none), which a waiter must not take for a dead
+ * owner's. The holder marks the mutex foreign, and the waiter's timed
+ * lock ends in ETIMEDOUT, not EOWNERDEAD. Needs unshare(CLONE_NEWPID |
+ * CLONE_NEWNS) and a proc mount (root); skipped with a SKIP line
+ * otherwise. */
+static void other_pid_namespace(struct shared *s, int ready[2], int go[2]) {
+    int ok[2];
+    CHECK(pipe(ok) == 0);
+    CHECK(rshm_mutex_init(&s->m) == 0);
+    pid_t mid = fork();
+    if (mid == 0) {
+        char c = 0;
+        if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0)
+            _exit(77);
+        pid_t init1 = fork(); /* pid 1 there: while it lives, forks work */
+        if (init1 == 0) {
+            pause();
+            _exit(0);
+        }
+        pid_t h = fork();
+        if (h == 0) {
+            if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+                mount("proc", "/proc", "proc", 0, NULL) != 0)
+                _exit(77);
+            if (write(ok[1], &c, 1) != 1 || rshm_mutex_lock(&s->m, -1) != 0 || write(ready[1], &c, 1) != 1 ||
+                read(go[0], &c, 1) != 1 || rshm_mutex_unlock(&s->m) != 0)
+                _exit(1);
+            _exit(0);
+        }
+        int r = reap(h);
+        kill(init1, SIGKILL);
+        reap(init1);
+        _exit(r);
+    }
+    close(ok[1]);
+    char c = 0;
+    if (read(ok[0], &c, 1) != 1) {
+        close(ok[0]);
+        printf("SKIP mutex: a holder in another PID namespace (exit %d: needs root for unshare and mount)\n",
+               reap(mid));
+        return;
+    }
+    close(ok[0]);
+    CHECK(read(ready[0], &c, 1) == 1);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 50000000), -1, ETIMEDOUT);
+    CHECK_ERR(rshm_mutex_lock(&s->m, 0), -1, EBUSY);
+    CHECK(write(go[1], &c, 1) == 1);
+    CHECK(reap(mid) == 0);
+    CHECK(rshm_mutex_lock(&s->m, 0) == 0);
+    CHECK(rshm_mutex_unlock(&s->m) == 0);
 }
 
 int main(void) {
@@ -191,6 +247,7 @@ int main(void) {
     CHECK(rshm_mutex_lock(&s->m, 0) == 0);
     CHECK(rshm_mutex_unlock(&s->m) == 0);
 
+    other_pid_namespace(s, ready, go);
     read_only();
     CHECK(munmap(s, 4096) == 0);
     return check_done("mutex");

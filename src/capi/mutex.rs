@@ -24,14 +24,23 @@ use libc::c_int;
 /// rshm checks: whatever it writes, the others get a lock that works or
 /// an errno listed below, never a signal, never a write outside the 64
 /// bytes, never a wait past their timeout. 32- and 64-bit processes may
-/// share one; they must see each other's thread ids, that is, run in the
-/// same PID namespace. A dead owner is noticed by a waiter, when it has
+/// share one. Processes in different PID namespaces (containers sharing
+/// /dev/shm) may too, but a thread id means nothing outside its own: from
+/// the first lock by a process outside the PID namespace of the one that
+/// ran `rshm_mutex_init`, until the next init, no waiter judges an owner
+/// dead, and a dead owner's lock stays held (as on macOS). A dead owner
+/// is otherwise noticed by a waiter, when it has
 /// waited 2 ms (then after each slice, doubling to 128 ms) and when its
 /// timeout ends: a lock without limit on a dead owner's mutex returns
-/// EOWNERDEAD within about 128 ms. A mutex of the glibc-based layout of
-/// rshm 0.1 (or rshm_mutex_init of an older library) is refused with
-/// EPROTO: every process sharing a mutex must use a library of the same
-/// layout. On macOS the bytes are the platform's `pthread_mutex_t`.
+/// EOWNERDEAD within about 128 ms of the death. A mutex initialised by an
+/// older library (the glibc-based layout) is refused with EPROTO, and an
+/// older library answers EINVAL for this one: every process sharing a
+/// mutex must use a library of this layout. On macOS the bytes are the platform's `pthread_mutex_t`.
+///
+/// A thread's id is learnt at its first call and kept; fork(2) makes the
+/// child learn its own (a fork handler). A child made without fork
+/// handlers (`_Fork`, a raw clone(2)) must not use an rshm_mutex before it
+/// execs: it would pass for the thread that forked it.
 ///
 /// Read-only memory: `rshm_mutex_lock`, `rshm_mutex_unlock` and
 /// `rshm_mutex_consistent` store to the mutex, so on memory the process
@@ -121,6 +130,9 @@ pub unsafe extern "C" fn rshm_mutex_init(m: *mut rshm_mutex) -> c_int {
 ///   no mark of `rshm_mutex_init`), or `timeout_ns` < -1.
 /// - `EPROTO`: (Linux) `*m` was initialised by a library of the older,
 ///   glibc-based layout.
+/// - `ENOMEM`: (Linux) the calling thread's first call, and the library
+///   could not register the fork handler that keeps a child of fork from
+///   passing for its parent's thread.
 ///
 /// A mutex whose bytes another process overwrote answers one of the
 /// above, or works: a lock word naming a thread that lives means held
@@ -143,6 +155,7 @@ pub unsafe extern "C" fn rshm_mutex_lock(m: *mut rshm_mutex, timeout_ns: i64) ->
 /// - `EFAULT`: `m` is NULL.
 /// - `EINVAL`: `m` is misaligned or not initialised.
 /// - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+/// - `ENOMEM`: (Linux) as for `rshm_mutex_lock`.
 ///
 /// Read-only memory: SIGSEGV when the lock word names the caller (see
 /// `rshm_mutex`); EPERM otherwise.
@@ -163,6 +176,7 @@ pub unsafe extern "C" fn rshm_mutex_unlock(m: *mut rshm_mutex) -> c_int {
 ///   through), or `m` is misaligned or not initialised.
 /// - `EFAULT`: `m` is NULL.
 /// - `EPROTO`: (Linux) `*m` has the older, glibc-based layout.
+/// - `ENOMEM`: (Linux) as for `rshm_mutex_lock`.
 /// - `ENOSYS`: macOS, which has no robust mutexes.
 ///
 /// Read-only memory: SIGSEGV when the caller holds it so (see

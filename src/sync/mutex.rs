@@ -127,7 +127,7 @@ mod peer_tests {
     use super::*;
     use crate::errno::Errno;
     use crate::sync::{owner, Timeout};
-    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
     use std::time::{Duration, Instant};
 
     fn new() -> Mutex {
@@ -135,6 +135,32 @@ mod peer_tests {
         // SAFETY: nobody else has it yet.
         unsafe { m.init() }.unwrap();
         m
+    }
+
+    /// The mutex's 16 words, as a peer writes them.
+    fn words(m: &Mutex) -> &[AtomicU32; 16] {
+        // SAFETY: Mutex is 64 bytes of 32-bit words, 4-byte aligned, and
+        // touched only atomically.
+        unsafe { &*(m as *const Mutex).cast::<[AtomicU32; 16]>() }
+    }
+
+    #[test]
+    fn a_locker_from_another_pid_namespace_turns_owner_checks_off() {
+        let m = std::sync::Arc::new(new());
+        // As if init ran in another namespace: this process is foreign.
+        words(&m)[2].fetch_xor(1, SeqCst);
+        let m2 = std::sync::Arc::clone(&m);
+        std::thread::spawn(move || m2.lock(Timeout::Forever).unwrap()).join().unwrap();
+        assert_ne!(words(&m)[4].load(SeqCst), 0, "the foreign mark");
+        // Its tid means nothing here: nobody takes the lock from it.
+        assert_eq!(m.lock(Timeout::Try), Err(Errno(libc::EBUSY)));
+        assert_eq!(m.lock(Timeout::After(Duration::from_millis(10))), Err(Errno(libc::ETIMEDOUT)));
+        // init makes it this namespace's again, and robust.
+        // SAFETY: nobody else uses it.
+        unsafe { m.init() }.unwrap();
+        let m2 = std::sync::Arc::clone(&m);
+        std::thread::spawn(move || m2.lock(Timeout::Forever).unwrap()).join().unwrap();
+        assert_eq!(m.lock(Timeout::Try), Err(Errno(libc::EOWNERDEAD)));
     }
 
     #[test]
@@ -150,7 +176,7 @@ mod peer_tests {
         let m = new();
         let me = owner::me().unwrap();
         let other_tag = ((me >> owner::TAG_SHIFT) % 511 + 1) << owner::TAG_SHIFT;
-        m.word().store(me & owner::TID_MASK | other_tag, SeqCst);
+        words(&m)[0].store(me & owner::TID_MASK | other_tag, SeqCst);
         assert_eq!(m.lock(Timeout::Try), Err(Errno(libc::EOWNERDEAD)));
         m.consistent().unwrap();
         m.unlock().unwrap();
@@ -162,7 +188,7 @@ mod peer_tests {
         let me = owner::me().unwrap();
         let live_other = 1; // init: alive, never us, tag 0 (judged by tid)
         for w in [0, 1 << 31, u32::MAX, owner::TAG_MASK, owner::TAG_MASK | 1 << 31, 0x7fff_ffff, live_other, me] {
-            m.word().store(w, SeqCst);
+            words(&m)[0].store(w, SeqCst);
             let t0 = Instant::now();
             let r = m.lock(Timeout::After(Duration::from_millis(20)));
             assert!(t0.elapsed() < Duration::from_secs(2), "word {w:#x}");
@@ -182,9 +208,7 @@ mod peer_tests {
     #[test]
     fn the_old_layout_is_eproto() {
         let m = new();
-        // SAFETY: words 14 and 15 of 16, in bounds; only this thread looks.
-        let mark = unsafe { &*(&m as *const Mutex).cast::<std::sync::atomic::AtomicU32>().add(15) };
-        mark.store(u32::from_ne_bytes(*b"-mtx"), SeqCst);
+        words(&m)[15].store(u32::from_ne_bytes(*b"-mtx"), SeqCst);
         assert_eq!(m.lock(Timeout::Try), Err(Errno(libc::EPROTO)));
         assert_eq!(m.unlock(), Err(Errno(libc::EPROTO)));
     }

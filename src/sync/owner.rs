@@ -13,6 +13,7 @@
 //! passed to kill(2), so a forged one can name no group and no pid 0.
 
 use crate::errno::{Errno, Result};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Once;
 
 /// Bits of the number that hold the tid: pids never reach 2^22.
@@ -82,6 +83,7 @@ mod slot {
 }
 
 static AT_FORK: Once = Once::new();
+static AT_FORK_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// The calling thread's number: never 0, never a value with tid 0.
 #[inline]
@@ -99,11 +101,17 @@ pub fn me() -> Result<u32> {
 fn learn_me() -> Result<u32> {
     AT_FORK.call_once(|| {
         // SAFETY: forget_me is a plain function that only touches a
-        // thread-local cell; registration has no other precondition. A
-        // failure (ENOMEM) leaves children of fork with their parent's
-        // number: they would pass for its thread, so we refuse below.
-        unsafe { libc::pthread_atfork(None, None, Some(forget_me)) };
+        // thread-local slot and an atomic; registration has no other
+        // precondition.
+        let r = unsafe { libc::pthread_atfork(None, None, Some(forget_me)) };
+        AT_FORK_FAILED.store(r != 0, Relaxed);
     });
+    // Without the handler a child of fork would pass for its parent's
+    // thread.
+    if AT_FORK_FAILED.load(Relaxed) {
+        return Err(Errno(libc::ENOMEM));
+    }
+    pid_ns();
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() };
     let tid = u32::try_from(tid).ok().filter(|&t| t != 0 && t <= TID_MASK).ok_or(Errno(libc::EOVERFLOW))?;
@@ -117,10 +125,50 @@ fn learn_me() -> Result<u32> {
     Ok(id)
 }
 
-/// Runs in the child of fork, in its one thread.
+/// Runs in the child of fork, in its one thread (which may be in another
+/// PID namespace than its parent, after unshare(CLONE_NEWPID)).
 extern "C" fn forget_me() {
     // SAFETY: as in me.
     unsafe { *slot::get() = 0 };
+    MY_NS.store(0, Relaxed);
+}
+
+/// The PID namespace the calling process's tids belong to: the inode of
+/// /proc/self/ns/pid, `UNKNOWN_NS` when it cannot be read. A tid means
+/// something to a waiter only inside its own namespace.
+pub fn pid_ns() -> u64 {
+    match MY_NS.load(Relaxed) {
+        0 => learn_ns(),
+        ns => ns,
+    }
+}
+
+/// What `pid_ns` answers without /proc.
+pub const UNKNOWN_NS: u64 = u64::MAX;
+
+/// The process's `pid_ns`, 0 until learnt.
+static MY_NS: AtomicU64 = AtomicU64::new(0);
+
+#[cold]
+fn learn_ns() -> u64 {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: the path is NUL-terminated; st is written on success only.
+    let ns = if unsafe { libc::stat(c"/proc/self/ns/pid".as_ptr(), st.as_mut_ptr()) } == 0 {
+        // SAFETY: stat succeeded, so st is initialised.
+        let st = unsafe { st.assume_init() };
+        // ino_t is 32 bits on some targets.
+        #[allow(clippy::unnecessary_cast)]
+        let ino = st.st_ino as u64;
+        if ino == 0 {
+            UNKNOWN_NS
+        } else {
+            ino
+        }
+    } else {
+        UNKNOWN_NS
+    };
+    MY_NS.store(ns, Relaxed);
+    ns
 }
 
 /// 1..=511 from a start time: 0 is kept for "unknown".

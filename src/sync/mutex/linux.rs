@@ -2,10 +2,18 @@
 //! no glibc layout, no robust list: a peer that writes these bytes changes
 //! numbers this code checks, and nothing else.
 //!
-//! Layout, in 32-bit words: 0 the lock word, 1 the flags, 2..14 zero
-//! (spare), 14..16 the mark of `init` and of this layout. Every process
-//! reads the same fixed-width words, so 32- and 64-bit processes may
-//! share one.
+//! Layout, in 32-bit words: 0 the lock word, 1 the flags, 2..4 the PID
+//! namespace of the process that ran `init`, 4 the foreign mark, 5..14
+//! zero (spare), 14..16 the mark of `init` and of this layout. Every
+//! process reads the same fixed-width words, so 32- and 64-bit processes
+//! may share one.
+//!
+//! A tid names a thread only inside one PID namespace: a waiter must not
+//! judge an owner from another (containers sharing /dev/shm), or it would
+//! take a live owner's lock. So a locker whose namespace is not `init`'s
+//! sets the foreign mark before its first lock, and from then until the
+//! next `init` no waiter judges any owner: the mutex is not robust (a dead
+//! owner's lock stays held, as on macOS), and never unsafe.
 //!
 //! The lock word is 0 when free, `UNRECOVERABLE` after an owner died and
 //! its successor unlocked without `consistent`, and otherwise the owner's
@@ -38,19 +46,27 @@
 //!   lock word's Acquire/Release orders it; Relaxed suffices.
 //! - The mark is stored last by `init` (Release) and checked first by every
 //!   call (Acquire), so a mutex seen marked was seen initialised.
+//! - A foreign locker stores the foreign mark, then a Release fence, then
+//!   takes the lock word; a waiter that read that locker's number in the
+//!   word issues an Acquire fence before it reads the foreign mark. The
+//!   fences synchronise (the waiter read the locker's exchange, or a later
+//!   read-modify-write of it), so the waiter sees the mark and does not
+//!   judge.
 //!
 //! # A hostile peer
 //! Any value in any word is a value this code handles: a foreign owner
 //! number means waiting (bounded by the caller's timeout, rechecked each
 //! slice) or, when it names no live thread, EOWNERDEAD; a bad mark EINVAL
 //! or EPROTO; flags only change which of EINVAL / ENOTRECOVERABLE a holder
-//! sees. Each loop turn reads the clock, so a peer that changes the word
-//! faster than a compare-exchange can land delays a caller at most to its
-//! deadline. Only these 64 bytes are ever written.
+//! sees. Each loop turn of a lock with a timeout reads the clock, so a
+//! peer that changes the word faster than a compare-exchange can land
+//! delays such a caller at most to its deadline; a lock without limit
+//! waits, as it would for a holder that never unlocks. Only these 64 bytes
+//! are ever written.
 
 use crate::errno::{Errno, Result};
 use crate::sync::{futex, owner, Timeout};
-use std::sync::atomic::{AtomicU32, Ordering::*};
+use std::sync::atomic::{fence, AtomicU32, Ordering::*};
 use std::time::{Duration, Instant};
 
 /// A thread may sleep on the lock word: the unlock must wake one.
@@ -77,7 +93,9 @@ const LAST_SLICE: Duration = Duration::from_millis(128);
 pub struct Mutex {
     word: AtomicU32,
     flags: AtomicU32,
-    _spare: [AtomicU32; 12],
+    ns: [AtomicU32; 2],
+    foreign: AtomicU32,
+    _spare: [AtomicU32; 9],
     mark: [AtomicU32; 2],
     _align: [u64; 0],
 }
@@ -93,7 +111,7 @@ impl Mutex {
     pub const fn zeroed() -> Mutex {
         #[allow(clippy::declare_interior_mutable_const)]
         const Z: AtomicU32 = AtomicU32::new(0);
-        Mutex { word: Z, flags: Z, _spare: [Z; 12], mark: [Z; 2], _align: [] }
+        Mutex { word: Z, flags: Z, ns: [Z; 2], foreign: Z, _spare: [Z; 9], mark: [Z; 2], _align: [] }
     }
 
     /// Ok when `init` ran on these bytes; EPROTO for the old layout's
@@ -119,9 +137,12 @@ impl Mutex {
     pub unsafe fn init(&self) -> Result<()> {
         writable(&self.word)?;
         writable(&self.mark[1])?;
-        for w in [&self.word, &self.flags].into_iter().chain(&self._spare) {
+        for w in [&self.word, &self.flags, &self.foreign].into_iter().chain(&self._spare) {
             w.store(0, Relaxed);
         }
+        let ns = owner::pid_ns();
+        self.ns[0].store(ns as u32, Relaxed);
+        self.ns[1].store((ns >> 32) as u32, Relaxed);
         self.mark[0].store(MARK[0], Release);
         self.mark[1].store(MARK[1], Release);
         Ok(())
@@ -132,10 +153,35 @@ impl Mutex {
     pub fn lock(&self, timeout: Timeout) -> Result<()> {
         self.ready()?;
         let me = owner::me()?;
+        if !self.in_init_ns() {
+            self.mark_foreign();
+        }
         if self.word.compare_exchange(0, me, Acquire, Relaxed).is_ok() {
             return Ok(());
         }
         self.lock_slow(me, timeout)
+    }
+
+    /// Whether the caller's PID namespace is the one `init` ran in.
+    #[inline]
+    fn in_init_ns(&self) -> bool {
+        let ns = owner::pid_ns();
+        self.ns[0].load(Relaxed) == ns as u32 && self.ns[1].load(Relaxed) == (ns >> 32) as u32
+    }
+
+    #[cold]
+    fn mark_foreign(&self) {
+        if self.foreign.load(Relaxed) == 0 {
+            self.foreign.store(1, Relaxed);
+        }
+        fence(Release);
+    }
+
+    /// Whether this waiter may judge the owner whose number it read in the
+    /// lock word: both in `init`'s namespace, and no foreign locker since.
+    fn may_judge(&self) -> bool {
+        fence(Acquire);
+        self.foreign.load(Relaxed) == 0 && self.in_init_ns()
     }
 
     #[cold]
@@ -168,7 +214,7 @@ impl Mutex {
                 return Err(Errno(libc::EDEADLK));
             }
             if expired || slept_a_slice {
-                if !owner::alive(held_by) {
+                if self.may_judge() && !owner::alive(held_by) {
                     if self.word.compare_exchange(v, me | WAITERS, Acquire, Relaxed).is_ok() {
                         self.flags.store(INCONSISTENT, Relaxed);
                         return Err(Errno(libc::EOWNERDEAD));
@@ -232,12 +278,6 @@ impl Mutex {
         }
         self.flags.store(0, Relaxed);
         Ok(())
-    }
-
-    /// The lock word, for tests that play a peer.
-    #[cfg(test)]
-    pub(super) fn word(&self) -> &AtomicU32 {
-        &self.word
     }
 }
 
