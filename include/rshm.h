@@ -1449,8 +1449,10 @@ long rshm_getpagesize(void);
  * `prefix` is borrowed for the call; NULL or "" means every name, and a
  * leading "/" is optional, as for names.
  *
- * Never removed: objects not made by rshm (no rshm header, or the header
- * of an older layout, whose creator cannot be known); objects whose
+ * Never removed: objects not made by rshm (no rshm header, the header of
+ * an older layout, whose creator cannot be known, or a header rshm could
+ * not have written: no creator, an unknown kind, data past the object's
+ * end); objects whose
  * creator lives, or may (its start time unreadable: another user's
  * process behind hidepid); objects a process holds by descriptor or
  * mapping; objects a process could hold that the caller cannot inspect

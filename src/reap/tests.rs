@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::channel::Channel;
+use crate::object::header;
 use crate::segment::Segment;
 use crate::test_names;
 use std::ffi::CString;
@@ -130,4 +131,42 @@ fn a_dead_pids_temporary_is_reaped_a_live_ones_kept() {
     let _ = crate::shm::unlink(&live_tmp);
     assert!(matches!(r, Ok(n) if n >= 1), "{r:?}");
     assert_eq!(left, (false, true));
+}
+
+#[test]
+fn headers_rshm_could_not_have_written_are_never_reaped() {
+    let base = test_names::name("reap-garbage");
+    let me = Identity::me();
+    let dead = Identity { pid: u32::MAX, start: 1 };
+    let k = header::KIND_SEGMENT;
+    let cases = [
+        ("no-creator", header::Header::new(k, 4096, 100, Identity::default()), 8192),
+        ("unknown-kind", header::Header::new(77, 4096, 100, dead), 8192),
+        ("past-the-end", header::Header::new(k, 4096, 1 << 40, dead), 8192),
+        ("dead-creator", header::Header::new(k, 4096, 100, dead), 8192),
+    ];
+    let names: Vec<CString> =
+        cases.iter().map(|(tag, ..)| CString::new([base.to_bytes(), b"-", tag.as_bytes()].concat()).unwrap()).collect();
+    for ((_, h, len), name) in cases.iter().zip(&names) {
+        let fd = crate::shm::open(name, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
+        crate::fd::truncate(fd, *len).unwrap();
+        let bytes = h.encode();
+        // SAFETY: bytes is readable for its length.
+        assert_eq!(unsafe { libc::pwrite(fd, bytes.as_ptr().cast(), bytes.len(), 0) }, bytes.len() as isize);
+        crate::fd::close(fd).unwrap();
+    }
+    let mut kept = Vec::new();
+    let r = sweep(&prefix_of(&base), Rule::Reap, false, |e, o| kept.push((e.name.clone(), o.clone())));
+    let left: Vec<bool> = names.iter().map(|n| exists(n)).collect();
+    for n in &names {
+        let _ = crate::shm::unlink(n);
+    }
+    assert_ne!(me.pid, dead.pid);
+    assert_eq!(r, Ok(1), "{kept:?}");
+    assert_eq!(left, [true, true, true, false], "{kept:?}");
+    let why: Vec<String> = kept.iter().map(|(_, o)| format!("{o:?}")).collect();
+    assert!(
+        why.iter().any(|w| w.contains("names no creator")) && why.iter().any(|w| w.contains("unknown kind")),
+        "{why:?}"
+    );
 }
