@@ -163,6 +163,9 @@ fn names_with_escapes_newlines_and_invalid_utf8_are_shown_safely_and_reachable()
 
 #[test]
 fn process_names_with_escapes_are_shown_safely() {
+    if common::skip_if_blind("process_names_with_escapes_are_shown_safely") {
+        return;
+    }
     let name = unique("comm");
     let _c = Cleanup::new(&name);
     assert!(rshm(&["create", &name, "1K"]).status.success());
@@ -191,6 +194,9 @@ fn process_names_with_escapes_are_shown_safely() {
 
 #[test]
 fn a_creator_racing_rm_unused_loses_nothing() {
+    if common::skip_if_blind("a_creator_racing_rm_unused_loses_nothing") {
+        return;
+    }
     const N: usize = 300;
     let p = unique("race");
     let names: Vec<String> = (0..N).map(|i| format!("{p}-{i}")).collect();
@@ -281,6 +287,9 @@ fn as_another_user_what_it_cannot_see_or_remove_is_kept() {
 
 #[test]
 fn at_the_descriptor_limit_nothing_held_is_removed() {
+    if common::skip_if_blind("at_the_descriptor_limit_nothing_held_is_removed") {
+        return;
+    }
     let p = unique("emfile");
     let (held, free) = (format!("{p}-held"), format!("{p}-free"));
     let _c = (Cleanup::new(&held), Cleanup::new(&free));
@@ -309,6 +318,9 @@ fn at_the_descriptor_limit_nothing_held_is_removed() {
 
 #[test]
 fn a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen() {
+    if common::skip_if_blind("a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen") {
+        return;
+    }
     // SAFETY: geteuid has no failure.
     if unsafe { libc::geteuid() } != 0 || Command::new("unshare").arg("--version").output().is_err() {
         return skip("needs root and unshare(1) for a private mount namespace (apt-get install util-linux)");

@@ -364,6 +364,32 @@ fn maps_id(line: &[u8]) -> Option<FileId> {
     Some(FileId { dev: libc::makedev(major, minor), ino })
 }
 
+/// For tests that need every process in view: true (after a SKIP line)
+/// when some process that could hold a fresh object of this process's
+/// cannot be inspected here, as in a sandbox whose init hides its maps
+/// even from root. Such a machine keeps everything, rightly, and the
+/// tests of removal need a private /dev/shm on it (see the guide).
+#[cfg(test)]
+pub(crate) fn skip_if_blind(test: &str) -> bool {
+    let name = crate::test_names::name("blind-probe");
+    let fd = crate::shm::open(&name, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
+    let st = crate::stat::fstat(fd).unwrap();
+    crate::fd::close(fd).unwrap();
+    let seen = scan(st.dev).map(|s| s.holders(FileId { dev: st.dev, ino: st.ino }, st.uid, st.gid, st.mode));
+    crate::shm::unlink(&name).unwrap();
+    let why = match seen {
+        Ok(Ok(_)) => return false,
+        Ok(Err(unseen)) => unseen.to_string(),
+        Err(e) => format!("/proc unreadable (errno {})", e.0),
+    };
+    eprintln!(
+        "SKIP: {test}: the holder scan is blind here ({why}); run it with a private /dev/shm: \
+         unshare -m sh -c 'mount -t tmpfs tmpfs /dev/shm && exec cargo test'"
+    );
+    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "skipped under CI");
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,6 +433,9 @@ mod tests {
 
     #[test]
     fn this_process_is_seen_holding_an_object_by_descriptor_and_mapping() {
+        if skip_if_blind("holders seen") {
+            return;
+        }
         let path = std::ffi::CString::new(format!("/rshm-test-{}-holders", std::process::id())).unwrap();
         let fd = crate::shm::open(&path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, 0o600).unwrap();
         crate::fd::truncate(fd, 4096).unwrap();
