@@ -22,3 +22,4 @@ mod seal;
 mod segment;
 mod shm;
 mod stat;
+mod version;
