@@ -1471,8 +1471,9 @@ long rshm_getpagesize(void);
  * when the caller is not root, or one a sandbox hides even from root; it
  * counts when its credentials and the object's mode let it open the
  * object and its mount namespace has /dev/shm's file system; every object
- * when the caller runs in a child pid namespace or /proc is mounted
- * hidepid); FIFOs, links, directories;
+ * when the caller runs in a child pid namespace, as in most containers,
+ * or its /proc is another pid namespace's or mounted hidepid); FIFOs,
+ * links, directories;
  * names that change while the call runs; names the caller may not remove
  * (another user's, in the sticky /dev/shm). The one holder no scan sees
  * is a descriptor in flight over a unix socket: an object whose creator

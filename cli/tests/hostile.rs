@@ -350,3 +350,28 @@ fn a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen() {
     assert!(text(&swept.stdout).contains(&format!("kept /{name}: held by pid {pid}")), "{swept:?}");
     assert!(exists(name.as_bytes()));
 }
+
+#[test]
+fn in_a_child_pid_namespace_everything_is_kept() {
+    // SAFETY: geteuid has no failure.
+    if unsafe { libc::geteuid() } != 0 || Command::new("unshare").arg("--version").output().is_err() {
+        return skip("needs root and unshare(1) for a child pid namespace (apt-get install util-linux)");
+    }
+    let name = unique("pidns");
+    let _c = Cleanup::new(&name);
+    assert!(rshm(&["create", &name, "1K"]).status.success());
+    // With the parent's /proc, and with one of its own.
+    for flags in [&["-pf"][..], &["-pf", "--mount-proc"]] {
+        let mut cmd = Command::new("unshare");
+        cmd.args(flags).args([bin(), "rm", "--unused", "--prefix", &name]);
+        let out = common::run(cmd, b"");
+        if !out.status.success() && text(&out.stderr).starts_with("unshare:") {
+            return skip(&format!("unshare {flags:?} failed: {}", text(&out.stderr)));
+        }
+        assert!(
+            text(&out.stdout).contains(&format!("kept /{name}: runs in a child pid namespace")),
+            "{flags:?}: {out:?}"
+        );
+        assert!(exists(name.as_bytes()));
+    }
+}

@@ -57,8 +57,8 @@ pub enum Unseen {
     /// A process that could open the object and whose descriptors or
     /// mappings could not be read; its real uid when /proc/PID/status said.
     Process { pid: i32, uid: Option<u32>, errno: Errno },
-    /// The caller runs in a child pid namespace: processes outside it hold
-    /// objects unseen.
+    /// The caller runs in a child pid namespace, or /proc belongs to
+    /// another pid namespace: processes outside it hold objects unseen.
     PidNamespace,
     /// /proc is mounted `hidepid`: other users' processes are not listed.
     HiddenPids,
@@ -71,7 +71,9 @@ impl std::fmt::Display for Unseen {
                 write!(f, "cannot see the processes of uid {uid} (pid {pid}: {})", errno_name(*e))
             }
             Unseen::Process { pid, errno, .. } => write!(f, "could not read /proc/{pid} ({})", errno_name(*errno)),
-            Unseen::PidNamespace => f.write_str("runs in a child pid namespace: processes outside it are unseen"),
+            Unseen::PidNamespace => {
+                f.write_str("runs in a child pid namespace, or /proc is another's: processes outside it are unseen")
+            }
             Unseen::HiddenPids => f.write_str("/proc is mounted hidepid: other users' processes are unseen"),
         }
     }
@@ -181,11 +183,22 @@ fn mounts_dev(pid: i32, dev: u64) -> bool {
     info.lines().any(|l| l.split_whitespace().nth(2) == Some(want.as_str()))
 }
 
+/// The inode of the initial pid namespace (PROC_PID_INIT_INO), the same on
+/// every Linux since namespaces have inodes.
+const INIT_PID_NS: &str = "pid:[4026531836]";
+
 /// Blindness that no per-process read reveals.
 fn whole_blindness() -> Option<Unseen> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    let nspids = status.lines().find_map(|l| l.strip_prefix("NSpid:")).map(|v| v.split_whitespace().count());
-    if nspids.is_some_and(|n| n > 1) {
+    // Outside the initial pid namespace, the processes of the namespaces
+    // above are out of sight, whatever /proc is mounted.
+    let ns = fs::read_link("/proc/self/ns/pid").ok();
+    if ns.as_deref().map(|p| p.as_os_str().as_bytes()) != Some(INIT_PID_NS.as_bytes()) {
+        return Some(Unseen::PidNamespace);
+    }
+    // A /proc of another pid namespace than ours lists only its processes:
+    // there, /proc/self is not this process's pid.
+    let me = fs::read_link("/proc/self").ok().and_then(|p| p.to_str().and_then(|s| s.parse::<u32>().ok()));
+    if me != Some(std::process::id()) {
         return Some(Unseen::PidNamespace);
     }
     // SAFETY: geteuid has no failure and reads no memory of ours.
