@@ -688,6 +688,13 @@ static void segments(void) {
     ROW("seg NULL", EFAULT, FAILS(rshm_segment_size(NULL), 0));
     fn = "rshm_segment_close";
     ROW_OK("seg NULL", "succeeds (no-op)", FAILS(rshm_segment_close(NULL), -1));
+
+    /* This test's objects: plain, held, or with headers no creator wrote. */
+    char mine[64];
+    snprintf(mine, sizeof mine, "/rshm-test-%ld-", (long)getpid());
+    fn = "rshm_reap";
+    ROW("prefix of 5000 bytes without NUL", ENAMETOOLONG, FAILS(rshm_reap(noterm_5000), -1));
+    ROW_OK("prefix of plain objects and damaged headers", "0: none removed", rshm_reap(mine) != 0);
 }
 
 static int chan_fails(rshm_channel *ch) {

@@ -55,6 +55,9 @@ pub enum Keep {
     /// Not an rshm object of this layout (`Rule::Reap`); the errno of the
     /// header's parse, or of the open that failed before it.
     NotRshm(Errno),
+    /// An rshm header that cannot be judged: it names no creator, a kind
+    /// this build does not know, or data past the object's end.
+    Unjudged(&'static str),
     /// Its creator (or a temporary's pid) lives, or may.
     CreatorLives(Liveness),
     /// Processes hold it.
@@ -73,6 +76,7 @@ impl std::fmt::Display for Keep {
             Keep::TooRecent => f.write_str("changed more recently than --older-than"),
             Keep::NotYours(uid) => write!(f, "owned by uid {uid}: only its owner may remove it"),
             Keep::NotRshm(e) => write!(f, "not an rshm object of layout {} (errno {})", header::VERSION, e.0),
+            Keep::Unjudged(why) => write!(f, "its rshm header {why}"),
             Keep::CreatorLives(Liveness::Unknown) => f.write_str("its creator may be alive"),
             Keep::CreatorLives(_) => f.write_str("its creator is alive"),
             Keep::Held(hs) => {
@@ -194,7 +198,7 @@ fn judge(dir: &ShmDir, me: &Caller, entry: &Entry, rule: Rule) -> std::result::R
         Rule::Reap => {
             let creator = match tmp_pid(entry) {
                 Some(pid) => Identity { pid, start: 0 },
-                None => rshm_creator(dir, &entry.name).map_err(Keep::NotRshm)?,
+                None => rshm_creator(dir, entry)?,
             };
             match creator.liveness() {
                 Liveness::Dead => Ok(()),
@@ -212,16 +216,28 @@ fn tmp_pid(entry: &Entry) -> Option<u32> {
     std::str::from_utf8(pid).ok()?.parse().ok().filter(|&p| p > 0)
 }
 
-/// The creator an object's rshm header records.
-fn rshm_creator(dir: &ShmDir, name: &CStr) -> Result<Identity> {
-    let fd = dir.open_regular(name, libc::O_RDONLY, 0)?;
+/// The creator an object's rshm header records, if the header is one
+/// rshm could have written: a kind it knows, data inside the object, a
+/// creator named (pid 0 is none: garbage, or a hand-made header).
+fn rshm_creator(dir: &ShmDir, entry: &Entry) -> std::result::Result<Identity, Keep> {
+    let fd = dir.open_regular(&entry.name, libc::O_RDONLY, 0).map_err(Keep::NotRshm)?;
     let mut head = [0u8; header::HEADER_LEN];
     // SAFETY: head is writable for its length.
     let n = unsafe { libc::pread(fd.as_raw_fd(), head.as_mut_ptr().cast(), head.len(), 0) };
     if n < 0 {
-        return Err(Errno::last());
+        return Err(Keep::NotRshm(Errno::last()));
     }
-    Ok(header::parse(&head[..n as usize])?.creator)
+    let h = header::parse(&head[..n as usize]).map_err(Keep::NotRshm)?;
+    if h.kind_name() == "rshm-unknown" {
+        return Err(Keep::Unjudged("is of an unknown kind"));
+    }
+    if h.matches(entry.meta.size, crate::page::size() as u64).is_err() {
+        return Err(Keep::Unjudged("is not the size its header says"));
+    }
+    if h.creator.pid == 0 {
+        return Err(Keep::Unjudged("names no creator"));
+    }
+    Ok(h.creator)
 }
 
 /// Removes `name` if it is still the file listed: same device, inode,

@@ -16,7 +16,8 @@ fn create_write_cat_dump_stat_rm() {
     assert_eq!(st["mode"], 0o640);
     assert_eq!(st["mode_string"], "[0640] rw-r-----");
     assert_eq!(st["kind"], "plain");
-    assert_eq!(st["holders"].as_array().map(Vec::len), Some(0));
+    // No holder, or (where the scan is blind) holders unknown, never "-" for unknown.
+    assert!(st["holders"].as_array().map(Vec::len) == Some(0) || st["holders_unknown"].is_string(), "{st}");
 
     assert!(rshm_in(&["write", &name], b"hello, shm").status.success());
     let cat = rshm(&["cat", &name]);
@@ -58,6 +59,9 @@ fn errors_name_the_errno_and_help() {
 
 #[test]
 fn ls_shows_holders_and_rm_unused_spares_held_objects() {
+    if common::skip_if_blind("ls_shows_holders_and_rm_unused_spares_held_objects") {
+        return;
+    }
     let prefix = unique("ls");
     let held = format!("{prefix}-held");
     let free = format!("{prefix}-free");
@@ -100,6 +104,9 @@ fn ls_shows_holders_and_rm_unused_spares_held_objects() {
 
 #[test]
 fn rshm_segments_are_recognised() {
+    if common::skip_if_blind("rshm_segments_are_recognised") {
+        return;
+    }
     let name = unique("seg");
     let _c = Cleanup::new(&name);
     let c = std::ffi::CString::new(format!("/{name}")).unwrap();
@@ -162,6 +169,9 @@ fn segment_creator_helper() {
 
 #[test]
 fn reap_removes_a_killed_creators_segment_and_nothing_else() {
+    if common::skip_if_blind("reap_removes_a_killed_creators_segment_and_nothing_else") {
+        return;
+    }
     let p = unique("reap");
     let (dead, live, plain) = (format!("{p}-dead"), format!("{p}-live"), format!("{p}-plain"));
     let _c = (Cleanup::new(&dead), Cleanup::new(&live), Cleanup::new(&plain));

@@ -163,6 +163,9 @@ fn names_with_escapes_newlines_and_invalid_utf8_are_shown_safely_and_reachable()
 
 #[test]
 fn process_names_with_escapes_are_shown_safely() {
+    if common::skip_if_blind("process_names_with_escapes_are_shown_safely") {
+        return;
+    }
     let name = unique("comm");
     let _c = Cleanup::new(&name);
     assert!(rshm(&["create", &name, "1K"]).status.success());
@@ -191,6 +194,9 @@ fn process_names_with_escapes_are_shown_safely() {
 
 #[test]
 fn a_creator_racing_rm_unused_loses_nothing() {
+    if common::skip_if_blind("a_creator_racing_rm_unused_loses_nothing") {
+        return;
+    }
     const N: usize = 300;
     let p = unique("race");
     let names: Vec<String> = (0..N).map(|i| format!("{p}-{i}")).collect();
@@ -281,6 +287,9 @@ fn as_another_user_what_it_cannot_see_or_remove_is_kept() {
 
 #[test]
 fn at_the_descriptor_limit_nothing_held_is_removed() {
+    if common::skip_if_blind("at_the_descriptor_limit_nothing_held_is_removed") {
+        return;
+    }
     let p = unique("emfile");
     let (held, free) = (format!("{p}-held"), format!("{p}-free"));
     let _c = (Cleanup::new(&held), Cleanup::new(&free));
@@ -309,6 +318,9 @@ fn at_the_descriptor_limit_nothing_held_is_removed() {
 
 #[test]
 fn a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen() {
+    if common::skip_if_blind("a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen") {
+        return;
+    }
     // SAFETY: geteuid has no failure.
     if unsafe { libc::geteuid() } != 0 || Command::new("unshare").arg("--version").output().is_err() {
         return skip("needs root and unshare(1) for a private mount namespace (apt-get install util-linux)");
@@ -337,4 +349,29 @@ fn a_holder_through_a_bind_mount_in_another_mount_namespace_is_seen() {
     assert!(seen, "the holder, whose descriptor names {}, is seen by device and inode", spot.display());
     assert!(text(&swept.stdout).contains(&format!("kept /{name}: held by pid {pid}")), "{swept:?}");
     assert!(exists(name.as_bytes()));
+}
+
+#[test]
+fn in_a_child_pid_namespace_everything_is_kept() {
+    // SAFETY: geteuid has no failure.
+    if unsafe { libc::geteuid() } != 0 || Command::new("unshare").arg("--version").output().is_err() {
+        return skip("needs root and unshare(1) for a child pid namespace (apt-get install util-linux)");
+    }
+    let name = unique("pidns");
+    let _c = Cleanup::new(&name);
+    assert!(rshm(&["create", &name, "1K"]).status.success());
+    // With the parent's /proc, and with one of its own.
+    for flags in [&["-pf"][..], &["-pf", "--mount-proc"]] {
+        let mut cmd = Command::new("unshare");
+        cmd.args(flags).args([bin(), "rm", "--unused", "--prefix", &name]);
+        let out = common::run(cmd, b"");
+        if !out.status.success() && text(&out.stderr).starts_with("unshare:") {
+            return skip(&format!("unshare {flags:?} failed: {}", text(&out.stderr)));
+        }
+        assert!(
+            text(&out.stdout).contains(&format!("kept /{name}: runs in a child pid namespace")),
+            "{flags:?}: {out:?}"
+        );
+        assert!(exists(name.as_bytes()));
+    }
 }

@@ -14,15 +14,20 @@ use libc::c_char;
 /// `prefix` is borrowed for the call; NULL or "" means every name, and a
 /// leading "/" is optional, as for names.
 ///
-/// Never removed: objects not made by rshm (no rshm header, or the header
-/// of an older layout, whose creator cannot be known); objects whose
+/// Never removed: objects not made by rshm (no rshm header, the header of
+/// an older layout, whose creator cannot be known, or a header rshm could
+/// not have written: no creator, an unknown kind, data past the object's
+/// end); objects whose
 /// creator lives, or may (its start time unreadable: another user's
 /// process behind hidepid); objects a process holds by descriptor or
-/// mapping; objects a process could hold that the caller cannot inspect
-/// (another user's process that the object's mode lets open it, when the
-/// caller is not root, unless that process's mount namespace has no mount
-/// of /dev/shm's file system; every object when the caller runs in a child
-/// pid namespace or /proc is mounted hidepid); FIFOs, links, directories;
+/// mapping; objects that a process the caller cannot inspect could hold
+/// (one whose descriptors or mappings /proc will not show: another user's,
+/// when the caller is not root, or one a sandbox hides even from root; it
+/// counts when its credentials and the object's mode let it open the
+/// object and its mount namespace has /dev/shm's file system; every object
+/// when the caller runs in a child pid namespace, as in most containers,
+/// or its /proc is another pid namespace's or mounted hidepid); FIFOs,
+/// links, directories;
 /// names that change while the call runs; names the caller may not remove
 /// (another user's, in the sticky /dev/shm). The one holder no scan sees
 /// is a descriptor in flight over a unix socket: an object whose creator
