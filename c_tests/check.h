@@ -45,11 +45,17 @@ __attribute__((constructor)) static void check_init(void) {
     check_pid = (long)getpid();
 }
 
+/* Set by a test whose stdout is data rather than TAP (test_bad_input
+ * --table): its checks still count, silently. */
+static int check_silent;
+
 /* One TAP line, written straight to the descriptor: a buffered line would be
  * printed again by a forked child that calls exit. `#` and `\` are escaped
  * (a bare `#` would start a TAP directive). */
 static inline void check_tap(const char *status, const char *file, int line, const char *what,
                              const char *directive) {
+    if (check_silent)
+        return;
     char buf[512];
     size_t n = 0, room = sizeof buf - 2; /* the newline and a last escape */
     n += (size_t)snprintf(buf, room, "%s %d - ", status, ++check_lines);

@@ -837,6 +837,7 @@ static void print_functions(void) {
 }
 
 int main(int argc, char **argv) {
+    check_silent = argc > 1; /* --table and --functions print data, not TAP */
     lenient = check_under_valgrind();
     setup();
     names_for_shm();
