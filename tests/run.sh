@@ -130,9 +130,16 @@ need_go() {
 }
 
 # The objects in /dev/shm: "UID NAME" a line, NAME escaped (ls
-# --quoting-style=escape: no space, newline or control byte left bare).
+# --quoting-style=escape: no newline, control byte or space left bare, a
+# space is "\ "), so the name is the seventh field up to the first bare
+# space (a symbolic link's " -> TARGET" follows it).
 shm_list() {
-    ls -A -n --quoting-style=escape --time-style=+%s /dev/shm | awk 'NR > 1 || !/^total / { print $3, $7 }' | LC_ALL=C sort
+    ls -A -n --quoting-style=escape --time-style=+%s /dev/shm | awk '
+        NR == 1 && /^total / { next }
+        {
+            uid = $3; for (i = 0; i < 6; i++) sub(/^[^ ]+ +/, "")
+            match($0, /^([^ \\]|\\.)+/); print uid, substr($0, 1, RLENGTH)
+        }' | LC_ALL=C sort
 }
 
 # Runs FIRST in the background and, once it has printed its first line
@@ -267,10 +274,11 @@ run_test() {
             # Shared /dev/shm: this user's new "rshm…" names are the run's.
             uid=$(id -u)
             LC_ALL=C comm -13 "$report/shm-before" "$tmp/after" >"$tmp/new"
-            awk -v u="$uid" '$1 == u && $2 ~ /^(sem\.)?rshm/ { print $2 }' "$tmp/new" >"$tmp/left"
-            awk -v u="$uid" '!($1 == u && $2 ~ /^(sem\.)?rshm/) { print "# not this run'"'"'s: /dev/shm/" $2 " (uid " $1 ")" }' "$tmp/new"
+            awk -v u="$uid" '$1 == u && $2 ~ /^(sem\.)?rshm/ { sub(/^[0-9]+ /, ""); print }' "$tmp/new" >"$tmp/left"
+            awk -v u="$uid" '!($1 == u && $2 ~ /^(sem\.)?rshm/) {
+                o = $1; sub(/^[0-9]+ /, ""); print "# not this run'"'"'s: /dev/shm/" $0 " (uid " o ")" }' "$tmp/new"
         else
-            awk '{ print $2 }' "$tmp/after" >"$tmp/left"
+            sed 's/^[0-9]* //' "$tmp/after" >"$tmp/left"
         fi
         if [ -s "$tmp/left" ]; then
             echo "not ok 1 - /dev/shm as the run found it; left behind:"
