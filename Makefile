@@ -89,11 +89,13 @@ demo: $(EXAMPLES)
 # The C++ tests and the sanitized builds are made where their compiler and
 # runtimes are; elsewhere the runner reports them as skipped.
 test: all $(C_TESTS) $(EXAMPLES)
-	@if $(CXX) --version >/dev/null 2>&1; then $(MAKE) --no-print-directory test-cxx; fi
-	@mkdir -p $(SAN_OUT) && printf 'int main(void) { return 0; }\n' >$(SAN_OUT)/probe.c && \
+	@cxx=no san=no; \
+	 if $(CXX) --version >/dev/null 2>&1; then $(MAKE) --no-print-directory test-cxx || exit 1; cxx=yes; fi; \
+	 mkdir -p $(SAN_OUT) && printf 'int main(void) { return 0; }\n' >$(SAN_OUT)/probe.c && \
 	 if $(SANCC) $(SANFLAGS) -o $(SAN_OUT)/probe $(SAN_OUT)/probe.c 2>/dev/null && $(SAN_OUT)/probe; then \
-	     $(MAKE) --no-print-directory test-san; fi
-	T="$(T)" SANCC="$(SANCC)" sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
+	     $(MAKE) --no-print-directory test-san || exit 1; san=yes; fi; \
+	 echo "T=\"$(T)\" sh tests/run.sh ..."; \
+	 T="$(T)" RSHM_CXX=$$cxx RSHM_SAN=$$san SANCC="$(SANCC)" sh tests/run.sh $(C_TESTS) $(CXX_TESTS)
 
 test-cxx: $(CXX_TESTS)
 

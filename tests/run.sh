@@ -13,7 +13,9 @@
 # A libtest-mimic harness would add a crate, run only after make had built
 # the C binaries, and still need this script for everything else.
 #
-# Usage (make test passes the C/C++ test binaries as arguments):
+# Usage (make test passes the C/C++ test binaries as arguments, and
+# RSHM_CXX=no or RSHM_SAN=no when it found no C++ compiler or sanitizer
+# runtime to build with):
 #   sh tests/run.sh BINARIES...             every test; the closing line
 #                                           "rshm: N passed, F failed, K skipped (tools: see above)"
 #   T=test_channel sh tests/run.sh ...      only the tests named T (c/test_channel), or T
@@ -124,6 +126,11 @@ scratch() {
     trap 'rm -rf "$tmp"' EXIT
 }
 
+# A C++ test where make found no C++ compiler (RSHM_CXX=no) is skipped.
+cxx_or_skip() {
+    [ "${RSHM_CXX:-yes}" = yes ] || [ ! -e "c_tests/$1.cpp" ] || skip c++ "no C++ compiler" "apt-get install g++"
+}
+
 need_go() {
     have go || skip go "no go command" "apt-get install golang-go"
     . tests/go_env.sh
@@ -190,11 +197,12 @@ run_test() {
             sh -c 'cargo fmt --all --check && cargo fmt --manifest-path fuzz/Cargo.toml --check'
         ;;
     c/*)
-        [ -x "target/c/$t" ] || { [ -e "c_tests/$t.cpp" ] && skip c++ "no C++ compiler" "apt-get install g++"; }
+        cxx_or_skip "$t"
         exec "target/c/$t"
         ;;
     asan/*)
-        [ -x "target/c-asan/$t" ] ||
+        cxx_or_skip "$t"
+        [ "${RSHM_SAN:-yes}" = yes ] ||
             skip sanitizers "no ASan/UBSan runtime for ${SANCC:-gcc}" "apt-get install libasan8 libubsan1"
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
             exec "target/c-asan/$t"
@@ -203,7 +211,7 @@ run_test() {
         # memcheck: no error, no definite leak. The suppressions cover only
         # the bad pointers the tests pass on purpose.
         have valgrind || skip valgrind "no valgrind" "apt-get install valgrind"
-        [ -x "target/c/$t" ] || skip c++ "no C++ compiler" "apt-get install g++"
+        cxx_or_skip "$t"
         exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
             --track-fds=no --trace-children=no --suppressions=tests/valgrind.supp "target/c/$t"
         ;;
@@ -313,8 +321,10 @@ ci_filter() {
 }
 
 # Seconds each test may take: valgrind and builds are slow.
+# RSHM_TEST_TIMEOUT, if set, is every test's.
 limit_of() {
-    case $1 in
+    case ${RSHM_TEST_TIMEOUT:+all}$1 in
+    all*) echo "$RSHM_TEST_TIMEOUT" ;;
     cargo/* | lint/* | install/*) echo 1200 ;;
     fuzz/*) echo $((FUZZ_SECONDS + 1200)) ;;
     valgrind/*) echo 600 ;;
