@@ -29,6 +29,18 @@
 # example/*, check/*, install/*, fuzz/TARGET (fuzz/Cargo.toml's [[bin]]
 # list), and last shm/left-as-found.
 #
+# A new test is picked up with nothing added here: c_tests/test_*.c or
+# .cpp (the Makefile's wildcards; check.h's CHECK macros, ending with
+# `return check_done("name");`, which prints the plan) runs as c/, asan/
+# and valgrind/TEST; a Rust test anywhere in the workspace is a point of
+# cargo/test, a Go test a point of go/test, a fuzz target a [[bin]] of
+# fuzz/Cargo.toml. Another kind of test is a case in run_test and a name
+# in tests_of, printing TAP.
+#
+# Settings: RSHM_TEST_JOBS (tests at a time, 2), RSHM_TEST_TIMEOUT (every
+# test's limit in seconds, instead of limit_of's), FUZZ_SECONDS (per fuzz
+# target: 5, or 60 when CI=true), RSHM_SHM=shared (the machine's /dev/shm).
+#
 # A test that needs a tool this machine lacks prints "1..0 # SKIP tool: why
 # (the command that installs it)"; it does not fail the run, unless
 # CI=true: then every skip is a failure (CI checks everything).
@@ -152,7 +164,8 @@ shm_list() {
 # Runs FIRST in the background and, once it has printed its first line
 # (its readiness signal), SECOND; passed when both exit 0.
 pair() {
-    fifo=$(mktemp -u)
+    scratch
+    fifo=$tmp/ready
     mkfifo "$fifo" || return 1
     $1 >"$fifo" &
     first=$!
@@ -438,6 +451,7 @@ tally() {
 }
 
 main() {
+    have prove || { echo "make test runs its tests with prove (apt-get install perl)"; exit 2; }
     # RSHM_SHM: unset, try a private /dev/shm; "shared", use the machine's.
     [ -n "${RSHM_SHM:-}" ] || {
         # A private /dev/shm: re-run this script in a mount namespace of its own.
@@ -467,8 +481,10 @@ main() {
     # shellcheck disable=SC2086 # names: one word each
     (cd "$report/.prove" && prove --exec "$one" --timer --jobs "${RSHM_TEST_JOBS:-2}" \
         --rules='seq=fuzz/*' --rules='par=**' $(echo "$names" | grep -v '^shm/'))
-    # After everything else: what the run left in /dev/shm.
+    # After everything else: what the run left in /dev/shm, and, when it is
+    # shared, other objects that came meanwhile (information only).
     (cd "$report/.prove" && prove --exec "$one" --timer shm/left-as-found)
+    grep "^# not this run's" "$report/shm/left-as-found.tap"
     wall=$(($(date +%s) - start))
     # shellcheck disable=SC2046
     tally $(echo "$names") && status=0 || status=1
