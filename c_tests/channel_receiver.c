@@ -18,6 +18,7 @@ int main(int argc, char **argv) {
     if (!ch)
         return channel_demo_fail("channel_receiver", "channel_create/open");
     printf("channel_receiver: %s %s\n", how, name);
+    fflush(stdout); /* the readiness signal: the channel exists (tests/run.sh waits for it) */
     int got = 0;
     for (;;) {
         char buf[256];

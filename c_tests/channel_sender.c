@@ -20,6 +20,7 @@ int main(int argc, char **argv) {
     if (!ch)
         return channel_demo_fail("channel_sender", "channel_create/open");
     printf("channel_sender: %s %s\n", how, name);
+    fflush(stdout); /* the readiness signal: the channel exists (tests/run.sh waits for it) */
     for (int i = 1; i <= count; i++) {
         char msg[64];
         int n = snprintf(msg, sizeof msg, "message %d of %d", i, count);

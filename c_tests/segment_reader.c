@@ -19,7 +19,11 @@ static int fail(const char *what) {
 
 int main(int argc, char **argv) {
     const char *name = argc > 1 ? argv[1] : SEGMENT_DEMO_NAME;
-    /* Up to 10 s for the writer; read-only: read permission is enough. */
+    /* Up to 10 s for the writer; read-only: read permission is enough. The
+     * line, flushed, is the readiness signal a runner waits for before it
+     * starts the writer (tests/run.sh). */
+    printf("segment_reader: waiting for %s\n", name);
+    fflush(stdout);
     rshm_segment *seg = rshm_segment_open(name, RSHM_O_RDONLY, 10000);
     if (!seg)
         return fail("segment_open");

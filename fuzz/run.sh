@@ -3,6 +3,8 @@
 # FUZZ_SECONDS (default 60) under libFuzzer's memory limits and a hard
 # timeout. Prints "fuzz TARGET: N execs in S s" per target and fails if
 # any target found a crash, hang or leak. Arguments: targets (default all).
+# `sh fuzz/run.sh --list`: the targets, one a line, from Cargo.toml's [[bin]]
+# entries (the one list; make test runs each as fuzz/TARGET).
 #
 # As root with unshare(1), each run gets a private 64 MiB tmpfs on
 # /dev/shm, so no input can fill the machine's RAM-backed /dev/shm and
@@ -11,11 +13,19 @@
 set -u
 cd "$(dirname "$0")" || exit 2
 secs=${FUZZ_SECONDS:-60}
-targets=${*:-"segment_header segment_open names flags channel_ring channel_open"}
+# The [[bin]] names: what `cargo fuzz list` prints, without needing cargo-fuzz.
+list() {
+    awk '/^\[/ { bin = ($0 == "[[bin]]") } bin && /^name *=/ { sub(/^name *= *"/, ""); sub(/".*/, ""); print }' Cargo.toml
+}
+if [ "${1:-}" = --list ]; then
+    list
+    exit
+fi
+targets=${*:-$(list)}
 bin=target/x86_64-unknown-linux-gnu/release
 export RUSTC_BOOTSTRAP=1 # cargo-fuzz wants nightly flags; only stable is installed
 
-command -v cargo-fuzz >/dev/null || [ -x "$HOME/.cargo/bin/cargo-fuzz" ] || {
+cargo fuzz --version >/dev/null 2>&1 || {
     echo "cargo-fuzz missing (cargo install cargo-fuzz --locked)"
     exit 1
 }
@@ -34,20 +44,22 @@ fi
 failed=0
 for t in $targets; do
     mkdir -p "corpus/$t" "artifacts/$t"
-    before=$(ls /dev/shm)
     set -- "$bin/$t" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -max_total_time="$secs" \
         -print_final_stats=1 -artifact_prefix="artifacts/$t/" "corpus/$t"
     if [ -n "$private" ]; then
         timeout -k 10 $((secs + 60)) unshare -m --propagation private \
             sh -c 'mount -t tmpfs -o size=64m,mode=1777 rshm-fuzz /dev/shm && exec "$@"' sh "$@" >"$log" 2>&1
+        status=$?
     else
-        timeout -k 10 $((secs + 60)) "$@" >"$log" 2>&1
+        # The fuzzer's pid (the shell's, kept by exec) names its objects.
+        timeout -k 10 $((secs + 60)) sh -c 'echo $$ >"$0" && exec "$@"' "$log.pid" "$@" >"$log" 2>&1
+        status=$?
+        # Objects of a run that crashed (atexit cleaning never ran): a
+        # glob, so that no name is split or read back from text.
+        pid=$(cat "$log.pid" 2>/dev/null)
+        [ -n "$pid" ] && rm -f /dev/shm/rshm-fuzz-"$pid"-* /dev/shm/rshm-tmp."$pid".*
+        rm -f "$log.pid"
     fi
-    status=$?
-    # Objects of a run that crashed (atexit cleaning never ran).
-    ls /dev/shm | grep -vxF -e "$before" | grep -E '^(rshm-fuzz-|rshm-tmp\.)' | while read -r o; do
-        rm -f "/dev/shm/$o"
-    done
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
     rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n1)
     if [ "$status" -eq 0 ]; then
