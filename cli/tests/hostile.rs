@@ -375,3 +375,32 @@ fn in_a_child_pid_namespace_everything_is_kept() {
         assert!(exists(name.as_bytes()));
     }
 }
+
+#[test]
+fn a_descriptor_in_a_threads_own_file_table_is_seen() {
+    if common::skip_if_blind("a_descriptor_in_a_threads_own_file_table_is_seen") {
+        return;
+    }
+    let name = unique("thread-fd");
+    let _c = Cleanup::new(&name);
+    assert!(rshm(&["create", &name, "1K"]).status.success());
+    let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let path = format!("/dev/shm/{name}");
+    let thread = std::thread::spawn(move || {
+        // This thread's descriptors are its own from here: /proc/PID/fd does not show them.
+        // SAFETY: unshare(CLONE_FILES) affects only the calling thread.
+        let shared = unsafe { libc::unshare(libc::CLONE_FILES) };
+        let file = std::fs::File::open(path).unwrap();
+        opened_tx.send(shared).unwrap();
+        let _ = done_rx.recv();
+        drop(file);
+    });
+    assert_eq!(opened_rx.recv().unwrap(), 0, "unshare(CLONE_FILES)");
+    let swept = rshm(&["rm", "--unused", "--prefix", &name]);
+    done_tx.send(()).unwrap();
+    thread.join().unwrap();
+    let me = std::process::id();
+    assert!(text(&swept.stdout).contains(&format!("kept /{name}: held by pid {me}")), "{swept:?}");
+    assert!(exists(name.as_bytes()));
+}
