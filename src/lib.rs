@@ -20,6 +20,7 @@ pub mod memfd;
 pub mod mman;
 pub mod mode;
 pub mod name;
+pub mod object;
 pub mod page;
 pub mod seal;
 pub mod segment;
