@@ -163,7 +163,7 @@ static void make_obj(const char *name, const void *hdr, size_t hlen, long total)
     close(fd);
 }
 
-/* A segment header (see src/segment/header.rs). */
+/* An object header, layout 2 (see src/object/header.rs). */
 static void header(unsigned char h[64], uint32_t version, uint32_t kind, uint32_t state, uint64_t off,
                    uint64_t size) {
     memset(h, 0, 64);
@@ -233,16 +233,16 @@ static void setup(void) {
     header(h, 99, 1, ready, (uint64_t)pg, 100);
     make_obj(n_badver, h, 64, 2 * pg);
     check_name(n_badfit, sizeof n_badfit, "badfit");
-    header(h, 1, 1, ready, (uint64_t)pg, 1ull << 40);
+    header(h, 2, 1, ready, (uint64_t)pg, 1ull << 40);
     make_obj(n_badfit, h, 64, 2 * pg);
     check_name(n_badkind, sizeof n_badkind, "badkind");
-    header(h, 1, 7, ready, (uint64_t)pg, 100);
+    header(h, 2, 7, ready, (uint64_t)pg, 100);
     make_obj(n_badkind, h, 64, 2 * pg);
     check_name(n_badoff, sizeof n_badoff, "badoff");
-    header(h, 1, 1, ready, 100, 100);
+    header(h, 2, 1, ready, 100, 100);
     make_obj(n_badoff, h, 64, 2 * pg);
     check_name(n_notready, sizeof n_notready, "notready");
-    header(h, 1, 1, 0, (uint64_t)pg, 100);
+    header(h, 2, 1, 0, (uint64_t)pg, 100);
     make_obj(n_notready, h, 64, 2 * pg);
 }
 
@@ -775,6 +775,11 @@ static void strings(void) {
     ROW_OK("(no arguments)", "the thread's errno", (errno = EXDEV, rshm_errno() != EXDEV));
     fn = "rshm_getpagesize";
     ROW_OK("(no arguments)", "the page size", rshm_getpagesize() != pg);
+    fn = "rshm_version";
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d.%d", RSHM_VERSION_MAJOR, RSHM_VERSION_MINOR, RSHM_VERSION_PATCH);
+    ROW_OK("(no arguments)", "RSHM_VERSION, from the same Cargo.toml as the macros",
+           strcmp(rshm_version(), RSHM_VERSION) != 0 || strcmp(v, RSHM_VERSION) != 0);
 }
 
 /* ---- output ---- */

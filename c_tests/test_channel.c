@@ -233,7 +233,7 @@ static void wrong_objects(void) {
     /* Another layout version: EPROTO, of the segment or of the ring. */
     CHECK(set_version(name, 8, 99) == 0);
     CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
-    CHECK(set_version(name, 8, 1) == 0);
+    CHECK(set_version(name, 8, 2) == 0);
     CHECK(set_version(name, page + 64, 1) == 0); /* the ring before slot polling */
     CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
     CHECK(set_version(name, page + 64, 2) == 0);

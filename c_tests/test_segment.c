@@ -127,12 +127,16 @@ int main(void) {
     CHECK(w != NULL);
     fd = rshm_shm_open(name, RSHM_O_RDWR, 0);
     uint32_t version = 0;
-    CHECK(pread(fd, &version, 4, 8) == 4 && version == 1);
+    CHECK(pread(fd, &version, 4, 8) == 4 && version == 2);
     version = 99;
     CHECK(pwrite(fd, &version, 4, 8) == 4);
     CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO);
-    /* A header whose size does not fit the object: EINVAL. */
+    /* Layout 1 had no creator: refused too. */
     version = 1;
+    CHECK(pwrite(fd, &version, 4, 8) == 4);
+    CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO);
+    /* A header whose size does not fit the object: EINVAL. */
+    version = 2;
     uint64_t huge = (uint64_t)1 << 40;
     CHECK(pwrite(fd, &version, 4, 8) == 4 && pwrite(fd, &huge, 8, 32) == 8);
     CHECK_ERR(rshm_segment_open(name, RSHM_O_RDONLY, 0), NULL, EINVAL);

@@ -18,6 +18,12 @@
 /** What rshm_mmap returns on failure, as MAP_FAILED does. */
 #define RSHM_MAP_FAILED ((void *)-1)
 
+/** The version of rshm this header belongs to (see rshm_version() for the library loaded). */
+#define RSHM_VERSION "0.1.0"
+#define RSHM_VERSION_MAJOR 0
+#define RSHM_VERSION_MINOR 1
+#define RSHM_VERSION_PATCH 0
+
 /**
  * Open for reading only (`shm_open` oflag).
  */
@@ -1687,6 +1693,17 @@ int rshm_shm_unlink(const char *name);
  * Thread safety: safe to call from any thread.
  */
 int rshm_fstat(int fd, struct rshm_stat *out);
+
+/**
+ * The version of the library loaded at run time, "MAJOR.MINOR.PATCH" as
+ * in its Cargo.toml (e.g. "0.1.0"). Compare it with `RSHM_VERSION`, the
+ * header's compile-time version, to tell which library a program runs
+ * against: the same MAJOR (the soname's) is compatible.
+ *
+ * Returns a static string: never NULL, never to be freed. Never fails.
+ * Thread-safe.
+ */
+const char *rshm_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,13 +3,12 @@
 //!
 //! The machinery is independent of how its shared memory is obtained: a
 //! single-producer single-consumer ring of variable-length messages inside
-//! a caller-provided region (`ring`), its shared header (`header`), and who
-//! holds each end (`peer`). [`Channel`] puts a ring in a named segment: the
+//! a caller-provided region (`ring`) and its shared header (`header`); who
+//! holds each end is `object::peer`'s. [`Channel`] puts a ring in a named segment: the
 //! creator formats the ring inside the segment's initialiser, so an opener
 //! (which only finds segments that are complete) never sees it unformatted.
 
 mod header;
-mod peer;
 mod ring;
 #[cfg(test)]
 mod tests;
@@ -17,7 +16,8 @@ mod tests;
 pub use ring::Ring;
 
 use crate::errno::{Errno, Result};
-use crate::segment::{self, Segment, KIND_CHANNEL};
+use crate::object::KIND_CHANNEL;
+use crate::segment::{self, Segment};
 use crate::sync::Timeout;
 use std::ffi::CStr;
 use std::time::Duration;

@@ -2,7 +2,8 @@
 //!
 //! The crate has two layers. The safe core (`shm`, `mman`, `fd`, `stat`,
 //! `memfd`, `page`, `errno`, `name`, and beyond the raw calls `seal`,
-//! `fdpass`, `memctl`, `mode`, `segment`) holds the logic and reports errors as
+//! `fdpass`, `memctl`, `mode`, `segment`, and `object`, what every named
+//! object shares) holds the logic and reports errors as
 //! [`errno::Errno`]. The C layer (`capi`) exports the `rshm_*` symbols: it
 //! only checks and converts arguments, calls the core, and turns results
 //! into the POSIX convention, inside a panic boundary. `include/rshm.h` is

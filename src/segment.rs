@@ -11,20 +11,18 @@
 //! itself with `O_EXCL`, and openers wait for the header's ready state,
 //! which the creator stores (Release) after everything else.
 //!
-//! The header is the first page ([`header`]); the data follows, page-aligned.
-
-pub mod header;
+//! The header is the first page ([`crate::object::header`]); the data
+//! follows, page-aligned.
 
 use crate::errno::{Errno, Result};
+use crate::object::header::{self, Header, HEADER_LEN, MAGIC, MAGIC_AT, STATE_AT, STATE_READY};
+use crate::object::{Identity, KIND_SEGMENT};
 use crate::{fd, mman, name, page, shm};
-use header::{Header, HEADER_LEN, MAGIC, MAGIC_AT, STATE_AT, STATE_READY};
 use libc::c_void;
 use std::ffi::CStr;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-pub(crate) use header::{KIND_CHANNEL, KIND_SEGMENT};
 
 /// The longest pause between two looks for a segment that is not there yet.
 const MAX_PAUSE: Duration = Duration::from_millis(10);
@@ -42,6 +40,7 @@ pub struct Segment {
     data_offset: usize,
     size: usize,
     kind: u32,
+    creator: Identity,
 }
 
 // SAFETY: the handle owns a descriptor and a mapping, both usable from any
@@ -91,8 +90,9 @@ impl Segment {
         let build = |fd: RawFd| -> Result<Segment> {
             fd::allocate(fd, 0, total as i64)?;
             let base = map(fd, total, true)?;
-            let mut seg = Segment { fd: -1, base, map_len: total, data_offset, size, kind };
-            let hdr = Header::new(kind, data_offset as u64, size as u64).encode();
+            let creator = Identity::me();
+            let mut seg = Segment { fd: -1, base, map_len: total, data_offset, size, kind, creator };
+            let hdr = Header::new(kind, data_offset as u64, size as u64, creator).encode();
             // SAFETY: base maps `total` > HEADER_LEN writable bytes, unseen
             // by openers until the state below says ready (macOS) or the
             // name is linked (Linux). The magic goes last (Release) so that
@@ -164,6 +164,13 @@ impl Segment {
         self.kind
     }
 
+    /// The process that created the object, as its header records it (a
+    /// peer may have written anything there: use it to decide, never to
+    /// index).
+    pub fn creator(&self) -> Identity {
+        self.creator
+    }
+
     /// The descriptor of the object, owned by the segment.
     pub fn fd(&self) -> RawFd {
         self.fd
@@ -226,7 +233,7 @@ fn try_open(name: &CStr, writable: bool, kind: u32) -> Result<Attempt> {
     }
     let map_len = usize::try_from(len).map_err(|_| Errno(libc::EOVERFLOW))?;
     let base = map(fd, map_len, writable)?;
-    let mut seg = Segment { fd: -1, base, map_len, data_offset: 0, size: 0, kind };
+    let mut seg = Segment { fd: -1, base, map_len, data_offset: 0, size: 0, kind, creator: Identity::default() };
     // SAFETY: the mapping holds at least HEADER_LEN bytes; the words are aligned.
     let magic = unsafe { atomic_u64(base, MAGIC_AT) }.load(Ordering::Acquire);
     if magic == 0 && imp::SEEN_HALF_BUILT {
@@ -247,6 +254,7 @@ fn try_open(name: &CStr, writable: bool, kind: u32) -> Result<Attempt> {
     // fits() bounded both by the mapped length, a usize.
     seg.data_offset = h.data_offset as usize;
     seg.size = h.size as usize;
+    seg.creator = h.creator;
     seg.fd = guard.take();
     Ok(Attempt::Done(seg))
 }

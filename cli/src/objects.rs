@@ -73,7 +73,7 @@ pub fn io_errno(e: &std::io::Error) -> Errno {
 
 /// What the first bytes of an object say it is.
 pub fn classify(head: &[u8]) -> (String, Option<u32>, Option<String>) {
-    match rshm::segment::header::parse(head) {
+    match rshm::object::header::parse(head) {
         Ok(h) => {
             let state = if h.is_ready() { "ready" } else { "building" };
             (h.kind_name().to_owned(), Some(h.version), Some(state.to_owned()))

@@ -140,7 +140,7 @@ fn rshm_segments_are_recognised() {
     let seg = rshm::segment::Segment::create(&c, 100, 0o600).unwrap();
     let st = json(&rshm(&["stat", &name, "--json"]));
     assert_eq!(st["kind"], "rshm-segment");
-    assert_eq!(st["version"], 1);
+    assert_eq!(st["version"], 2);
     assert_eq!(st["state"], "ready");
     assert!(st["holders"].as_array().unwrap().iter().any(|h| h["pid"] == std::process::id() && h["maps"] == 1), "{st}");
     drop(seg);
@@ -155,9 +155,9 @@ fn rshm_channels_are_recognised() {
     let ch = rshm::channel::Channel::create(&c, 4096, 0o600).unwrap();
     let st = json(&rshm(&["stat", &name, "--json"]));
     assert_eq!(st["kind"], "rshm-channel");
-    assert_eq!(st["version"], 1);
+    assert_eq!(st["version"], 2);
     assert_eq!(st["state"], "ready");
     let ls = rshm(&["ls", "--prefix", &name]);
-    assert!(String::from_utf8_lossy(&ls.stdout).contains("rshm-channel v1 ready"), "{ls:?}");
+    assert!(String::from_utf8_lossy(&ls.stdout).contains("rshm-channel v2 ready"), "{ls:?}");
     drop(ch);
 }

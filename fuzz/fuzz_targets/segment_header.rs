@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rshm::segment::header::{parse, Header};
+use rshm::object::header::{parse, Header};
 
 fuzz_target!(|data: &[u8]| {
     match parse(data) {

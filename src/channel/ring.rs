@@ -68,9 +68,9 @@
 //! left.
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
-use super::peer::{self, Peer, Watch};
 use crate::errno::{Errno, Result};
 use crate::object::handshake::{Handshake, Protocol, Waiters};
+use crate::object::peer::{self, Peer, Watch};
 use crate::sync::Timeout;
 use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};

@@ -3,9 +3,9 @@
 
 use super::header::Header;
 use super::header::DATA_OFFSET;
-use super::peer;
 use super::ring::Ring;
 use crate::errno::Errno;
+use crate::object::peer;
 use crate::sync::Timeout;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::SeqCst;

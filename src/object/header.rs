@@ -1,21 +1,29 @@
-//! The header in the first page of every rshm segment, and its parser.
+//! The header in the first page of every named rshm object (segments,
+//! channels, values, topics), and its parser.
 //!
-//! Layout (native byte order; the object never leaves the machine):
+//! Layout 2 (native byte order; the object never leaves the machine):
 //!
-//! | offset | size | field                                            |
-//! |--------|------|--------------------------------------------------|
-//! | 0      | 8    | magic, "rshm-seg": written last of the fields     |
-//! | 8      | 4    | layout version ([`VERSION`])                     |
-//! | 12     | 4    | kind ([`KIND_SEGMENT`], [`KIND_CHANNEL`])        |
-//! | 16     | 4    | state: [`STATE_READY`] once data is initialised  |
-//! | 20     | 4    | reserved, 0                                      |
-//! | 24     | 8    | data offset (a multiple of 64, at least 64)      |
-//! | 32     | 8    | data size, as the creator asked for              |
-//! | 40     | 24   | reserved, 0                                      |
+//! | offset | size | field                                              |
+//! |--------|------|----------------------------------------------------|
+//! | 0      | 8    | magic, "rshm-seg": written last of the fields       |
+//! | 8      | 4    | layout version ([`VERSION`])                       |
+//! | 12     | 4    | kind ([`KIND_SEGMENT`], [`KIND_CHANNEL`], ...)     |
+//! | 16     | 4    | state: [`STATE_READY`] once data is initialised    |
+//! | 20     | 4    | creator's pid                                      |
+//! | 24     | 8    | data offset (a multiple of 64, at least 64)        |
+//! | 32     | 8    | data size, as the creator asked for                |
+//! | 40     | 8    | creator's start time ([`crate::object::process`]) |
+//! | 48     | 16   | reserved, 0                                        |
+//!
+//! Layout 1 had no creator (bytes 20..24 and 40..48 were 0). It is refused
+//! with EPROTO rather than read: cleanup could never tell whether its
+//! creator lives, and an object nobody can judge is one nobody may remove.
 //!
 //! [`parse`] is pure and total: any bytes give a header or an errno, never
-//! a panic, so a fuzzer may feed it anything.
+//! a panic, so a fuzzer may feed it anything. Nothing parsed is trusted
+//! beyond the bounds the opener checks it against ([`Header::fits`]).
 
+use super::process::Identity;
 use crate::errno::{Errno, Result};
 
 /// Bytes of the header proper; the data starts at a later, aligned offset.
@@ -23,11 +31,15 @@ pub(crate) const HEADER_LEN: usize = 64;
 /// The first eight bytes of every segment.
 pub(crate) const MAGIC: [u8; 8] = *b"rshm-seg";
 /// The layout this build reads and writes; another value is EPROTO.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 /// A plain segment (`rshm_segment_*`).
 pub(crate) const KIND_SEGMENT: u32 = 1;
 /// A message channel (`rshm_channel_*`): its data holds the channel's ring.
 pub(crate) const KIND_CHANNEL: u32 = 2;
+/// A latest value (`rshm_value_*`).
+pub(crate) const KIND_VALUE: u32 = 3;
+/// A one-to-many topic (`rshm_topic_*`).
+pub(crate) const KIND_TOPIC: u32 = 4;
 /// The state once the creator has initialised the data: a value garbage
 /// is unlikely to hold ("REDY").
 pub(crate) const STATE_READY: u32 = 0x5245_4459;
@@ -47,12 +59,14 @@ pub struct Header {
     pub state: u32,
     pub data_offset: u64,
     pub size: u64,
+    /// The process that created the object.
+    pub creator: Identity,
 }
 
 impl Header {
-    /// A header of the current version, still building.
-    pub fn new(kind: u32, data_offset: u64, size: u64) -> Header {
-        Header { version: VERSION, kind, state: STATE_BUILDING, data_offset, size }
+    /// A header of the current version, still building, made by `creator`.
+    pub fn new(kind: u32, data_offset: u64, size: u64, creator: Identity) -> Header {
+        Header { version: VERSION, kind, state: STATE_BUILDING, data_offset, size, creator }
     }
 
     /// The header as bytes, magic included.
@@ -62,8 +76,10 @@ impl Header {
         b[8..12].copy_from_slice(&self.version.to_ne_bytes());
         b[12..16].copy_from_slice(&self.kind.to_ne_bytes());
         b[16..20].copy_from_slice(&self.state.to_ne_bytes());
+        b[20..24].copy_from_slice(&self.creator.pid.to_ne_bytes());
         b[24..32].copy_from_slice(&self.data_offset.to_ne_bytes());
         b[32..40].copy_from_slice(&self.size.to_ne_bytes());
+        b[40..48].copy_from_slice(&self.creator.start.to_ne_bytes());
         b
     }
 
@@ -73,12 +89,14 @@ impl Header {
     }
 
     /// What kind of rshm object this is, for tools that list objects:
-    /// "rshm-segment", "rshm-channel", or "rshm-unknown" for a kind this
-    /// build does not know.
+    /// "rshm-segment", "rshm-channel", "rshm-value", "rshm-topic", or
+    /// "rshm-unknown" for a kind this build does not know.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             KIND_SEGMENT => "rshm-segment",
             KIND_CHANNEL => "rshm-channel",
+            KIND_VALUE => "rshm-value",
+            KIND_TOPIC => "rshm-topic",
             _ => "rshm-unknown",
         }
     }
@@ -98,7 +116,8 @@ impl Header {
 /// EINVAL: fewer than [`HEADER_LEN`] bytes, a wrong magic, a data offset
 /// below the header or not 64-byte aligned, a zero size, or an end that
 /// overflows. EPROTO: the magic is right but the layout version is not
-/// [`VERSION`]. The kind and state are returned, not judged.
+/// [`VERSION`] (layout 1 included). The kind, state and creator are
+/// returned, not judged.
 pub fn parse(bytes: &[u8]) -> Result<Header> {
     let b = bytes.get(..HEADER_LEN).ok_or(Errno(libc::EINVAL))?;
     if b[0..8] != MAGIC {
@@ -110,8 +129,14 @@ pub fn parse(bytes: &[u8]) -> Result<Header> {
         a.copy_from_slice(&b[i..i + 8]);
         u64::from_ne_bytes(a)
     };
-    let h =
-        Header { version: u32_at(8), kind: u32_at(12), state: u32_at(16), data_offset: u64_at(24), size: u64_at(32) };
+    let h = Header {
+        version: u32_at(8),
+        kind: u32_at(12),
+        state: u32_at(16),
+        data_offset: u64_at(24),
+        size: u64_at(32),
+        creator: Identity { pid: u32_at(20), start: u64_at(40) },
+    };
     if h.version != VERSION {
         return Err(Errno(libc::EPROTO));
     }
@@ -126,34 +151,41 @@ pub fn parse(bytes: &[u8]) -> Result<Header> {
 mod tests {
     use super::*;
 
+    const ME: Identity = Identity { pid: 4242, start: 77 };
+
     #[test]
     fn round_trips() {
-        let h = Header::new(KIND_SEGMENT, 4096, 100);
+        let h = Header::new(KIND_SEGMENT, 4096, 100, ME);
         assert_eq!(parse(&h.encode()), Ok(h));
+        assert_eq!(parse(&h.encode()).unwrap().creator, ME);
         assert_eq!(h.fits(4196), Ok(()));
         assert_eq!(h.fits(4195), Err(Errno(libc::EINVAL)));
     }
 
     #[test]
     fn kinds_have_names() {
-        assert_eq!(Header::new(KIND_SEGMENT, 4096, 1).kind_name(), "rshm-segment");
-        assert_eq!(Header::new(KIND_CHANNEL, 4096, 1).kind_name(), "rshm-channel");
-        assert_eq!(Header::new(77, 4096, 1).kind_name(), "rshm-unknown");
+        assert_eq!(Header::new(KIND_SEGMENT, 4096, 1, ME).kind_name(), "rshm-segment");
+        assert_eq!(Header::new(KIND_CHANNEL, 4096, 1, ME).kind_name(), "rshm-channel");
+        assert_eq!(Header::new(77, 4096, 1, ME).kind_name(), "rshm-unknown");
     }
 
     #[test]
     fn rejects_what_is_not_a_segment() {
-        let good = Header::new(KIND_SEGMENT, 4096, 100).encode();
+        let good = Header::new(KIND_SEGMENT, 4096, 100, ME).encode();
         assert_eq!(parse(&good[..HEADER_LEN - 1]), Err(Errno(libc::EINVAL)));
         assert_eq!(parse(&[0u8; 4096]), Err(Errno(libc::EINVAL)));
         let mut b = good;
         b[8] ^= 0xff;
         assert_eq!(parse(&b), Err(Errno(libc::EPROTO)));
+        // Layout 1, creator-less: refused, not guessed at.
+        let mut b = good;
+        b[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        assert_eq!(parse(&b), Err(Errno(libc::EPROTO)));
         for bad in [
-            Header::new(1, 32, 1),
-            Header::new(1, 4100, 1),
-            Header::new(1, 4096, 0),
-            Header::new(1, u64::MAX - 63, 100),
+            Header::new(1, 32, 1, ME),
+            Header::new(1, 4100, 1, ME),
+            Header::new(1, 4096, 0, ME),
+            Header::new(1, u64::MAX - 63, 100, ME),
         ] {
             assert_eq!(parse(&bad.encode()), Err(Errno(libc::EINVAL)), "{bad:?}");
         }
@@ -161,7 +193,7 @@ mod tests {
 
     #[test]
     fn never_panics_on_any_short_or_odd_input() {
-        let good = Header::new(KIND_SEGMENT, 4096, 100).encode();
+        let good = Header::new(KIND_SEGMENT, 4096, 100, ME).encode();
         for len in 0..=HEADER_LEN {
             let _ = parse(&good[..len]);
         }

@@ -1,4 +1,5 @@
-//! Who holds each end of a ring, and whether that process still lives.
+//! Who holds each role of an object (a ring's two ends, a value's writer,
+//! a topic's publisher and subscribers), and whether that process still lives.
 //!
 //! A role word holds the pid of its holder, `NOBODY` before anyone took
 //! it, or `CLOSED` once its holder let go. A role is taken with a CAS from
@@ -16,20 +17,20 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-pub(super) const NOBODY: u32 = 0;
-pub(super) const CLOSED: u32 = u32::MAX;
+pub(crate) const NOBODY: u32 = 0;
+pub(crate) const CLOSED: u32 = u32::MAX;
 
 /// How often a waiting side asks the kernel whether its peer still lives.
 const CHECK_EVERY: Duration = Duration::from_millis(1);
 
 /// The calling process's id, as role words hold it.
-pub(super) fn me() -> u32 {
+pub(crate) fn me() -> u32 {
     std::process::id()
 }
 
 /// Takes the role for `me`: EBUSY while another live process (or another
 /// handle of this one) holds it.
-pub(super) fn claim(word: &AtomicU32, me: u32) -> Result<()> {
+pub(crate) fn claim(word: &AtomicU32, me: u32) -> Result<()> {
     loop {
         let v = word.load(SeqCst);
         if v != NOBODY && v != CLOSED && (v == me || alive(v, None)) {
@@ -42,12 +43,12 @@ pub(super) fn claim(word: &AtomicU32, me: u32) -> Result<()> {
 }
 
 /// Lets the role go, if `me` still holds it.
-pub(super) fn give_up(word: &AtomicU32, me: u32) {
+pub(crate) fn give_up(word: &AtomicU32, me: u32) {
     let _ = word.compare_exchange(me, CLOSED, SeqCst, SeqCst);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Peer {
+pub(crate) enum Peer {
     /// Nobody has taken the role yet: one may still come.
     Absent,
     Alive,
@@ -58,7 +59,7 @@ pub(super) enum Peer {
 /// One side's view of the other: the peer's pidfd, kept while the same pid
 /// holds the role, and the answer of the last check.
 #[derive(Default)]
-pub(super) struct Watch {
+pub(crate) struct Watch {
     pid: u32,
     fd: Option<OwnedFd>,
     dead: bool,
