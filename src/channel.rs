@@ -10,6 +10,8 @@
 
 mod header;
 mod ring;
+#[cfg(all(test, target_os = "linux"))]
+mod fd_tests;
 #[cfg(test)]
 mod tests;
 
@@ -126,6 +128,11 @@ impl Channel {
     /// See [`Ring::peek`].
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         self.ring.peek(timeout)
+    }
+
+    /// See [`Ring::rx_fd`].
+    pub fn fd(&mut self) -> Result<std::os::fd::RawFd> {
+        self.ring.rx_fd()
     }
 
     /// See [`Ring::release`].

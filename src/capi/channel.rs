@@ -337,7 +337,7 @@ fn into_handle(ch: Channel) -> *mut Channel {
     Box::into_raw(Box::new(ch))
 }
 
-fn handle<'a>(ch: *mut Channel) -> Result<&'a mut Channel> {
+pub(super) fn handle<'a>(ch: *mut Channel) -> Result<&'a mut Channel> {
     // SAFETY: a non-NULL ch is a live handle from into_handle, used by one
     // thread at a time (the caller's contract).
     unsafe { ch.as_mut() }.ok_or(Errno(libc::EFAULT))

@@ -35,13 +35,22 @@ pub(super) struct Header {
     pub head: Line<AtomicU64>,
     /// Bytes the receiver has consumed in all (only the receiver writes it).
     pub tail: Line<AtomicU64>,
-    /// 1 while the receiver sleeps for data, else 0: the futex word it waits on.
-    pub rx_wait: Line<AtomicU32>,
+    /// The word the receiver waits on for data (`object::handshake`), and
+    /// beside it, in what was the line's padding, the token of its doorbell
+    /// while it waits in an event loop.
+    pub rx_wait: Line<WaitBell>,
     /// 1 while the sender sleeps for space, else 0.
     pub tx_wait: Line<AtomicU32>,
     /// Pid of the process holding each role, or `peer::NOBODY` / `peer::CLOSED`.
     pub sender: Line<AtomicU32>,
     pub receiver: AtomicU32,
+}
+
+/// A wait word and its doorbell's token.
+#[repr(C)]
+pub(super) struct WaitBell {
+    pub word: AtomicU32,
+    pub bell: AtomicU64,
 }
 
 const _: () = assert!(std::mem::size_of::<Header>() <= DATA_OFFSET && DATA_OFFSET % 64 == 0);

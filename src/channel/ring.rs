@@ -69,7 +69,8 @@
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
-use crate::object::handshake::{Handshake, Protocol, Waiters};
+use crate::object::doorbell::{self, Doorbell};
+use crate::object::handshake::{self, Handshake, Protocol, Round, Waiters};
 use crate::object::peer::{self, Peer, Watch};
 use crate::sync::Timeout;
 use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
@@ -191,6 +192,20 @@ pub struct Ring {
     hs: Handshake,
     tx: Option<Tx>,
     rx: Option<Rx>,
+    /// The receiver's doorbell, once `rx_fd` asked for it.
+    bell: Option<Bell>,
+}
+
+/// What makes the receiver's descriptor readable exactly when its next
+/// receive would not block: its doorbell, armed on `rx_wait` while the
+/// ring is empty, rung by the sender's first message after that.
+struct Bell {
+    door: Doorbell,
+    /// BELL is announced on rx_wait and no waker was seen to take it.
+    armed: bool,
+    /// A ring is queued (rung by us, or by a waker that took the bell):
+    /// the descriptor is readable.
+    queued: bool,
 }
 
 // SAFETY: the region is shared memory made for concurrent use (its header
@@ -253,7 +268,7 @@ impl Ring {
         // SAFETY: DATA_OFFSET + cap bytes are in the region (checked by init/attach).
         let data = unsafe { base.add(DATA_OFFSET) };
         let hs = Handshake::new(Protocol::SeqCst, Waiters::One);
-        Ring { hdr, data, cap, me: peer::me(), hs, tx: None, rx: None }
+        Ring { hdr, data, cap, me: peer::me(), hs, tx: None, rx: None, bell: None }
     }
 
     /// The shared header, borrowed apart from the handle so that the
@@ -458,7 +473,7 @@ impl Ring {
         // The Release for the payload and the 0 above.
         self.word(at).store(word, Release);
         h.head.0.store(head, Release);
-        self.hs.wake(&h.rx_wait.0);
+        self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
     }
 
     // ---- receiving ----
@@ -472,6 +487,12 @@ impl Ring {
     /// EPROTO (the counters are corrupt when this handle becomes the
     /// receiver), EBADMSG (a corrupt record).
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
+        let r = self.peek_msg(timeout);
+        self.after_rx(r)
+    }
+
+    #[inline]
+    fn peek_msg(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         match self.peek_now() {
             Some(m) => Ok(m),
             None => self.peek_wait(timeout),
@@ -537,6 +558,12 @@ impl Ring {
     /// Consumes the message `peek` returned, making its space free.
     /// EINVAL when no message is peeked.
     pub fn release(&mut self) -> Result<()> {
+        let r = self.release_msg();
+        self.after_rx(r)
+    }
+
+    #[inline]
+    fn release_msg(&mut self) -> Result<()> {
         let rx = self.rx.as_mut().ok_or(Errno(libc::EINVAL))?;
         let len = rx.peeked.take().ok_or(Errno(libc::EINVAL))?;
         self.publish_tail(record(len));
@@ -547,14 +574,106 @@ impl Ring {
     /// length. EMSGSIZE when `buf` is too small: the message stays for a
     /// retry. Other errors as `peek`.
     pub fn recv(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
-        let (p, len) = self.peek(timeout)?;
+        let r = self.recv_msg(buf, timeout);
+        self.after_rx(r)
+    }
+
+    #[inline]
+    fn recv_msg(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
+        let (p, len) = self.peek_msg(timeout)?;
         if len > buf.len() {
             return Err(Errno(libc::EMSGSIZE));
         }
         // SAFETY: peek checked p..p + len lies in the region; buf is ours.
         unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len) };
-        self.release()?;
+        self.release_msg()?;
         Ok(len)
+    }
+
+    // ---- the receiver's descriptor ----
+
+    /// The receiver's descriptor for poll, epoll and select: readable
+    /// exactly when the next `peek`/`recv` would not block (a message is
+    /// there, or the sender closed or died). The handle becomes the
+    /// receiver if it is not yet. The same descriptor every time; it
+    /// belongs to the handle and closes with it. ENOTSUP off Linux; EBUSY,
+    /// EPROTO as for becoming the receiver; EMFILE/ENFILE.
+    pub fn rx_fd(&mut self) -> Result<std::os::fd::RawFd> {
+        if self.rx.is_none() {
+            self.rx = Some(self.claim_rx()?);
+        }
+        if self.bell.is_none() {
+            self.bell = Some(Bell { door: Doorbell::new()?, armed: false, queued: false });
+        }
+        self.bell_sync();
+        Ok(self.bell.as_ref().expect("made above").door.fd())
+    }
+
+    /// After each receiving call: the descriptor's readiness follows what
+    /// the call left. A handle without a descriptor pays one branch.
+    #[inline]
+    fn after_rx<T>(&mut self, r: Result<T>) -> Result<T> {
+        if self.bell.is_some() {
+            self.bell_sync();
+        }
+        r
+    }
+
+    /// Makes the descriptor readable if the next receive would not block,
+    /// and not readable (its bell armed) otherwise. While messages stream
+    /// and the descriptor is readable already, this costs no system call:
+    /// only catching up with the sender (drain, arm) and finding a message
+    /// the sender did not ring for (ring) do.
+    #[cold]
+    fn bell_sync(&mut self) {
+        let Some(mut b) = self.bell.take() else { return };
+        if self.rx.is_some() {
+            self.bell_sync_with(&mut b);
+        }
+        self.bell = Some(b);
+    }
+
+    fn bell_sync_with(&mut self, b: &mut Bell) {
+        let h = self.hdr();
+        let word = &h.rx_wait.0.word;
+        // A padding record is not a message: skip it, as peek would.
+        let rx = self.rx.as_ref().expect("receiver");
+        if rx.peeked.is_none() && rx.pos != 0 && self.word(rx.pos).load(Acquire) == PAD {
+            self.publish_tail(self.cap - rx.pos);
+        }
+        let sender = h.sender.0.load(Acquire);
+        // A failure to watch leaves the descriptor readable (Doorbell::watch).
+        let _ = b.door.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
+        let peeked = self.rx.as_ref().is_some_and(|rx| rx.peeked.is_some());
+        if peeked || self.rx_ready() || sender == peer::CLOSED {
+            if b.armed {
+                b.armed = false;
+                // A waker that took the bell has rung it.
+                b.queued |= !handshake::disarm(word);
+            }
+            if !b.queued {
+                doorbell::ring(b.door.token());
+                b.queued = true;
+            }
+            return;
+        }
+        if b.armed && handshake::armed(word) {
+            return;
+        }
+        // Empty: take what is queued (before the check, so that a ring
+        // after it stays), then arm for the next message.
+        b.door.drain();
+        b.queued = false;
+        let hs = self.hs;
+        let ready = || Ok(self.rx_ready() || h.sender.0.load(Acquire) == peer::CLOSED);
+        match hs.arm(word, &h.rx_wait.0.bell, b.door.token(), ready) {
+            Ok(Round::Slept) => b.armed = true,
+            _ => {
+                b.armed = false;
+                doorbell::ring(b.door.token());
+                b.queued = true;
+            }
+        }
     }
 
     fn claim_rx(&self) -> Result<Rx> {
@@ -645,7 +764,7 @@ impl Ring {
         let h = self.hdr();
         let (word, role) = match side {
             Side::Tx => (&h.tx_wait.0, &h.receiver),
-            Side::Rx => (&h.rx_wait.0, &h.sender.0),
+            Side::Rx => (&h.rx_wait.0.word, &h.sender.0),
         };
         loop {
             let watch = match side {
@@ -684,9 +803,12 @@ impl Ring {
         let h = self.hdr();
         if self.tx.take().is_some() {
             peer::give_up(&h.sender.0, self.me);
-            self.hs.wake(&h.rx_wait.0);
+            self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
         }
         if self.rx.take().is_some() {
+            if self.bell.take().is_some_and(|b| b.armed) {
+                handshake::disarm(&h.rx_wait.0.word);
+            }
             peer::give_up(&h.receiver, self.me);
             self.hs.wake(&h.tx_wait.0);
         }

@@ -25,6 +25,19 @@
 //! The word is 0 while nobody sleeps; any other value means a sleeper may
 //! be there. Only this module writes it.
 //!
+//! # Doorbells
+//! A waiter that sits in an event loop cannot sleep in futex(2): it arms a
+//! doorbell instead ([`Handshake::arm`], `object::doorbell`), announcing
+//! itself with the `BELL` bit in the same word and publishing the bell's
+//! token in a 64-bit slot beside the word, then returns to its loop. A
+//! waker that may have such waiters calls [`Handshake::wake_ringing`]
+//! with that slot: its fast path is `wake`'s (one load while nobody waits);
+//! when the word is not 0 it clears it, futex-wakes for `SLEEPER` and rings
+//! the bell for `BELL`. Arming is ordered against publication exactly as
+//! sleeping is (announce, barrier, check), so the argument below covers it:
+//! either the waker sees `BELL` and rings, or the armer's check sees the
+//! publication and does not stay armed.
+//!
 //! # Ordering: no lost wake-up
 //! The waker stores the condition (S) and then loads the word (L); the
 //! sleeper stores its announcement (A) and then loads the condition (C).
@@ -45,8 +58,9 @@
 //! the sleeper clears the word itself, so a waker after it makes no call.
 
 use crate::errno::Result;
+use crate::object::doorbell;
 use crate::sync::{futex, Timeout};
-use std::sync::atomic::{fence, AtomicU32, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::time::Duration;
 
 /// How the two halves order a publication against an announcement; every
@@ -63,6 +77,11 @@ pub enum Waiters {
     One,
     Many,
 }
+
+/// A thread may be in futex(2) on the word.
+const SLEEPER: u32 = 1;
+/// A doorbell is armed; its token is in the word's bell slot.
+const BELL: u32 = 2;
 
 /// How a sleeping round ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,10 +121,41 @@ impl Handshake {
         }
     }
 
+    /// As [`wake`](Self::wake), for a word whose waiters may arm a doorbell
+    /// whose token is in `bell`: the same single load while nobody waits.
+    #[inline]
+    pub fn wake_ringing(&self, word: &AtomicU32, bell: &AtomicU64) {
+        match self.protocol {
+            Protocol::SeqCst => fence(SeqCst),
+        }
+        if word.load(Relaxed) != 0 {
+            wake_and_ring(word, bell);
+        }
+    }
+
+    /// The event-loop waiter's half (one waiter per word): publish `token`
+    /// in `bell`, announce `BELL` on `word`, then `check`. When it holds the
+    /// announcement is withdrawn and `Round::Ready` returned: the caller
+    /// makes its descriptor readable itself. Otherwise the bell stays armed
+    /// (`Round::Slept`) and the next waker rings it. Errors are `check`'s.
+    pub fn arm(&self, word: &AtomicU32, bell: &AtomicU64, token: u64, check: impl FnOnce() -> Result<bool>) -> Result<Round> {
+        bell.store(token, Relaxed);
+        // The waker reads the token after seeing BELL; SeqCst keeps this
+        // store before the announcement in every observer's view.
+        word.store(BELL, SeqCst);
+        fence(SeqCst);
+        let ready = check();
+        if !matches!(ready, Ok(false)) {
+            disarm(word);
+            return ready.map(|_| Round::Ready);
+        }
+        Ok(Round::Slept)
+    }
+
     /// The sleeper's half, one round: announce on `word`, `check`, sleep at
     /// most `slice` unless it held, withdraw. Errors are `check`'s.
     pub fn sleep(&self, word: &AtomicU32, slice: Duration, check: impl FnOnce() -> Result<bool>) -> Result<Round> {
-        word.store(1, Relaxed);
+        word.store(SLEEPER, Relaxed);
         fence(SeqCst);
         let ready = check();
         if !matches!(ready, Ok(false)) {
@@ -113,7 +163,7 @@ impl Handshake {
             return ready.map(|_| Round::Ready);
         }
         // Timeouts, signals and spurious wake-ups alike end the round.
-        let _ = futex::wait(word, 1, Timeout::After(slice));
+        let _ = futex::wait(word, SLEEPER, Timeout::After(slice));
         self.withdraw(word);
         Ok(Round::Slept)
     }
@@ -122,6 +172,33 @@ impl Handshake {
         if self.waiters == Waiters::One {
             word.store(0, Relaxed);
         }
+    }
+}
+
+/// Withdraws an armed bell, if no waker took it meanwhile: true when this
+/// call withdrew it (nobody will ring), false when a waker cleared the word
+/// first (and rang, or is about to).
+pub fn disarm(word: &AtomicU32) -> bool {
+    word.compare_exchange(BELL, 0, SeqCst, Relaxed).is_ok()
+}
+
+/// Whether the bell announced on `word` is still armed: false once a waker
+/// has taken it (and rung).
+pub fn armed(word: &AtomicU32) -> bool {
+    word.load(SeqCst) & BELL != 0
+}
+
+/// Clears the word, wakes its sleepers and rings its bell; out of line, as
+/// it is rare.
+#[cold]
+#[inline(never)]
+fn wake_and_ring(word: &AtomicU32, bell: &AtomicU64) {
+    let v = word.swap(0, SeqCst);
+    if v & SLEEPER != 0 {
+        let _ = futex::wake(word, i32::MAX);
+    }
+    if v & BELL != 0 {
+        doorbell::ring(bell.load(Relaxed));
     }
 }
 
