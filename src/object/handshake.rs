@@ -138,7 +138,13 @@ impl Handshake {
     /// announcement is withdrawn and `Round::Ready` returned: the caller
     /// makes its descriptor readable itself. Otherwise the bell stays armed
     /// (`Round::Slept`) and the next waker rings it. Errors are `check`'s.
-    pub fn arm(&self, word: &AtomicU32, bell: &AtomicU64, token: u64, check: impl FnOnce() -> Result<bool>) -> Result<Round> {
+    pub fn arm(
+        &self,
+        word: &AtomicU32,
+        bell: &AtomicU64,
+        token: u64,
+        check: impl FnOnce() -> Result<bool>,
+    ) -> Result<Round> {
         bell.store(token, Relaxed);
         // The waker reads the token after seeing BELL; SeqCst keeps this
         // store before the announcement in every observer's view.
