@@ -12,6 +12,8 @@ mod header;
 mod peer;
 mod ring;
 #[cfg(test)]
+mod stress;
+#[cfg(test)]
 mod tests;
 
 pub use ring::Ring;
