@@ -53,10 +53,28 @@
 //! # Waiting
 //! A side that cannot proceed spins, then sleeps on its wait word
 //! (`rx_wait` / `tx_wait`) through the shared sleep handshake
-//! (`object::handshake`, whose top comment holds the argument that no
-//! wake-up is lost): the other side calls its `wake` after each length
-//! word or `tail` it stores, which costs no system call while nobody
-//! sleeps. The spin adapts: twice the side's last wait, between `SPIN` and
+//! (`object::handshake`): the other side calls its `wake` after each
+//! length word or `tail` it stores, which costs no system call while
+//! nobody sleeps.
+//!
+//! No wake-up is lost, in either protocol. Each wait is one store-buffer
+//! pair: the waker stores S and loads the wait word (L); the sleeper
+//! stores 1 there (A) and loads S's location (C). For data, S is the
+//! length word at the receiver's position (`publish`), C the receiver's
+//! load of it (`rx_ready`); for room, S is `tail` (`publish_tail`), C the
+//! sender's load of it (`tx_free`); for a close, S is the role word's
+//! CLOSED (`close`), C the sleeper's look at it after announcing
+//! (`sleep`). A wake-up is lost only if L misses A and C misses S. The
+//! `SeqCst` protocol puts a `fence(SeqCst)` between S and L and between A
+//! and C, so one of the two loads sees the other side's store. The
+//! `Asymmetric` protocol has no barrier instruction between S and L (a
+//! compiler fence only: the busy path of every message); the sleeper,
+//! after A, issues membarrier(2), which gives the waker's thread a full
+//! barrier B somewhere in its run while the sleeper waits: L after B sees
+//! A; L before B means S before B, and B makes S visible before C. The
+//! same in full, with what the kernel guarantees, at the top of
+//! `object::handshake`. Which protocol a ring uses is fixed by its creator
+//! in the header (`handshake`), so both sides always run the same one. The spin adapts: twice the side's last wait, between `SPIN` and
 //! `MAX_SPIN`, or `SPIN` after a wait longer than `2 * MAX_SPIN` (a peer
 //! that pauses that long is better slept through; the margin is for the
 //! wake-up, which a wait that ended in a sleep includes). So a receiver whose messages
