@@ -1,5 +1,11 @@
 /* make bench: the channel against the baselines, each pair measured side by
  * side in one run, each figure printed with its ratio.
+ *   0. The channel at the limit of its kind (issue 25): one way and busy
+ *      ping-pong against the classic SPSC ring a user writes (release and
+ *      acquire only, cached counters), asleep against a bare futex round
+ *      trip, 1 MiB zero-copy against memcpy, each again with the SeqCst
+ *      handshake forced (RSHM_HANDSHAKE=seqcst); and what the fast
+ *      handshake's membarrier(2) costs a sleeper.
  *   1. 64-byte messages one way: channel vs pipe vs unix seqpacket socket,
  *      and vs the bare ring (its record protocol alone, with and without
  *      the full barrier the channel stores its length words with).
@@ -240,7 +246,9 @@ static double oneway_seqpacket(long n) {
  * the busy path. With `seq_cst` each side stores as the channel does (the
  * sender its length words, the receiver `tail`) and then loads the other
  * side's wait word, seq_cst both: the full barrier the sleep protocol needs
- * between the two. Without, release stores and no wait words. */
+ * between the two: what the channel's SeqCst fallback handshake does.
+ * Without, release stores and no wait words: the busy path of the fast
+ * handshake (whose wait-word loads are plain loads). */
 #define BARE_CAP (1u << 20)
 #define BARE_PAD UINT64_MAX
 
