@@ -104,10 +104,8 @@ thread_local! {
 /// The protocols this machine can run: the fallback always, the fast one
 /// where membarrier(2) is allowed (else a SKIP line; a failure under CI).
 pub(super) fn protocols() -> Vec<Protocol> {
-    let mut all = vec![Protocol::SeqCst];
-    if Protocol::Asymmetric.join().is_ok() {
-        all.push(Protocol::Asymmetric);
-    } else {
+    let all = crate::object::handshake::runnable();
+    if !all.contains(&Protocol::Asymmetric) {
         assert!(std::env::var_os("CI").is_none_or(|v| v != "true"), "membarrier(2) refused under CI");
         eprintln!(
             "SKIP: the asymmetric handshake (membarrier(2) refused; Linux 4.16+ without a seccomp filter has it)"

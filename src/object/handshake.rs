@@ -282,7 +282,9 @@ mod asymmetric {
 
     /// Whether this process is registered for global expedited barriers
     /// and may issue them (asked once; ENOSYS, EPERM from a seccomp filter
-    /// or a missing command all answer no).
+    /// or a missing command all answer no). The answer holds in a child of
+    /// fork(2), whose memory the kernel copies with its registration, and
+    /// is asked again after exec, which drops both.
     pub fn ready() -> bool {
         static READY: OnceLock<bool> = OnceLock::new();
         *READY.get_or_init(|| {
@@ -308,5 +310,79 @@ mod asymmetric {
 
     pub fn barrier() -> bool {
         false
+    }
+}
+
+/// Test-only: the protocols this process can run, the fallback first.
+#[cfg(test)]
+pub(crate) fn runnable() -> Vec<Protocol> {
+    let mut all = vec![Protocol::SeqCst];
+    if Protocol::Asymmetric.join().is_ok() {
+        all.push(Protocol::Asymmetric);
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering::{Acquire, Release};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::runnable as protocols;
+
+    #[test]
+    fn header_words_round_trip_and_zero_names_none() {
+        for p in [Protocol::SeqCst, Protocol::Asymmetric] {
+            assert_eq!(Protocol::from_word(p.to_word()), Some(p));
+        }
+        assert_eq!(Protocol::from_word(0), None);
+        assert_eq!(Protocol::from_word(3), None);
+    }
+
+    #[test]
+    fn a_round_whose_check_holds_does_not_sleep() {
+        for p in protocols() {
+            let word = AtomicU32::new(0);
+            let hs = Handshake::new(p, Waiters::One);
+            assert_eq!(hs.sleep(&word, Duration::from_secs(5), || Ok(true)), Ok(Round::Ready));
+            // One waiter withdraws its own announcement: a waker makes no call.
+            assert_eq!(word.load(Relaxed), 0);
+            let many = Handshake::new(p, Waiters::Many);
+            assert_eq!(many.sleep(&word, Duration::from_secs(5), || Ok(true)), Ok(Round::Ready));
+            // Many leave theirs for the waker to clear.
+            assert_eq!(word.load(Relaxed), 1);
+            many.wake(&word);
+            assert_eq!(word.load(Relaxed), 0);
+        }
+    }
+
+    /// Every sleeper on a word is woken by one wake, long before its slice.
+    #[test]
+    fn one_wake_reaches_every_sleeper() {
+        for p in protocols() {
+            let word = Arc::new(AtomicU32::new(0));
+            let flag = Arc::new(AtomicU32::new(0));
+            let sleepers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (word, flag) = (Arc::clone(&word), Arc::clone(&flag));
+                    std::thread::spawn(move || {
+                        let hs = Handshake::new(p, Waiters::Many);
+                        let t = Instant::now();
+                        while flag.load(Acquire) == 0 {
+                            hs.sleep(&word, Duration::from_secs(30), || Ok(flag.load(Acquire) != 0)).unwrap();
+                        }
+                        t.elapsed()
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(20));
+            flag.store(1, Release);
+            Handshake::new(p, Waiters::Many).wake(&word);
+            for s in sleepers {
+                assert!(s.join().unwrap() < Duration::from_secs(10), "{p:?}: a sleeper slept its slice out");
+            }
+        }
     }
 }
