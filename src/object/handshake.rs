@@ -75,6 +75,7 @@
 //!   so A was visible to every CPU before B, and L, after B, sees it.
 //! - L before B: S, before L in program order, is before B too, and B
 //!   makes it visible before membarrier returns, so before C: C sees S.
+//!
 //! The compiler barrier keeps the compiler from moving L above S, which
 //! the hardware argument assumes; nothing on the waker's side is an
 //! instruction.
