@@ -146,17 +146,19 @@ fn whole(msg: &[u8], seq: u64) -> bool {
     msg.len() >= 9 && msg[1..] == want[1..msg.len()]
 }
 
-/// A busy thread: spins for up to 2 ms, rests for up to 20, until `stop`;
-/// with one per core, the two sides are now and then descheduled, and
-/// run side by side the rest of the time (where a race can happen).
+/// A busy thread, in phases: spins for up to 50 ms, rests for 50 to
+/// 150, until `stop`. With one per core, the two sides are descheduled
+/// while the busy threads run, and run side by side in the gaps (where a
+/// race between them can happen: most of the time, but a busy thread
+/// that woke every few milliseconds would keep them from it).
 fn hog(stop: &AtomicBool, seed: u64) {
     let mut rng = Lcg(seed);
     while !stop.load(Relaxed) {
-        let until = Instant::now() + Duration::from_micros(rng.below(2000));
-        while Instant::now() < until {
+        let until = Instant::now() + Duration::from_micros(rng.below(50_000));
+        while Instant::now() < until && !stop.load(Relaxed) {
             std::hint::spin_loop();
         }
-        std::thread::sleep(Duration::from_micros(rng.below(20_000)));
+        std::thread::sleep(Duration::from_micros(50_000 + rng.below(100_000)));
     }
 }
 
