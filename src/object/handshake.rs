@@ -21,7 +21,10 @@
 //!   timed out, a signal, or a spurious wake-up): the caller checks again
 //!   and decides, between rounds, about deadlines and dead peers. A
 //!   sleeper's `check` may also answer `true` for "the peer closed".
-//!
+//! - The word: a 32-bit word in the shared object, 0 when the object is
+//!   made, alone on its cache line (every publication loads it), one per
+//!   direction that can wait (a ring has one for data and one for room).
+//!   `wake` wakes every sleeper on it.
 //! - The protocol of a new object: [`Protocol::for_new_object`] (the fast
 //!   one where this process can run it, unless `RSHM_HANDSHAKE=seqcst`);
 //!   stored in the object's header with [`Protocol::to_word`], read back by
