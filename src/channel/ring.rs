@@ -53,10 +53,28 @@
 //! # Waiting
 //! A side that cannot proceed spins, then sleeps on its wait word
 //! (`rx_wait` / `tx_wait`) through the shared sleep handshake
-//! (`object::handshake`, whose top comment holds the argument that no
-//! wake-up is lost): the other side calls its `wake` after each length
-//! word or `tail` it stores, which costs no system call while nobody
-//! sleeps. The spin adapts: twice the side's last wait, between `SPIN` and
+//! (`object::handshake`): the other side calls its `wake` after each
+//! length word or `tail` it stores, which costs no system call while
+//! nobody sleeps.
+//!
+//! No wake-up is lost, in either protocol. Each wait is one store-buffer
+//! pair: the waker stores S and loads the wait word (L); the sleeper
+//! stores 1 there (A) and loads S's location (C). For data, S is the
+//! length word at the receiver's position (`publish`), C the receiver's
+//! load of it (`rx_ready`); for room, S is `tail` (`publish_tail`), C the
+//! sender's load of it (`tx_free`); for a close, S is the role word's
+//! CLOSED (`close`), C the sleeper's look at it after announcing
+//! (`sleep`). A wake-up is lost only if L misses A and C misses S. The
+//! `SeqCst` protocol puts a `fence(SeqCst)` between S and L and between A
+//! and C, so one of the two loads sees the other side's store. The
+//! `Asymmetric` protocol has no barrier instruction between S and L (a
+//! compiler fence only: the busy path of every message); the sleeper,
+//! after A, issues membarrier(2), which gives the waker's thread a full
+//! barrier B somewhere in its run while the sleeper waits: L after B sees
+//! A; L before B means S before B, and B makes S visible before C. The
+//! same in full, with what the kernel guarantees, at the top of
+//! `object::handshake`. Which protocol a ring uses is fixed by its creator
+//! in the header (`handshake`), so both sides always run the same one. The spin adapts: twice the side's last wait, between `SPIN` and
 //! `MAX_SPIN`, or `SPIN` after a wait longer than `2 * MAX_SPIN` (a peer
 //! that pauses that long is better slept through; the margin is for the
 //! wake-up, which a wait that ended in a sleep includes). So a receiver whose messages
@@ -190,6 +208,11 @@ pub struct Ring {
     me: u32,
     /// The sleep handshake, as every handle on this ring runs it.
     hs: Handshake,
+    /// `SLICE`, but for tests that stretch it.
+    slice: Duration,
+    /// Test-only: a side that cannot proceed sleeps at once.
+    #[cfg(test)]
+    no_spin: bool,
     tx: Option<Tx>,
     rx: Option<Rx>,
     /// The receiver's doorbell, once `rx_fd` asked for it.
@@ -215,28 +238,41 @@ unsafe impl Send for Ring {}
 impl Ring {
     /// Formats `base..base + len` as an empty ring whose record area is the
     /// rest of the region (rounded down to 8 bytes) and returns a handle.
-    /// EINVAL for a NULL or not 64-byte-aligned `base`, or a region too
-    /// small for the header and `MIN_CAPACITY` bytes.
+    /// Its sleep handshake is `Protocol::for_new_object()`. EINVAL for a
+    /// NULL or not 64-byte-aligned `base`, or a region too small for the
+    /// header and `MIN_CAPACITY` bytes.
     ///
     /// # Safety
     /// The region is mapped and writable for the handle's life, and nobody
     /// else uses it while it is formatted.
     pub unsafe fn init(base: *mut u8, len: usize) -> Result<Ring> {
         // SAFETY: forwarded from the caller.
-        let (h, cap) = unsafe { header::init(base, len) }?;
-        Ok(Ring::new(h, base, cap))
+        unsafe { Ring::init_with(base, len, Protocol::for_new_object()) }
+    }
+
+    /// `init` with the given handshake protocol (tests run both).
+    ///
+    /// # Safety
+    /// As for `init`.
+    pub(crate) unsafe fn init_with(base: *mut u8, len: usize, protocol: Protocol) -> Result<Ring> {
+        let protocol = protocol.join()?;
+        // SAFETY: forwarded from the caller.
+        let (h, cap) = unsafe { header::init(base, len, protocol) }?;
+        Ok(Ring::new(h, base, cap, protocol))
     }
 
     /// A handle on a ring another handle formatted, perhaps in another
     /// process. EAGAIN while it is not yet formatted, EPROTO when the region
-    /// does not hold a ring of this version, EINVAL as for `init`.
+    /// does not hold a ring of this version or one whose sleep handshake
+    /// this process cannot run (membarrier(2) refused here but not to the
+    /// ring's creator), EINVAL as for `init`.
     ///
     /// # Safety
     /// The region is mapped and writable for the handle's life.
     pub unsafe fn attach(base: *mut u8, len: usize) -> Result<Ring> {
         // SAFETY: forwarded from the caller.
-        let (h, cap) = unsafe { header::attach(base, len) }?;
-        Ok(Ring::new(h, base, cap))
+        let (h, cap, protocol) = unsafe { header::attach(base, len) }?;
+        Ok(Ring::new(h, base, cap, protocol.join()?))
     }
 
     // Functions, not associated constants, which cbindgen would put in rshm.h.
@@ -264,11 +300,55 @@ impl Ring {
         crate::page::round_up(Ring::ring_len(capacity)?)
     }
 
-    fn new(hdr: &Header, base: *mut u8, cap: u64) -> Ring {
+    fn new(hdr: &Header, base: *mut u8, cap: u64, protocol: Protocol) -> Ring {
         // SAFETY: DATA_OFFSET + cap bytes are in the region (checked by init/attach).
         let data = unsafe { base.add(DATA_OFFSET) };
-        let hs = Handshake::new(Protocol::SeqCst, Waiters::One);
-        Ring { hdr, data, cap, me: peer::me(), hs, tx: None, rx: None, bell: None }
+        let hs = Handshake::new(protocol, Waiters::One);
+        Ring {
+            hdr,
+            data,
+            cap,
+            me: peer::me(),
+            hs,
+            slice: SLICE,
+            #[cfg(test)]
+            no_spin: false,
+            tx: None,
+            rx: None,
+            bell: None,
+        }
+    }
+
+    /// The protocol this ring's sides sleep and wake by.
+    pub fn protocol(&self) -> Protocol {
+        self.hs.protocol()
+    }
+
+    /// Test-only: this handle sleeps without the barriers that make its
+    /// wake-ups safe, and in slices of `slice`, so that a lost wake-up
+    /// shows as a wait of that long.
+    #[cfg(test)]
+    pub(crate) fn unfenced(&mut self, slice: Duration) {
+        self.hs = self.hs.without_sleeper_fence();
+        self.slice = slice;
+    }
+
+    /// Test-only: whether a side that cannot proceed sleeps without a spin
+    /// first (a stress test turns it on and off to vary its waits).
+    #[cfg(test)]
+    pub(crate) fn set_no_spin(&mut self, on: bool) {
+        self.no_spin = on;
+    }
+
+    #[cfg(test)]
+    fn no_spin(&self) -> bool {
+        self.no_spin
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn no_spin(&self) -> bool {
+        false
     }
 
     /// The shared header, borrowed apart from the handle so that the
@@ -724,7 +804,7 @@ impl Ring {
         if ready(self)? {
             return Ok(());
         }
-        if wait.timeout == Timeout::Try {
+        if wait.timeout == Timeout::Try || self.no_spin() {
             return self.sleep(side, wait, ready);
         }
         let limit = self.spin(side).limit();
@@ -776,7 +856,7 @@ impl Ring {
                 return if ready(self)? { Ok(()) } else { Err(Errno(libc::EPIPE)) };
             }
             let left = wait.left()?;
-            let slice = left.map_or(SLICE, |l| l.min(SLICE));
+            let slice = left.map_or(self.slice, |l| l.min(self.slice));
             // A peer that closes stores CLOSED and then wakes this word
             // (`close`): the check after the announcement sees CLOSED, or
             // the peer sees the announcement. Without it, a close between

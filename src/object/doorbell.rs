@@ -37,7 +37,7 @@ use std::os::fd::FromRawFd;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// The token of no doorbell: nobody to ring.
-pub const NONE: u64 = 0;
+pub(crate) const NONE: u64 = 0;
 
 /// The waiter's side: the bell, its token, and the descriptor to poll.
 #[derive(Debug)]
