@@ -849,6 +849,9 @@ static void sync_and_channels(void) {
     ROW("ch NULL", EFAULT, FAILS(rshm_channel_capacity(NULL), 0));
     fn = "rshm_channel_max_message";
     ROW("ch NULL", EFAULT, FAILS(rshm_channel_max_message(NULL), 0));
+    fn = "rshm_channel_fd";
+    ROW("ch NULL", EFAULT, FAILS(rshm_channel_fd(NULL), -1));
+    ROW("another handle is the receiver", EBUSY, FAILS(rshm_channel_fd(rx2), -1));
     fn = "rshm_channel_close";
     ROW_OK("ch NULL", "succeeds (no-op)", FAILS(rshm_channel_close(NULL), -1));
     rshm_channel_close(rx2);

@@ -236,7 +236,9 @@ static void wrong_objects(void) {
     CHECK(set_version(name, 8, 2) == 0);
     CHECK(set_version(name, page + 64, 1) == 0); /* the ring before slot polling */
     CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
-    CHECK(set_version(name, page + 64, 2) == 0);
+    CHECK(set_version(name, page + 64, 2) == 0); /* the ring before its handshake word */
+    CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
+    CHECK(set_version(name, page + 64, 3) == 0);
     rshm_channel *again = rshm_channel_open(name, 0);
     CHECK(again != NULL);
     rshm_channel_close(again);
@@ -320,9 +322,16 @@ static void wake_ups(void) {
 }
 
 int main(void) {
-    one_process();
-    wrong_objects();
-    across_fork();
-    wake_ups();
+    /* Twice: with the handshake this machine allows (the fast one where
+     * membarrier(2) is), then with the SeqCst fallback forced, as
+     * RSHM_HANDSHAKE=seqcst does for every channel created after it. */
+    for (int seqcst = 0; seqcst < 2; seqcst++) {
+        if (seqcst)
+            setenv("RSHM_HANDSHAKE", "seqcst", 1);
+        one_process();
+        wrong_objects();
+        across_fork();
+        wake_ups();
+    }
     return check_done("channel");
 }

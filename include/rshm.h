@@ -508,11 +508,6 @@
 #define RSHM_MFD_HUGE_16GB 2281701376
 #endif
 
-/**
- * The token of no doorbell: nobody to ring.
- */
-#define NONE 0
-
 #if defined(__linux__)
 /**
  * Bits of the number that hold the tid: pids never reach 2^22.
@@ -709,6 +704,14 @@ extern "C" {
  * this process (about 0.25 ms per MiB of capacity), so that no message
  * pays for a page fault.
  *
+ * A side with nothing to do sleeps, and the other wakes it without any
+ * barrier instruction per message where membarrier(2) is allowed (Linux
+ * 4.16 and later): the sleeper pays for that, a few microseconds per
+ * sleep. Elsewhere, or with `RSHM_HANDSHAKE=seqcst` in the creator's
+ * environment (tests and benchmarks set it to compare), both sides pay a
+ * full barrier per message instead. The channel records which, so every
+ * opener follows its creator.
+ *
  * Returns a handle owned by the caller, released with
  * `rshm_channel_close`. It takes no role yet: it becomes the sender on its
  * first `rshm_channel_send` or `rshm_channel_reserve`, the receiver on its
@@ -763,8 +766,12 @@ struct rshm_channel *rshm_channel_create(const char *name, size_t capacity, uint
  * - `EPROTO`: the channel was made by an rshm with another layout version
  *   of the segment or of the channel, or its ring header is damaged, or
  *   its size is not the one its header and ring imply, or its pages were
- *   never reserved: a creator that lies about its size, to charge its
- *   openers time and memory, is refused before anything is mapped in.
+ *   never reserved (a creator that lies about its size, to charge its
+ *   openers time and memory, is refused before anything is mapped in), or
+ *   its creator could use membarrier(2) and this process cannot (a
+ *   seccomp filter refuses it here only; a creator run with
+ *   `RSHM_HANDSHAKE=seqcst` in its environment makes channels any
+ *   process can open).
  * - `ENOSPC`: a page of the ring cannot be had (/dev/shm is full, or the
  *   object shrank meanwhile): the open fails rather than a later send
  *   raising SIGBUS.
@@ -1029,6 +1036,46 @@ int rshm_errno(void);
  * Thread safety: each thread has its own detail; safe from any thread.
  */
 const char *rshm_error_detail(void);
+
+/**
+ * The receiver's descriptor of the channel `ch`, for poll(2), epoll(7),
+ * select(2) or any event loop built on them: it is readable exactly when
+ * the next `rshm_channel_recv` or `rshm_channel_peek` would not block —
+ * a message is waiting, or the sender closed or died (even by SIGKILL;
+ * the receive then says `EPIPE` once everything sent has been taken). It
+ * is level-triggered, like a socket: it stays readable until this
+ * handle's receives take what is there, and stops being readable once
+ * they have drained the channel. Poll for `POLLIN` (`EPOLLIN`).
+ *
+ * A handle that has no role yet becomes the channel's receiver. Calling
+ * it again returns the same descriptor.
+ *
+ * Ownership: the descriptor belongs to the handle. Poll it; never read,
+ * write or close it (`rshm_channel_close` does). It is close-on-exec.
+ *
+ * Cost: a sender pays a system call only for the first message after the
+ * receiver found the channel empty, as when the receiver sleeps; while
+ * the receiver keeps up with a stream, neither side makes one. A spurious
+ * readiness is possible (another process that can read the channel can
+ * ring it): the receive then fails with `EAGAIN` and the descriptor is
+ * quiet again.
+ *
+ * Scope: the sender must share the receiver's network namespace (the
+ * descriptor is rung through an abstract unix socket); a sender elsewhere
+ * still delivers, but the descriptor then only tells of its death. Linux
+ * only.
+ *
+ * Returns the descriptor. On failure returns -1 and sets errno:
+ * - `EBUSY`: another live handle is the receiver.
+ * - `EPROTO`: the channel's state in shared memory is corrupt.
+ * - `EMFILE`, `ENFILE`: the descriptor limits (it takes two, and one more
+ *   while a sender is attached).
+ * - `ENOTSUP`: not on Linux.
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_recv`.
+ */
+int32_t rshm_channel_fd(struct rshm_channel *ch);
 
 /**
  * Reserves the storage of bytes `[offset, offset + len)` of the object

@@ -6,6 +6,7 @@ mod args;
 mod boundary;
 mod channel;
 mod errno;
+mod events;
 mod fallocate;
 mod fcntl;
 mod fd;

@@ -8,8 +8,12 @@
 //! creator formats the ring inside the segment's initialiser, so an opener
 //! (which only finds segments that are complete) never sees it unformatted.
 
+#[cfg(all(test, target_os = "linux"))]
+mod fd_tests;
 mod header;
 mod ring;
+#[cfg(test)]
+mod stress;
 #[cfg(test)]
 mod tests;
 
@@ -69,7 +73,8 @@ impl Channel {
 
     /// Opens the channel `name`, waiting up to `timeout` for it to exist.
     /// EINVAL when `name` is not a channel (a plain segment, any other
-    /// object); EPROTO when it comes from another layout version, or when
+    /// object); EPROTO when it comes from another layout version, uses a
+    /// sleep handshake this process cannot run ([`Ring::attach`]), or when
     /// its size is not the one its ring implies or its pages were never
     /// reserved (not made by [`Channel::create`]); ENOMEM or ENOSPC when its
     /// ring's pages cannot be faulted in; otherwise as [`Segment::open`].
@@ -149,6 +154,11 @@ impl Channel {
     /// See [`Ring::peek`].
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         self.ring.peek(timeout)
+    }
+
+    /// See [`Ring::rx_fd`].
+    pub fn fd(&mut self) -> Result<std::os::fd::RawFd> {
+        self.ring.rx_fd()
     }
 
     /// See [`Ring::release`].

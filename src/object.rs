@@ -5,6 +5,7 @@
 //! futex. Segments, channels, values and topics build on it.
 
 pub mod doorbell;
+pub mod handshake;
 pub mod header;
 pub(crate) mod peer;
 pub mod process;

@@ -19,6 +19,7 @@ use std::path::Path;
 const GROUPS: &[(&str, &str)] = &[
     ("channel", "a one-to-one message channel in shared memory"),
     ("errno", "name, describe and explain errno values"),
+    ("events", "descriptors an event loop polls instead of blocking"),
     ("error", "what the last failed rshm call of this thread found"),
     ("fallocate", "reserve the pages of a shared memory object"),
     ("fcntl", "descriptor flags and seals of a shared memory object"),

@@ -40,6 +40,14 @@ use std::time::Duration;
 /// this process (about 0.25 ms per MiB of capacity), so that no message
 /// pays for a page fault.
 ///
+/// A side with nothing to do sleeps, and the other wakes it without any
+/// barrier instruction per message where membarrier(2) is allowed (Linux
+/// 4.16 and later): the sleeper pays for that, a few microseconds per
+/// sleep. Elsewhere, or with `RSHM_HANDSHAKE=seqcst` in the creator's
+/// environment (tests and benchmarks set it to compare), both sides pay a
+/// full barrier per message instead. The channel records which, so every
+/// opener follows its creator.
+///
 /// Returns a handle owned by the caller, released with
 /// `rshm_channel_close`. It takes no role yet: it becomes the sender on its
 /// first `rshm_channel_send` or `rshm_channel_reserve`, the receiver on its
@@ -101,8 +109,12 @@ pub unsafe extern "C" fn rshm_channel_create(name: *const c_char, capacity: usiz
 /// - `EPROTO`: the channel was made by an rshm with another layout version
 ///   of the segment or of the channel, or its ring header is damaged, or
 ///   its size is not the one its header and ring imply, or its pages were
-///   never reserved: a creator that lies about its size, to charge its
-///   openers time and memory, is refused before anything is mapped in.
+///   never reserved (a creator that lies about its size, to charge its
+///   openers time and memory, is refused before anything is mapped in), or
+///   its creator could use membarrier(2) and this process cannot (a
+///   seccomp filter refuses it here only; a creator run with
+///   `RSHM_HANDSHAKE=seqcst` in its environment makes channels any
+///   process can open).
 /// - `ENOSPC`: a page of the ring cannot be had (/dev/shm is full, or the
 ///   object shrank meanwhile): the open fails rather than a later send
 ///   raising SIGBUS.
@@ -373,7 +385,7 @@ fn into_handle(ch: Channel) -> *mut Channel {
     Box::into_raw(Box::new(ch))
 }
 
-fn handle<'a>(ch: *mut Channel) -> Result<&'a mut Channel> {
+pub(super) fn handle<'a>(ch: *mut Channel) -> Result<&'a mut Channel> {
     // SAFETY: a non-NULL ch is a live handle from into_handle, used by one
     // thread at a time (the caller's contract).
     unsafe { ch.as_mut() }.ok_or(Errno(libc::EFAULT))

@@ -43,21 +43,38 @@
 //! touch memory outside the region.
 //!
 //! # Ordering
-//! The sender stores the length word with SeqCst (a Release for the payload
-//! and the next slot's 0) and the receiver loads it with SeqCst (an Acquire).
-//! The receiver releases a record by publishing `tail` (SeqCst), after which
+//! The sender stores the length word with Release (for the payload and the
+//! next slot's 0) and the receiver loads it with Acquire. The receiver
+//! releases a record by publishing `tail` (Release), after which
 //! the sender may overwrite its space. A sender that dies between a length
 //! word and `head` leaves one record unpublished: the next sender finds it
 //! in `claim_tx` (the word at `head` is not 0) and counts it as published.
 //!
 //! # Waiting
-//! A side that cannot proceed spins, then stores 1 to its wait word
-//! (`rx_wait` / `tx_wait`), re-checks, and futex-waits on the word while it
-//! holds 1. The other side, after each length word or `tail` it stores,
-//! loads the word and only when it reads 1 stores 0 and wakes: no system
-//! call while nobody sleeps. Either the sleeper's re-check sees the store
-//! or the publisher sees the 1 (all four are SeqCst), so no wake-up is lost.
-//! The spin adapts: twice the side's last wait, between `SPIN` and
+//! A side that cannot proceed spins, then sleeps on its wait word
+//! (`rx_wait` / `tx_wait`) through the shared sleep handshake
+//! (`object::handshake`): the other side calls its `wake` after each
+//! length word or `tail` it stores, which costs no system call while
+//! nobody sleeps.
+//!
+//! No wake-up is lost, in either protocol. Each wait is one store-buffer
+//! pair: the waker stores S and loads the wait word (L); the sleeper
+//! stores 1 there (A) and loads S's location (C). For data, S is the
+//! length word at the receiver's position (`publish`), C the receiver's
+//! load of it (`rx_ready`); for room, S is `tail` (`publish_tail`), C the
+//! sender's load of it (`tx_free`); for a close, S is the role word's
+//! CLOSED (`close`), C the sleeper's look at it after announcing
+//! (`sleep`). A wake-up is lost only if L misses A and C misses S. The
+//! `SeqCst` protocol puts a `fence(SeqCst)` between S and L and between A
+//! and C, so one of the two loads sees the other side's store. The
+//! `Asymmetric` protocol has no barrier instruction between S and L (a
+//! compiler fence only: the busy path of every message); the sleeper,
+//! after A, issues membarrier(2), which gives the waker's thread a full
+//! barrier B somewhere in its run while the sleeper waits: L after B sees
+//! A; L before B means S before B, and B makes S visible before C. The
+//! same in full, with what the kernel guarantees, at the top of
+//! `object::handshake`. Which protocol a ring uses is fixed by its creator
+//! in the header (`handshake`), so both sides always run the same one. The spin adapts: twice the side's last wait, between `SPIN` and
 //! `MAX_SPIN`, or `SPIN` after a wait longer than `2 * MAX_SPIN` (a peer
 //! that pauses that long is better slept through; the margin is for the
 //! wake-up, which a wait that ended in a sleep includes). So a receiver whose messages
@@ -70,9 +87,11 @@
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
+use crate::object::doorbell::{self, Doorbell};
+use crate::object::handshake::{self, Handshake, Protocol, Round, Waiters};
 use crate::object::peer::{self, Peer, Watch};
-use crate::sync::{futex, Timeout};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Release, Ordering::SeqCst};
+use crate::sync::Timeout;
+use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// The length word of a padding record.
@@ -187,8 +206,29 @@ pub struct Ring {
     data: *mut u8,
     cap: u64,
     me: u32,
+    /// The sleep handshake, as every handle on this ring runs it.
+    hs: Handshake,
+    /// `SLICE`, but for tests that stretch it.
+    slice: Duration,
+    /// Test-only: a side that cannot proceed sleeps at once.
+    #[cfg(test)]
+    no_spin: bool,
     tx: Option<Tx>,
     rx: Option<Rx>,
+    /// The receiver's doorbell, once `rx_fd` asked for it.
+    bell: Option<Bell>,
+}
+
+/// What makes the receiver's descriptor readable exactly when its next
+/// receive would not block: its doorbell, armed on `rx_wait` while the
+/// ring is empty, rung by the sender's first message after that.
+struct Bell {
+    door: Doorbell,
+    /// BELL is announced on rx_wait and no waker was seen to take it.
+    armed: bool,
+    /// A ring is queued (rung by us, or by a waker that took the bell):
+    /// the descriptor is readable.
+    queued: bool,
 }
 
 // SAFETY: the region is shared memory made for concurrent use (its header
@@ -198,28 +238,41 @@ unsafe impl Send for Ring {}
 impl Ring {
     /// Formats `base..base + len` as an empty ring whose record area is the
     /// rest of the region (rounded down to 8 bytes) and returns a handle.
-    /// EINVAL for a NULL or not 64-byte-aligned `base`, or a region too
-    /// small for the header and `MIN_CAPACITY` bytes.
+    /// Its sleep handshake is `Protocol::for_new_object()`. EINVAL for a
+    /// NULL or not 64-byte-aligned `base`, or a region too small for the
+    /// header and `MIN_CAPACITY` bytes.
     ///
     /// # Safety
     /// The region is mapped and writable for the handle's life, and nobody
     /// else uses it while it is formatted.
     pub unsafe fn init(base: *mut u8, len: usize) -> Result<Ring> {
         // SAFETY: forwarded from the caller.
-        let (h, cap) = unsafe { header::init(base, len) }?;
-        Ok(Ring::new(h, base, cap))
+        unsafe { Ring::init_with(base, len, Protocol::for_new_object()) }
+    }
+
+    /// `init` with the given handshake protocol (tests run both).
+    ///
+    /// # Safety
+    /// As for `init`.
+    pub(crate) unsafe fn init_with(base: *mut u8, len: usize, protocol: Protocol) -> Result<Ring> {
+        let protocol = protocol.join()?;
+        // SAFETY: forwarded from the caller.
+        let (h, cap) = unsafe { header::init(base, len, protocol) }?;
+        Ok(Ring::new(h, base, cap, protocol))
     }
 
     /// A handle on a ring another handle formatted, perhaps in another
     /// process. EAGAIN while it is not yet formatted, EPROTO when the region
-    /// does not hold a ring of this version, EINVAL as for `init`.
+    /// does not hold a ring of this version or one whose sleep handshake
+    /// this process cannot run (membarrier(2) refused here but not to the
+    /// ring's creator), EINVAL as for `init`.
     ///
     /// # Safety
     /// The region is mapped and writable for the handle's life.
     pub unsafe fn attach(base: *mut u8, len: usize) -> Result<Ring> {
         // SAFETY: forwarded from the caller.
-        let (h, cap) = unsafe { header::attach(base, len) }?;
-        Ok(Ring::new(h, base, cap))
+        let (h, cap, protocol) = unsafe { header::attach(base, len) }?;
+        Ok(Ring::new(h, base, cap, protocol.join()?))
     }
 
     // Functions, not associated constants, which cbindgen would put in rshm.h.
@@ -247,10 +300,55 @@ impl Ring {
         crate::page::round_up(Ring::ring_len(capacity)?)
     }
 
-    fn new(hdr: &Header, base: *mut u8, cap: u64) -> Ring {
+    fn new(hdr: &Header, base: *mut u8, cap: u64, protocol: Protocol) -> Ring {
         // SAFETY: DATA_OFFSET + cap bytes are in the region (checked by init/attach).
         let data = unsafe { base.add(DATA_OFFSET) };
-        Ring { hdr, data, cap, me: peer::me(), tx: None, rx: None }
+        let hs = Handshake::new(protocol, Waiters::One);
+        Ring {
+            hdr,
+            data,
+            cap,
+            me: peer::me(),
+            hs,
+            slice: SLICE,
+            #[cfg(test)]
+            no_spin: false,
+            tx: None,
+            rx: None,
+            bell: None,
+        }
+    }
+
+    /// The protocol this ring's sides sleep and wake by.
+    pub fn protocol(&self) -> Protocol {
+        self.hs.protocol()
+    }
+
+    /// Test-only: this handle sleeps without the barriers that make its
+    /// wake-ups safe, and in slices of `slice`, so that a lost wake-up
+    /// shows as a wait of that long.
+    #[cfg(test)]
+    pub(crate) fn unfenced(&mut self, slice: Duration) {
+        self.hs = self.hs.without_sleeper_fence();
+        self.slice = slice;
+    }
+
+    /// Test-only: whether a side that cannot proceed sleeps without a spin
+    /// first (a stress test turns it on and off to vary its waits).
+    #[cfg(test)]
+    pub(crate) fn set_no_spin(&mut self, on: bool) {
+        self.no_spin = on;
+    }
+
+    #[cfg(test)]
+    fn no_spin(&self) -> bool {
+        self.no_spin
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn no_spin(&self) -> bool {
+        false
     }
 
     /// The shared header, borrowed apart from the handle so that the
@@ -309,7 +407,7 @@ impl Ring {
     #[inline]
     fn reserve_now(&mut self, len: usize) -> Option<*mut u8> {
         let cap = self.cap;
-        let closed = self.hdr().receiver.load(SeqCst) == peer::CLOSED;
+        let closed = self.hdr().receiver.load(Acquire) == peer::CLOSED;
         let tx = self.tx.as_mut()?;
         let len = len as u64;
         if len > cap - 16 || closed {
@@ -428,7 +526,7 @@ impl Ring {
 
     /// Free bytes, from a fresh and checked read of tail.
     fn tx_free(&mut self) -> Result<u64> {
-        let tail = self.hdr().tail.0.load(SeqCst);
+        let tail = self.hdr().tail.0.load(Acquire);
         let tx = self.tx.as_mut().expect("sender");
         let used = tx.head.wrapping_sub(tail);
         if used > self.cap || tail % 8 != 0 {
@@ -452,15 +550,10 @@ impl Ring {
         let (next, head) = (tx.pos, tx.head);
         // The next slot's word, free space: the receiver stops there.
         self.word(next).store(0, std::sync::atomic::Ordering::Relaxed);
-        // The Release for the payload and the 0 above, and the store the
-        // sleep protocol pairs with the receiver's re-check. Its full
-        // barrier is the first limit on the one-way rate
-        // (benches/README.md). Moving it to the sleeper takes an
-        // asymmetric barrier such as membarrier(2), whose interrupts on
-        // every sleep would reach every process using rshm.
-        self.word(at).store(word, SeqCst);
+        // The Release for the payload and the 0 above.
+        self.word(at).store(word, Release);
         h.head.0.store(head, Release);
-        wake(&h.rx_wait.0);
+        self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
     }
 
     // ---- receiving ----
@@ -474,6 +567,12 @@ impl Ring {
     /// EPROTO (the counters are corrupt when this handle becomes the
     /// receiver), EBADMSG (a corrupt record).
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
+        let r = self.peek_msg(timeout);
+        self.after_rx(r)
+    }
+
+    #[inline]
+    fn peek_msg(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         match self.peek_now() {
             Some(m) => Ok(m),
             None => self.peek_wait(timeout),
@@ -491,7 +590,7 @@ impl Ring {
         if rx.peeked.is_some() {
             return None;
         }
-        let len = self.word(pos).load(SeqCst).wrapping_sub(1);
+        let len = self.word(pos).load(Acquire).wrapping_sub(1);
         // 0 (empty) and PAD wrap to values above any valid length.
         if len > cap - 16 || record(len) > cap - pos {
             return None;
@@ -517,7 +616,7 @@ impl Ring {
                 return Ok((unsafe { at.add(8) }, len as usize));
             }
             // Read once: the sender may rewrite it, the checks hold for this copy.
-            match self.word(pos).load(SeqCst) {
+            match self.word(pos).load(Acquire) {
                 0 => self.block(Side::Rx, &wait, |r| Ok(r.rx_ready()))?,
                 // The sender never pads at 0 (a record and a word always fit
                 // there), which also bounds this loop to one padding a call.
@@ -539,6 +638,12 @@ impl Ring {
     /// Consumes the message `peek` returned, making its space free.
     /// EINVAL when no message is peeked.
     pub fn release(&mut self) -> Result<()> {
+        let r = self.release_msg();
+        self.after_rx(r)
+    }
+
+    #[inline]
+    fn release_msg(&mut self) -> Result<()> {
         let rx = self.rx.as_mut().ok_or(Errno(libc::EINVAL))?;
         let len = rx.peeked.take().ok_or(Errno(libc::EINVAL))?;
         self.publish_tail(record(len));
@@ -549,14 +654,106 @@ impl Ring {
     /// length. EMSGSIZE when `buf` is too small: the message stays for a
     /// retry. Other errors as `peek`.
     pub fn recv(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
-        let (p, len) = self.peek(timeout)?;
+        let r = self.recv_msg(buf, timeout);
+        self.after_rx(r)
+    }
+
+    #[inline]
+    fn recv_msg(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
+        let (p, len) = self.peek_msg(timeout)?;
         if len > buf.len() {
             return Err(Errno(libc::EMSGSIZE));
         }
         // SAFETY: peek checked p..p + len lies in the region; buf is ours.
         unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len) };
-        self.release()?;
+        self.release_msg()?;
         Ok(len)
+    }
+
+    // ---- the receiver's descriptor ----
+
+    /// The receiver's descriptor for poll, epoll and select: readable
+    /// exactly when the next `peek`/`recv` would not block (a message is
+    /// there, or the sender closed or died). The handle becomes the
+    /// receiver if it is not yet. The same descriptor every time; it
+    /// belongs to the handle and closes with it. ENOTSUP off Linux; EBUSY,
+    /// EPROTO as for becoming the receiver; EMFILE/ENFILE.
+    pub fn rx_fd(&mut self) -> Result<std::os::fd::RawFd> {
+        if self.rx.is_none() {
+            self.rx = Some(self.claim_rx()?);
+        }
+        if self.bell.is_none() {
+            self.bell = Some(Bell { door: Doorbell::new()?, armed: false, queued: false });
+        }
+        self.bell_sync();
+        Ok(self.bell.as_ref().expect("made above").door.fd())
+    }
+
+    /// After each receiving call: the descriptor's readiness follows what
+    /// the call left. A handle without a descriptor pays one branch.
+    #[inline]
+    fn after_rx<T>(&mut self, r: Result<T>) -> Result<T> {
+        if self.bell.is_some() {
+            self.bell_sync();
+        }
+        r
+    }
+
+    /// Makes the descriptor readable if the next receive would not block,
+    /// and not readable (its bell armed) otherwise. While messages stream
+    /// and the descriptor is readable already, this costs no system call:
+    /// only catching up with the sender (drain, arm) and finding a message
+    /// the sender did not ring for (ring) do.
+    #[cold]
+    fn bell_sync(&mut self) {
+        let Some(mut b) = self.bell.take() else { return };
+        if self.rx.is_some() {
+            self.bell_sync_with(&mut b);
+        }
+        self.bell = Some(b);
+    }
+
+    fn bell_sync_with(&mut self, b: &mut Bell) {
+        let h = self.hdr();
+        let word = &h.rx_wait.0.word;
+        // A padding record is not a message: skip it, as peek would.
+        let rx = self.rx.as_ref().expect("receiver");
+        if rx.peeked.is_none() && rx.pos != 0 && self.word(rx.pos).load(Acquire) == PAD {
+            self.publish_tail(self.cap - rx.pos);
+        }
+        let sender = h.sender.0.load(Acquire);
+        // A failure to watch leaves the descriptor readable (Doorbell::watch).
+        let _ = b.door.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
+        let peeked = self.rx.as_ref().is_some_and(|rx| rx.peeked.is_some());
+        if peeked || self.rx_ready() || sender == peer::CLOSED {
+            if b.armed {
+                b.armed = false;
+                // A waker that took the bell has rung it.
+                b.queued |= !handshake::disarm(word);
+            }
+            if !b.queued {
+                doorbell::ring(b.door.token());
+                b.queued = true;
+            }
+            return;
+        }
+        if b.armed && handshake::armed(word) {
+            return;
+        }
+        // Empty: take what is queued (before the check, so that a ring
+        // after it stays), then arm for the next message.
+        b.door.drain();
+        b.queued = false;
+        let hs = self.hs;
+        let ready = || Ok(self.rx_ready() || h.sender.0.load(Acquire) == peer::CLOSED);
+        match hs.arm(word, &h.rx_wait.0.bell, b.door.token(), ready) {
+            Ok(Round::Slept) => b.armed = true,
+            _ => {
+                b.armed = false;
+                doorbell::ring(b.door.token());
+                b.queued = true;
+            }
+        }
     }
 
     fn claim_rx(&self) -> Result<Rx> {
@@ -581,7 +778,7 @@ impl Ring {
     /// or garbage that `peek` will refuse).
     fn rx_ready(&self) -> bool {
         let rx = self.rx.as_ref().expect("receiver");
-        self.word(rx.pos).load(SeqCst) != 0
+        self.word(rx.pos).load(Acquire) != 0
     }
 
     /// Frees the `n` bytes at pos, `n <= capacity - pos`.
@@ -593,8 +790,8 @@ impl Ring {
         if rx.pos == self.cap {
             rx.pos = 0;
         }
-        h.tail.0.store(rx.tail, SeqCst);
-        wake(&h.tx_wait.0);
+        h.tail.0.store(rx.tail, Release);
+        self.hs.wake(&h.tx_wait.0);
     }
 
     // ---- waiting ----
@@ -607,7 +804,7 @@ impl Ring {
         if ready(self)? {
             return Ok(());
         }
-        if wait.timeout == Timeout::Try {
+        if wait.timeout == Timeout::Try || self.no_spin() {
             return self.sleep(side, wait, ready);
         }
         let limit = self.spin(side).limit();
@@ -647,7 +844,7 @@ impl Ring {
         let h = self.hdr();
         let (word, role) = match side {
             Side::Tx => (&h.tx_wait.0, &h.receiver),
-            Side::Rx => (&h.rx_wait.0, &h.sender.0),
+            Side::Rx => (&h.rx_wait.0.word, &h.sender.0),
         };
         loop {
             let watch = match side {
@@ -659,25 +856,19 @@ impl Ring {
                 return if ready(self)? { Ok(()) } else { Err(Errno(libc::EPIPE)) };
             }
             let left = wait.left()?;
-            word.store(1, SeqCst);
-            if ready(self)? {
-                word.store(0, SeqCst);
-                return Ok(());
-            }
-            // A peer that closes stores CLOSED and then looks at this word
-            // (`close`, `wake`): it sees the 1 and wakes this side, or this
-            // load sees CLOSED (all SeqCst, as for the data above). Without
-            // it, a close between the check at the loop's top and the store
-            // of 1 would leave this side asleep for a whole slice.
-            if role.load(SeqCst) == peer::CLOSED {
-                word.store(0, SeqCst);
-                continue;
-            }
-            let slice = left.map_or(SLICE, |l| l.min(SLICE));
-            // Timeouts, signals and spurious wake-ups all come back here.
-            let _ = futex::wait(word, 1, Timeout::After(slice));
-            word.store(0, SeqCst);
-            if ready(self)? {
+            let slice = left.map_or(self.slice, |l| l.min(self.slice));
+            // A peer that closes stores CLOSED and then wakes this word
+            // (`close`): the check after the announcement sees CLOSED, or
+            // the peer sees the announcement. Without it, a close between
+            // the look at the loop's top and the announcement would leave
+            // this side asleep for a whole slice.
+            let hs = self.hs;
+            let mut ready_now = false;
+            hs.sleep(word, slice, || {
+                ready_now = ready(self)?;
+                Ok(ready_now || role.load(Acquire) == peer::CLOSED)
+            })?;
+            if ready_now || ready(self)? {
                 return Ok(());
             }
         }
@@ -692,11 +883,14 @@ impl Ring {
         let h = self.hdr();
         if self.tx.take().is_some() {
             peer::give_up(&h.sender.0, self.me);
-            wake(&h.rx_wait.0);
+            self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
         }
         if self.rx.take().is_some() {
+            if self.bell.take().is_some_and(|b| b.armed) {
+                handshake::disarm(&h.rx_wait.0.word);
+            }
             peer::give_up(&h.receiver, self.me);
-            wake(&h.tx_wait.0);
+            self.hs.wake(&h.tx_wait.0);
         }
     }
 }
@@ -704,15 +898,6 @@ impl Ring {
 impl Drop for Ring {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// Wakes the other side if it announced that it sleeps on `word`.
-fn wake(word: &AtomicU32) {
-    if word.load(SeqCst) != 0 {
-        word.store(0, SeqCst);
-        // Nothing to do on failure: the sleeper's slice ends anyway.
-        let _ = futex::wake(word, i32::MAX);
     }
 }
 
