@@ -23,6 +23,11 @@
 //! writes). A reader that still loses for `GIVE_UP` of its time returns
 //! EBADMSG: that takes a writer scribbling over the slots (or one writing
 //! a whole value in less than a 64th of the reader's copy, every time).
+//! So does one whose fast attempts fail `STUCK` times in a row on the same
+//! `published` and stamp: an honest writer makes an attempt fail only by
+//! storing a new stamp (a write into that slot) after a new `published`,
+//! and the reader sees both within a few attempts; only a peer that wrote
+//! garbage and then stopped leaves them still.
 //!
 //! # Ordering (per slot, a seqlock)
 //! Writer of version v: `stamp = 2v+1` (Relaxed); `fence(Release)`; the
@@ -69,6 +74,10 @@ use std::time::{Duration, Instant};
 const FAST_TRIES: u32 = 8;
 /// How long a reader keeps trying once rounds begin to fail.
 const GIVE_UP: Duration = Duration::from_millis(100);
+/// Failed fast attempts in a row that saw the same version and stamp:
+/// an honest writer that makes an attempt fail has moved one of them, and
+/// a reader sees that within far fewer attempts (seqlock.rs, top).
+const STUCK: u32 = 4096;
 
 /// Writes a value of `len` bytes (within the capacity, checked by the
 /// caller) as version `v`, `fill` storing its bytes at the pointer it is
@@ -94,8 +103,8 @@ fn put(slot: Slot, v: u64, len: usize, fill: &impl Fn(*mut u8)) {
 
 /// Why an attempt failed.
 enum Miss {
-    /// A write overlapped the copy: try again.
-    Raced,
+    /// A write overlapped the copy, which saw this stamp first: try again.
+    Raced(u64),
     Fail(Errno),
 }
 
@@ -105,18 +114,26 @@ enum Miss {
 /// EBADMSG for a corrupt slot.
 pub(super) fn load(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64)> {
     let mut since: Option<Instant> = None;
+    let (mut seen, mut stuck) = ((u64::MAX, u64::MAX), 0);
     loop {
         for _ in 0..FAST_TRIES {
             let v = view.shared.published.load(Ordering::Acquire);
             match copy(view, view.slot((v % FAST) as usize), Some(v), buf) {
                 Ok(r) => return Ok(r),
-                Err(Miss::Raced) => std::hint::spin_loop(),
+                Err(Miss::Raced(s)) if (v, s) == seen => {
+                    stuck += 1;
+                    if stuck == STUCK {
+                        return Err(Errno(libc::EBADMSG));
+                    }
+                }
+                Err(Miss::Raced(s)) => (seen, stuck) = ((v, s), 0),
                 Err(Miss::Fail(e)) => return Err(e),
             }
+            std::hint::spin_loop();
         }
         match copy(view, view.slot(SLOTS - 1), None, buf) {
             Ok((len, v)) if v >= last => return Ok((len, v)),
-            Ok(_) | Err(Miss::Raced) => {}
+            Ok(_) | Err(Miss::Raced(_)) => {}
             Err(Miss::Fail(e)) => return Err(e),
         }
         // Rare: rounds only fail against a writer flat out, so the clock
@@ -133,7 +150,7 @@ pub(super) fn load(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64
 fn copy(view: &View, slot: Slot, expect: Option<u64>, buf: &mut [u8]) -> std::result::Result<(usize, u64), Miss> {
     let s1 = slot.head.stamp.load(Ordering::Acquire);
     if s1 & 1 != 0 || expect.is_some_and(|v| v.checked_mul(2) != Some(s1)) {
-        return Err(Miss::Raced);
+        return Err(Miss::Raced(s1));
     }
     let len = slot.head.len.load(Ordering::Relaxed);
     let fits = len <= view.capacity as u64 && len <= buf.len() as u64;
@@ -144,7 +161,7 @@ fn copy(view: &View, slot: Slot, expect: Option<u64>, buf: &mut [u8]) -> std::re
     }
     fence(Ordering::Acquire);
     if slot.head.stamp.load(Ordering::Relaxed) != s1 {
-        return Err(Miss::Raced);
+        return Err(Miss::Raced(s1));
     }
     match fits {
         true => Ok((len as usize, s1 / 2)),
