@@ -221,7 +221,7 @@ echo "== install into a temporary prefix, build C, C++ and Go through pkg-config
 # Fuzzing (fuzz/run.sh, `make fuzz`): in CI only, each target one check,
 # passed when it ran FUZZ_SECONDS without a crash, hang or leak.
 if [ "${CI:-}" = true ]; then
-    for t in segment_header segment_open names flags channel_ring; do
+    for t in segment_header segment_open names flags channel_ring value_block; do
         echo "== fuzz $t (${FUZZ_SECONDS:-60} s)"
         sh fuzz/run.sh "$t"
         add_one $? "fuzz $t"
