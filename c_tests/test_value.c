@@ -134,12 +134,14 @@ static void three_readers_against_a_writer_flat_out(void) {
     _Atomic int *stop = mmap(NULL, sizeof *stop, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CHECK(stop != MAP_FAILED);
     atomic_store(stop, 0);
-    rshm_value *w = rshm_value_create(name, MAXLEN, 0600);
-    CHECK(w != NULL);
+    /* The readers first (they wait for the value): a child holds no
+     * handle of the parent's, which it could neither use nor free. */
     pid_t kids[3];
     for (int i = 0; i < 3; i++)
         if ((kids[i] = fork()) == 0)
             reader(name, stop);
+    rshm_value *w = rshm_value_create(name, MAXLEN, 0600);
+    CHECK(w != NULL);
     unsigned char buf[MAXLEN];
     uint64_t v = 0;
     double end = now() + 1.0;
@@ -156,6 +158,7 @@ static void three_readers_against_a_writer_flat_out(void) {
         CHECK(waitpid(kids[i], &st, 0) == kids[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     printf("flat out: %llu versions in 1 s against 3 readers\n", (unsigned long long)v);
+    fflush(stdout); /* before the next fork copies the buffer */
     CHECK(rshm_value_close(w) == 0);
     CHECK(rshm_value_unlink(name) == 0);
     munmap(stop, sizeof *stop);
@@ -183,18 +186,19 @@ static void wait_and_wake(void) {
     char name[64];
     check_name(name, sizeof name, "wait");
     unsigned char buf[MAXLEN];
+    /* Waiters in other processes (started first, as above): one that may
+     * write the object, and (as root) one of another user, which may only
+     * read it. */
+    int others = geteuid() == 0;
+    pid_t a = waiter(name, 0, 0);
+    pid_t b = others ? waiter(name, 0, 65534) : 0;
     rshm_value *w = rshm_value_create(name, MAXLEN, 0644);
     CHECK(w != NULL);
     rshm_value *r = rshm_value_open(name, RSHM_O_RDONLY, 0);
     CHECK_ERR(rshm_value_wait(r, 0, 0), -1, EAGAIN);
     CHECK_ERR(rshm_value_wait(r, 0, 2000000), -1, ETIMEDOUT);
     CHECK(rshm_value_wait(r, 5, -1) == 0);
-    /* Waiters in other processes: one that may write the object, and (as
-     * root) one of another user, which may only read it. */
-    int others = geteuid() == 0;
-    pid_t a = waiter(name, 0, 0);
-    pid_t b = others ? waiter(name, 0, 65534) : 0;
-    usleep(100000);
+    usleep(200000);
     double t = now();
     CHECK(rshm_value_write(w, buf, fill(buf, 1)) == 0);
     int st;
