@@ -4,14 +4,18 @@
 //! one anything, so nothing is trusted beyond the load that reads it, and
 //! every size and index a handle uses comes from its own checked copy.
 //!
-//! | offset | field                                                      |
-//! |--------|------------------------------------------------------------|
+//! | offset | field                                                       |
+//! |--------|-------------------------------------------------------------|
 //! | 0      | magic "rshmvalu", layout [`LAYOUT`], flags, capacity, slots |
-//! | 64     | the writer's role word (`object::peer`)                    |
-//! | 128    | published version (u64), its low 32 bits as a futex word  |
-//! | 192    | the sleepers' announcement word (`object::handshake`)      |
-//! | 256    | [`SLOTS`] slots: a 64-byte head (stamp, length), then the  |
-//! |        | value's bytes, `capacity` rounded up to 64                 |
+//! | 64     | the writer's role word (`object::peer`)                     |
+//! | 128    | published version (u64), its low 32 bits as a futex word,  |
+//! |        | and the fast slots' heads (stamp, length)                   |
+//! | 192    | the sleepers' announcement word (`object::handshake`)       |
+//! | 256    | the steady slot's head                                      |
+//! | 320    | [`SLOTS`] slots' bytes, `capacity` rounded up to 64 each    |
+//!
+//! A reader's fast path touches one line for the version, the stamp and
+//! the length, then the value's bytes: as few lines as a bare seqlock.
 
 use crate::errno::{Errno, Result};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -33,8 +37,7 @@ pub(super) const MAX_VERSION: u64 = u64::MAX / 2 - 1;
 /// cannot announce themselves (wait.rs).
 pub(super) const WAKE_ALWAYS: u32 = 1;
 
-const HEAD_LEN: usize = 256;
-const SLOT_HEAD: usize = 64;
+const HEAD_LEN: usize = 320;
 
 /// Each group of fields has a cache line to itself: readers poll
 /// `published`, waiters write `sleepers`, and neither slows the other.
@@ -53,16 +56,21 @@ pub(super) struct Shared {
     /// `published as u32`, stored after it: what waiters that cannot
     /// announce sleep on (a futex word is 32 bits).
     pub tick: AtomicU32,
-    _pad2: [u8; 52],
+    _pad2: [u8; 4],
+    pub heads: [SlotHead; FAST as usize],
+    _pad3: [u8; 16],
     pub sleepers: AtomicU32,
-    _pad3: [u8; 60],
+    _pad4: [u8; 60],
+    pub steady: SlotHead,
+    _pad5: [u8; 48],
 }
 
 const _: () = {
     use std::mem::{offset_of, size_of};
     assert!(size_of::<Shared>() == HEAD_LEN && FAST.is_power_of_two());
     assert!(offset_of!(Shared, writer) == 64 && offset_of!(Shared, published) == 128);
-    assert!(offset_of!(Shared, sleepers) == 192);
+    assert!(offset_of!(Shared, heads) == 144 && offset_of!(Shared, sleepers) == 192);
+    assert!(offset_of!(Shared, steady) == 256);
 };
 
 /// A slot's head: `stamp` is `2 * version` while the slot holds that
@@ -87,8 +95,7 @@ fn stride(capacity: u64) -> Option<u64> {
 
 /// Bytes of the shared block for values of up to `capacity` bytes.
 pub fn region_len(capacity: u64) -> Option<u64> {
-    let slot = stride(capacity)?.checked_add(SLOT_HEAD as u64)?;
-    slot.checked_mul(SLOTS as u64)?.checked_add(HEAD_LEN as u64)
+    stride(capacity)?.checked_mul(SLOTS as u64)?.checked_add(HEAD_LEN as u64)
 }
 
 /// A checked view of a region: the shared block and the capacity that
@@ -101,23 +108,20 @@ pub(super) struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    /// Slot `i` (`i < SLOTS`, else the last).
+    /// Slot `i` (`i < SLOTS`, else the last: the steady slot).
     pub fn slot(&self, i: usize) -> Slot<'a> {
         let i = i.min(SLOTS - 1);
-        let at = HEAD_LEN + i * (SLOT_HEAD + self.capacity.next_multiple_of(64));
-        // SAFETY: region_len(capacity) <= the region's length (init and
-        // attach check it), so every slot lies inside; heads are 64-byte
-        // aligned (the region is, and HEAD_LEN, SLOT_HEAD and the stride
-        // are multiples of 64) and hold only atomics.
-        unsafe {
-            let head = &*self.base.add(at).cast::<SlotHead>();
-            Slot { head, data: self.base.add(at + SLOT_HEAD) }
-        }
+        let shared: &'a Shared = self.shared;
+        let head = shared.heads.get(i).unwrap_or(&shared.steady);
+        let at = HEAD_LEN + i * self.capacity.next_multiple_of(64);
+        // region_len(capacity) <= the region's length (init and attach
+        // check it), so every slot's bytes lie inside.
+        Slot { head, data: self.base.wrapping_add(at) }
     }
 }
 
 fn check_region(base: *mut u8, len: usize) -> Result<()> {
-    if base.is_null() || base as usize % 64 != 0 || len < HEAD_LEN + SLOTS * SLOT_HEAD {
+    if base.is_null() || base as usize % 64 != 0 || len < HEAD_LEN {
         return Err(Errno(libc::EINVAL));
     }
     Ok(())
@@ -136,17 +140,13 @@ pub(super) unsafe fn init<'a>(base: *mut u8, len: usize, capacity: usize) -> Res
         return Err(Errno(libc::EINVAL));
     }
     // SAFETY: the caller owns the region, which holds the block (checked);
-    // zero bytes are a valid Shared and SlotHead (atomics only), and a
+    // zero bytes are a valid Shared (atomics and padding only), and a
     // zero stamp and length are version 0, empty, in every slot.
     let shared = unsafe {
         std::ptr::write_bytes(base, 0, HEAD_LEN);
         &*base.cast::<Shared>()
     };
     let view = View { shared, base, capacity };
-    for i in 0..SLOTS {
-        // SAFETY: the slot heads lie inside the region (need <= len).
-        unsafe { std::ptr::write_bytes(view.slot(i).head as *const SlotHead as *mut u8, 0, SLOT_HEAD) };
-    }
     shared.layout.store(LAYOUT, Ordering::Relaxed);
     shared.capacity.store(capacity as u64, Ordering::Relaxed);
     shared.slots.store(SLOTS as u32, Ordering::Relaxed);

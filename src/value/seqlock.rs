@@ -112,7 +112,22 @@ enum Miss {
 /// `last` is the version this handle last returned (0 at first).
 /// EMSGSIZE when the value is longer than `buf` (nothing of it is kept);
 /// EBADMSG for a corrupt slot.
+#[inline]
 pub(super) fn load(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64)> {
+    // One attempt inline: it succeeds unless a write overlapped it.
+    let v = view.shared.published.load(Ordering::Acquire);
+    match copy(view, view.slot((v % FAST) as usize), Some(v), buf) {
+        Ok(r) => Ok(r),
+        Err(Miss::Fail(e)) => Err(e),
+        Err(Miss::Raced(_)) => load_raced(view, buf, last),
+    }
+}
+
+/// `load` after an attempt lost the race: the retries, the steady slot,
+/// and giving up.
+#[cold]
+#[inline(never)]
+fn load_raced(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64)> {
     let mut since: Option<Instant> = None;
     let (mut seen, mut stuck) = ((u64::MAX, u64::MAX), 0);
     loop {
@@ -147,6 +162,7 @@ pub(super) fn load(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64
 
 /// One attempt at `slot`: its bytes into `buf` and the version they are,
 /// which must be `expect` if given.
+#[inline(always)]
 fn copy(view: &View, slot: Slot, expect: Option<u64>, buf: &mut [u8]) -> std::result::Result<(usize, u64), Miss> {
     let s1 = slot.head.stamp.load(Ordering::Acquire);
     if s1 & 1 != 0 || expect.is_some_and(|v| v.checked_mul(2) != Some(s1)) {
