@@ -132,6 +132,7 @@ impl Value {
     }
 
     /// See [`Block::read`].
+    #[inline]
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         self.block.read(buf)
     }

@@ -115,6 +115,7 @@ impl Block {
     /// a reader's versions never go back. EMSGSIZE when the value is
     /// longer than `buf` (nothing is returned); EBADMSG for a corrupt block
     /// (seqlock.rs).
+    #[inline]
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         let last = if self.writer { 0 } else { self.version };
         let (len, v) = seqlock::load(&self.view, buf, last)?;
