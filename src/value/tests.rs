@@ -267,3 +267,39 @@ fn garbage_in_the_block_gives_an_errno_or_a_value_within_bounds() {
         }
     }
 }
+
+/// The permissions /proc/self/maps shows for the mapping holding `addr`.
+#[cfg(target_os = "linux")]
+fn map_perms(addr: usize) -> String {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let mut f = line.split_whitespace();
+        let (range, perms) = (f.next().unwrap(), f.next().unwrap());
+        let (lo, hi) = range.split_once('-').unwrap();
+        let (lo, hi) = (usize::from_str_radix(lo, 16).unwrap(), usize::from_str_radix(hi, 16).unwrap());
+        if (lo..hi).contains(&addr) {
+            return perms.to_string();
+        }
+    }
+    String::new()
+}
+
+/// A reader's mapping is read-only, also once it has waited (the
+/// announcement goes through a mapping of its own), and reads work on it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_reader_maps_the_value_read_only() {
+    let n = name("ro");
+    let mut w = Value::create(&n, 64, 0o600).unwrap();
+    let mut r = Value::open(&n, RD, Duration::ZERO).unwrap();
+    assert_eq!(map_perms(w.seg.data() as usize), "rw-s");
+    assert_eq!(map_perms(r.seg.data() as usize), "r--s");
+    assert_eq!(r.wait(0, Timeout::After(Duration::from_millis(1))), Err(Errno(libc::ETIMEDOUT)));
+    assert!(matches!(r.announce, Some(Some(_))), "root or the owner may announce");
+    assert_eq!(map_perms(r.seg.data() as usize), "r--s");
+    w.write(b"ro").unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(r.read(&mut buf), Ok((2, 1)));
+    drop((w, r));
+    unlink(&n).unwrap();
+}
