@@ -32,9 +32,11 @@ func newValue(v *C.rshm_value) *Value {
 
 // ValueCreate creates the value name ("/name") for values of up to size
 // bytes (at least 1), with permission bits mode, and returns its writer.
-// The value starts empty, at version 0. When mode lets some users read
-// without writing (0o644), every Write wakes waiters (one system call);
-// see rshm_value_create in rshm.h. The name stays until ValueUnlink.
+// The value starts empty, at version 0. With 0o600 or 0o660 a Write makes
+// no system call unless a reader waits; when mode lets some users read
+// without writing (0o644), writes also wake the readers that may only
+// read, backing off while nobody waits (see rshm_value_create in rshm.h).
+// The name stays until ValueUnlink.
 // Errors: EEXIST, EINVAL (size 0, bad name), EOVERFLOW, ENOSPC, EACCES,
 // ENAMETOOLONG.
 func ValueCreate(name string, size int, mode uint32) (*Value, error) {

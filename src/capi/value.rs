@@ -21,11 +21,12 @@ use std::time::Duration;
 /// call. `size` is the longest value in bytes (at least 1); the object
 /// holds three copies of it and a few cache lines. `mode` gives the
 /// permission bits (the umask applies): readers need read permission,
-/// the writer read and write. When some class of users may read but not
+/// the writer read and write. With 0600 or 0660 a write makes no system
+/// call unless a reader waits. When some class of users may read but not
 /// write (0644, 0640, 0444), such a reader cannot announce that it waits,
-/// so the writer then wakes waiters on every write (one system call,
-/// about 0.2-1 us); with 0600 or 0660 a write makes no system call unless
-/// a reader waits. The value is formatted before the name appears: an
+/// so the writer also wakes the version's futex word after writes, backing
+/// off while that finds nobody (then one futex_wake per 1024 writes; see
+/// `rshm_value_wait`). The value is formatted before the name appears: an
 /// opener never sees it half made.
 ///
 /// The new value has length 0 and version 0. Returns the writer's handle,
@@ -90,8 +91,9 @@ pub unsafe extern "C" fn rshm_value_open(name: *const c_char, oflag: c_int, time
 /// writer is killed in the middle: the previous value stays readable.
 ///
 /// Never waits. Makes no system call unless a reader waits in
-/// `rshm_value_wait` (then one wake-up), or the mode lets a reader read
-/// without writing (see `rshm_value_create`).
+/// `rshm_value_wait` (then one wake-up); when the mode lets a reader read
+/// without writing, also one per 1024 writes while nobody waits (see
+/// `rshm_value_create`).
 ///
 /// Returns 0. On failure returns -1, publishes nothing, and sets errno:
 /// - `EBADF`: `v` is a reader's handle (opened with `RSHM_O_RDONLY`), as
@@ -164,9 +166,12 @@ pub unsafe extern "C" fn rshm_value_read(v: *mut Value, buf: *mut c_void, cap: u
 ///
 /// A reader whose user may write the object announces itself: on its
 /// first wait it maps the object a second time, read-write, only for that
-/// (Linux; its value is never written). A reader that may only read it is
-/// woken by a writer that wakes on every write (see `rshm_value_create`),
-/// and otherwise sees a new version within 1 ms.
+/// (Linux; its value is never written), and is woken by the first write.
+/// A reader that may only read it cannot announce: it sees a new version
+/// within 1 ms (it looks again that often), and usually at once, as the
+/// writer of such an object wakes it after writes (see `rshm_value_create`;
+/// after a run of writes that found no such waiter asleep, the writer
+/// skips the wake-ups of up to 1024 writes).
 ///
 /// Returns 0. On failure returns -1 and sets errno:
 /// - `EAGAIN`: the version is still `version` and `timeout_ns` is 0.

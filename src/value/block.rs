@@ -15,7 +15,7 @@ pub struct Block {
     /// The writer: the version it published last. A reader: the version
     /// it returned last.
     pub(super) version: u64,
-    wake_always: bool,
+    tick_wake: wait::TickWake,
 }
 
 // SAFETY: the view points into memory the caller keeps mapped for the
@@ -39,7 +39,7 @@ impl Block {
     pub unsafe fn init(base: *mut u8, len: usize, capacity: usize) -> Result<Block> {
         // SAFETY: forwarded.
         let view = unsafe { layout::init(base, len, capacity) }?;
-        Ok(Block { view, writer: true, version: 0, wake_always: false })
+        Ok(Block { view, writer: true, version: 0, tick_wake: wait::TickWake::default() })
     }
 
     /// Checks a region formatted by `init` (EPROTO when it is not, or is
@@ -52,7 +52,7 @@ impl Block {
     pub unsafe fn attach(base: *mut u8, len: usize, writer: bool) -> Result<Block> {
         // SAFETY: forwarded.
         let view = unsafe { layout::attach(base, len) }?;
-        let mut b = Block { view, writer, version: 0, wake_always: false };
+        let mut b = Block { view, writer, version: 0, tick_wake: wait::TickWake::default() };
         if writer {
             b.version = view.shared.published.load(Ordering::Acquire);
             if b.version >= layout::MAX_VERSION {
@@ -62,10 +62,10 @@ impl Block {
         Ok(b)
     }
 
-    /// For the writer: whether every write wakes waiters that cannot
-    /// announce themselves (wait.rs); said in the block for them to see.
+    /// For the writer: whether writes wake the waiters that cannot
+    /// announce themselves (wait.rs); said in the block's flags for tools.
     pub(super) fn set_wake_always(&mut self, on: bool) {
-        self.wake_always = on;
+        self.tick_wake = wait::TickWake::new(on);
         self.view.shared.flags.store(if on { layout::WAKE_ALWAYS } else { 0 }, Ordering::Relaxed);
     }
 
@@ -106,7 +106,7 @@ impl Block {
         }
         seqlock::store(&self.view, v, len, fill);
         self.version = v;
-        wait::wake(&self.view, self.wake_always);
+        wait::wake(&self.view, &mut self.tick_wake);
         Ok(v)
     }
 

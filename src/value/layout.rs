@@ -33,8 +33,8 @@ pub(super) const SLOTS: usize = FAST as usize + 1;
 pub(super) const STEADY_EVERY: u64 = 64;
 /// The highest version: stamps are `2 * version + 1` at most.
 pub(super) const MAX_VERSION: u64 = u64::MAX / 2 - 1;
-/// Flag: the writer wakes the tick word on every write, for waiters that
-/// cannot announce themselves (wait.rs).
+/// Flag: the writer wakes the tick word after writes, for waiters that
+/// cannot announce themselves (wait.rs). For tools: waiters do not rely on it.
 pub(super) const WAKE_ALWAYS: u32 = 1;
 
 const HEAD_LEN: usize = 320;

@@ -12,19 +12,20 @@
 //!
 //! A reader that may only read it (mode 0644, another user) cannot
 //! announce. It sleeps on the tick word (the low 32 bits of the version;
-//! FUTEX_WAIT works on a read-only mapping) and is woken in one of two
-//! ways:
-//! - The writer handle, when it is made, looks at the object's mode: if
-//!   some class of users may read but not write it, such waiters may
-//!   exist, and that writer wakes the tick word after every write (one
-//!   futex_wake, a few hundred nanoseconds) and sets `WAKE_ALWAYS` so that
-//!   waiters know. Objects that every reader may write (0600, 0660) never
-//!   pay it. The mode is read once, by each new writer handle.
-//! - Otherwise (the mode changed since, or macOS, where there is no
-//!   /proc/self/fd to reopen) the waiter polls: it sleeps at most `POLL`
-//!   at a time and sees a new version within that.
+//! FUTEX_WAIT works on a read-only mapping) for at most `POLL` at a time,
+//! so it sees a new version within `POLL` whatever the writer does. The
+//! writer wakes it sooner when the object's mode, read when the writer's
+//! handle is made, lets some class of users read without writing: then
+//! such waiters may exist, and it wakes the tick word after a write
+//! ([`TickWake`]). A wake that finds nobody asleep there makes it skip
+//! the wakes of the next 1, 2, 4 ... up to `MAX_QUIET` writes; one that
+//! finds a sleeper makes it wake after every write again. So a writer flat
+//! out pays one futex_wake per `MAX_QUIET` writes while nobody waits, and
+//! a waiter that may only read is woken by the first write after it slept
+//! that does not fall in a skipped run, else by its own `POLL`. Objects
+//! that every reader may write (0600, 0660) never pay any of it.
 
-use super::layout::{View, WAKE_ALWAYS};
+use super::layout::View;
 use crate::errno::{Errno, Result};
 use crate::object::handshake::{Handshake, Protocol, Waiters};
 use crate::sync::{futex, Timeout};
@@ -34,21 +35,64 @@ use std::time::{Duration, Instant};
 pub(super) const HANDSHAKE: Handshake = Handshake::new(Protocol::SeqCst, Waiters::Many);
 /// The longest sleep between looks at the version and the clock.
 const SLICE: Duration = Duration::from_millis(100);
-/// The longest sleep of a waiter nobody will wake.
+/// The longest sleep of a waiter that cannot announce itself.
 const POLL: Duration = Duration::from_millis(1);
+/// The most writes whose wake-up of such waiters a writer skips.
+const MAX_QUIET: u32 = 1024;
 
 /// The writer's half, after publishing.
 #[inline]
-pub(super) fn wake(view: &View, wake_always: bool) {
+pub(super) fn wake(view: &View, tick: &mut TickWake) {
     HANDSHAKE.wake(&view.shared.sleepers);
-    if wake_always {
-        // Nothing to do on failure: waiters' slices end anyway.
-        let _ = futex::wake(&view.shared.tick, i32::MAX);
+    tick.after_write(&view.shared.tick);
+}
+
+/// A writer's wake-ups of the waiters that cannot announce themselves
+/// (see the top): off, or on with a back-off while they find nobody.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct TickWake {
+    on: bool,
+    /// Writes whose wake-up is still to be skipped.
+    skip: u32,
+    /// The length of the last skipped run; 0 after a wake found a sleeper.
+    quiet: u32,
+}
+
+impl TickWake {
+    pub fn new(on: bool) -> TickWake {
+        TickWake { on, skip: 0, quiet: 0 }
+    }
+
+    #[inline]
+    fn after_write(&mut self, tick: &AtomicU32) {
+        if !self.on {
+            return;
+        }
+        if self.skip > 0 {
+            self.skip -= 1;
+            return;
+        }
+        self.wake(tick);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake(&mut self, tick: &AtomicU32) {
+        match futex::wake(tick, i32::MAX) {
+            Ok(0) => {
+                self.quiet = (self.quiet * 2).clamp(1, MAX_QUIET);
+                self.skip = self.quiet;
+            }
+            // A sleeper was there (or the wake failed, and the sleepers'
+            // POLL covers it): wake after the next write too.
+            _ => self.quiet = 0,
+        }
     }
 }
 
-/// Whether a writer of an object with permission bits `mode` must wake on
-/// every write: some class may read it without writing it.
+/// Whether a writer of an object with permission bits `mode` wakes the
+/// waiters that cannot announce themselves: some class may read it
+/// without writing it.
 pub(super) fn must_wake_always(mode: u32) -> bool {
     let read = mode & 0o444;
     let write = mode & 0o222;
@@ -86,10 +130,8 @@ pub(super) fn wait(view: &View, announce: Option<&AtomicU32>, version: u64, time
                 if changed() {
                     return Ok(());
                 }
-                let woken = s.flags.load(Ordering::Relaxed) & WAKE_ALWAYS != 0;
-                let slice = if woken { slice } else { slice.min(POLL) };
                 // Timeouts, signals and spurious wake-ups come back here.
-                let _ = futex::wait(&s.tick, tick, Timeout::After(slice));
+                let _ = futex::wait(&s.tick, tick, Timeout::After(slice.min(POLL)));
             }
         }
         if changed() {
@@ -175,7 +217,39 @@ impl Drop for Announce {
 
 #[cfg(test)]
 mod tests {
-    use super::must_wake_always;
+    use super::*;
+
+    /// Wakes that find nobody back off (1, 2, 4 ... MAX_QUIET skipped
+    /// writes); one that finds a sleeper wakes after every write again.
+    #[test]
+    fn the_writer_backs_off_while_nobody_sleeps_on_the_tick() {
+        let word = AtomicU32::new(0);
+        let mut t = TickWake::new(true);
+        let mut wakes = 0;
+        for _ in 0..10_000 {
+            if t.skip == 0 {
+                wakes += 1;
+            }
+            t.after_write(&word);
+        }
+        // 1 + 1 + 2 + 4 + ... + 512 + 1024 * k writes per wake.
+        assert!((10..=25).contains(&wakes), "{wakes} wakes");
+        assert_eq!(t.quiet, MAX_QUIET);
+        let word = std::sync::Arc::new(word);
+        let w2 = std::sync::Arc::clone(&word);
+        let sleeper = std::thread::spawn(move || futex::wait(&w2, 0, Timeout::After(Duration::from_secs(10))));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // Write until a wake finds the sleeper.
+        while t.quiet != 0 && Instant::now() < deadline {
+            t.after_write(&word);
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        assert_eq!(t.quiet, 0);
+        assert_eq!(sleeper.join().unwrap(), Ok(()));
+        let mut off = TickWake::new(false);
+        off.after_write(&word);
+        assert_eq!((off.skip, off.quiet), (0, 0));
+    }
 
     #[test]
     fn who_can_only_read_makes_the_writer_wake_always() {
