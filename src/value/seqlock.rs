@@ -46,9 +46,9 @@
 //!   return to `s1` (the ABA case needs 2^63 writes).
 //! - A kept copy is the version claimed: `s1 == 2v` was stored (Release)
 //!   after v's bytes, and the Acquire load of it makes them visible.
-//! - `published = v` (Acquire) is stored after slot v's even stamp, so a
-//!   reader that sees it finds the stamp at `2v` or, if the writer went on
-//!   `FAST` versions, a later one: a retry.
+//! - `published = v` is stored (Release) after slot v's even stamp, so a
+//!   reader that loads it (Acquire) finds the stamp at `2v` or, if the
+//!   writer went on `FAST` versions, a later one: a retry.
 //! - A writer killed anywhere leaves `published` on a slot it had
 //!   finished: the slot it was filling is another one (an odd stamp or a
 //!   version never published); a new writer continues from `published`
