@@ -23,4 +23,5 @@ mod seal;
 mod segment;
 mod shm;
 mod stat;
+mod value;
 mod version;

@@ -279,6 +279,20 @@ run_test() {
         one_check "channel_sender creates, channel_receiver opens" \
             pair "target/c/channel_sender $chan 3" "target/c/channel_receiver $chan 3"
         ;;
+    example/value-writer-killed)
+        # The writer is killed midway and a second one takes over; the
+        # reader checks every snapshot it prints (col3 = col1 + col2).
+        one_check "value_reader sees only whole values while value_writer is killed and replaced" sh -c '
+            target/c/value_writer "$1" 100000 & w1=$!
+            sleep 0.2
+            target/c/value_reader "$1" 3000 & r=$!
+            sleep 0.2
+            kill -9 $w1; wait $w1 2>/dev/null
+            target/c/value_writer "$1" 100000 & w2=$!
+            wait $r; s=$?
+            kill $w2; wait $w2 2>/dev/null
+            exit $s' sh "/rshm-test-$$-value-demo"
+        ;;
     install/pkg-config)
         have pkg-config || skip pkg-config "no pkg-config" "apt-get install pkg-config"
         exec sh tests/install_check.sh
@@ -378,6 +392,7 @@ tests_of() {
     echo go/test go/vet-arm go/example
     echo example/writer-reader example/memfd example/segment-pair
     echo example/channel-receiver-first example/channel-sender-first
+    echo example/value-writer-killed
     echo check/bad-input-covers-exports install/pkg-config
     for f in $(sh fuzz/run.sh --list); do echo "fuzz/$f"; done
 }
