@@ -5,9 +5,10 @@
 #
 # PATH becomes a directory of symbolic links to everything on PATH but
 # those; CARGO_HOME a copy of the current one whose bin/ lacks cargo-fuzz
-# (cargo finds subcommands there too) and whose registry is a link. cargo
-# rebuilds the dependencies once under the new CARGO_HOME (their sources'
-# path changed), so the first run is slow. Arguments: passed to make
+# (cargo finds subcommands there too) and whose registry is a link. Under
+# another CARGO_HOME cargo rebuilds every dependency (their sources' path
+# changed), so cargo builds into target/without-tools/target, leaving the
+# usual build as it was; the first run is slow. Arguments: passed to make
 # (T=... to try a part).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -33,7 +34,7 @@ done
 ln -sfn "$home/registry" "$dir/cargo/registry"
 
 run() {
-    env PATH="$dir/bin" CARGO_HOME="$dir/cargo" "$@" >"$dir/log" 2>&1
+    env PATH="$dir/bin" CARGO_HOME="$dir/cargo" CARGO_TARGET_DIR="$dir/target" "$@" >"$dir/log" 2>&1
     status=$?
     grep -e '^SKIP ' -e '^rshm: ' "$dir/log"
     return "$status"
