@@ -379,6 +379,8 @@ one() {
 
 # ---- the run -------------------------------------------------------------
 
+# In the order prove starts them, two at a time; the fuzz targets come
+# last whatever their place (prove's --rules), one after another.
 tests_of() {
     bins=$(for b in "$@"; do echo "${b##*/}"; done)
     echo cargo/test
