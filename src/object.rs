@@ -3,6 +3,7 @@
 //! across pid reuse, and who holds each role of an object and whether that
 //! process still lives. Segments, channels, values and topics build on it.
 
+pub mod handshake;
 pub mod header;
 pub(crate) mod peer;
 pub mod process;

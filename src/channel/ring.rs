@@ -43,21 +43,20 @@
 //! touch memory outside the region.
 //!
 //! # Ordering
-//! The sender stores the length word with SeqCst (a Release for the payload
-//! and the next slot's 0) and the receiver loads it with SeqCst (an Acquire).
-//! The receiver releases a record by publishing `tail` (SeqCst), after which
+//! The sender stores the length word with Release (for the payload and the
+//! next slot's 0) and the receiver loads it with Acquire. The receiver
+//! releases a record by publishing `tail` (Release), after which
 //! the sender may overwrite its space. A sender that dies between a length
 //! word and `head` leaves one record unpublished: the next sender finds it
 //! in `claim_tx` (the word at `head` is not 0) and counts it as published.
 //!
 //! # Waiting
-//! A side that cannot proceed spins, then stores 1 to its wait word
-//! (`rx_wait` / `tx_wait`), re-checks, and futex-waits on the word while it
-//! holds 1. The other side, after each length word or `tail` it stores,
-//! loads the word and only when it reads 1 stores 0 and wakes: no system
-//! call while nobody sleeps. Either the sleeper's re-check sees the store
-//! or the publisher sees the 1 (all four are SeqCst), so no wake-up is lost.
-//! The spin adapts: twice the side's last wait, between `SPIN` and
+//! A side that cannot proceed spins, then sleeps on its wait word
+//! (`rx_wait` / `tx_wait`) through the shared sleep handshake
+//! (`object::handshake`, whose top comment holds the argument that no
+//! wake-up is lost): the other side calls its `wake` after each length
+//! word or `tail` it stores, which costs no system call while nobody
+//! sleeps. The spin adapts: twice the side's last wait, between `SPIN` and
 //! `MAX_SPIN`, or `SPIN` after a wait longer than `2 * MAX_SPIN` (a peer
 //! that pauses that long is better slept through; the margin is for the
 //! wake-up, which a wait that ended in a sleep includes). So a receiver whose messages
@@ -70,9 +69,10 @@
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
+use crate::object::handshake::{Handshake, Protocol, Waiters};
 use crate::object::peer::{self, Peer, Watch};
-use crate::sync::{futex, Timeout};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Release, Ordering::SeqCst};
+use crate::sync::Timeout;
+use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// The length word of a padding record.
@@ -187,6 +187,8 @@ pub struct Ring {
     data: *mut u8,
     cap: u64,
     me: u32,
+    /// The sleep handshake, as every handle on this ring runs it.
+    hs: Handshake,
     tx: Option<Tx>,
     rx: Option<Rx>,
 }
@@ -250,7 +252,8 @@ impl Ring {
     fn new(hdr: &Header, base: *mut u8, cap: u64) -> Ring {
         // SAFETY: DATA_OFFSET + cap bytes are in the region (checked by init/attach).
         let data = unsafe { base.add(DATA_OFFSET) };
-        Ring { hdr, data, cap, me: peer::me(), tx: None, rx: None }
+        let hs = Handshake::new(Protocol::SeqCst, Waiters::One);
+        Ring { hdr, data, cap, me: peer::me(), hs, tx: None, rx: None }
     }
 
     /// The shared header, borrowed apart from the handle so that the
@@ -309,7 +312,7 @@ impl Ring {
     #[inline]
     fn reserve_now(&mut self, len: usize) -> Option<*mut u8> {
         let cap = self.cap;
-        let closed = self.hdr().receiver.load(SeqCst) == peer::CLOSED;
+        let closed = self.hdr().receiver.load(Acquire) == peer::CLOSED;
         let tx = self.tx.as_mut()?;
         let len = len as u64;
         if len > cap - 16 || closed {
@@ -428,7 +431,7 @@ impl Ring {
 
     /// Free bytes, from a fresh and checked read of tail.
     fn tx_free(&mut self) -> Result<u64> {
-        let tail = self.hdr().tail.0.load(SeqCst);
+        let tail = self.hdr().tail.0.load(Acquire);
         let tx = self.tx.as_mut().expect("sender");
         let used = tx.head.wrapping_sub(tail);
         if used > self.cap || tail % 8 != 0 {
@@ -452,15 +455,10 @@ impl Ring {
         let (next, head) = (tx.pos, tx.head);
         // The next slot's word, free space: the receiver stops there.
         self.word(next).store(0, std::sync::atomic::Ordering::Relaxed);
-        // The Release for the payload and the 0 above, and the store the
-        // sleep protocol pairs with the receiver's re-check. Its full
-        // barrier is the first limit on the one-way rate
-        // (benches/README.md). Moving it to the sleeper takes an
-        // asymmetric barrier such as membarrier(2), whose interrupts on
-        // every sleep would reach every process using rshm.
-        self.word(at).store(word, SeqCst);
+        // The Release for the payload and the 0 above.
+        self.word(at).store(word, Release);
         h.head.0.store(head, Release);
-        wake(&h.rx_wait.0);
+        self.hs.wake(&h.rx_wait.0);
     }
 
     // ---- receiving ----
@@ -491,7 +489,7 @@ impl Ring {
         if rx.peeked.is_some() {
             return None;
         }
-        let len = self.word(pos).load(SeqCst).wrapping_sub(1);
+        let len = self.word(pos).load(Acquire).wrapping_sub(1);
         // 0 (empty) and PAD wrap to values above any valid length.
         if len > cap - 16 || record(len) > cap - pos {
             return None;
@@ -517,7 +515,7 @@ impl Ring {
                 return Ok((unsafe { at.add(8) }, len as usize));
             }
             // Read once: the sender may rewrite it, the checks hold for this copy.
-            match self.word(pos).load(SeqCst) {
+            match self.word(pos).load(Acquire) {
                 0 => self.block(Side::Rx, &wait, |r| Ok(r.rx_ready()))?,
                 // The sender never pads at 0 (a record and a word always fit
                 // there), which also bounds this loop to one padding a call.
@@ -581,7 +579,7 @@ impl Ring {
     /// or garbage that `peek` will refuse).
     fn rx_ready(&self) -> bool {
         let rx = self.rx.as_ref().expect("receiver");
-        self.word(rx.pos).load(SeqCst) != 0
+        self.word(rx.pos).load(Acquire) != 0
     }
 
     /// Frees the `n` bytes at pos, `n <= capacity - pos`.
@@ -593,8 +591,8 @@ impl Ring {
         if rx.pos == self.cap {
             rx.pos = 0;
         }
-        h.tail.0.store(rx.tail, SeqCst);
-        wake(&h.tx_wait.0);
+        h.tail.0.store(rx.tail, Release);
+        self.hs.wake(&h.tx_wait.0);
     }
 
     // ---- waiting ----
@@ -659,25 +657,19 @@ impl Ring {
                 return if ready(self)? { Ok(()) } else { Err(Errno(libc::EPIPE)) };
             }
             let left = wait.left()?;
-            word.store(1, SeqCst);
-            if ready(self)? {
-                word.store(0, SeqCst);
-                return Ok(());
-            }
-            // A peer that closes stores CLOSED and then looks at this word
-            // (`close`, `wake`): it sees the 1 and wakes this side, or this
-            // load sees CLOSED (all SeqCst, as for the data above). Without
-            // it, a close between the check at the loop's top and the store
-            // of 1 would leave this side asleep for a whole slice.
-            if role.load(SeqCst) == peer::CLOSED {
-                word.store(0, SeqCst);
-                continue;
-            }
             let slice = left.map_or(SLICE, |l| l.min(SLICE));
-            // Timeouts, signals and spurious wake-ups all come back here.
-            let _ = futex::wait(word, 1, Timeout::After(slice));
-            word.store(0, SeqCst);
-            if ready(self)? {
+            // A peer that closes stores CLOSED and then wakes this word
+            // (`close`): the check after the announcement sees CLOSED, or
+            // the peer sees the announcement. Without it, a close between
+            // the look at the loop's top and the announcement would leave
+            // this side asleep for a whole slice.
+            let hs = self.hs;
+            let mut ready_now = false;
+            hs.sleep(word, slice, || {
+                ready_now = ready(self)?;
+                Ok(ready_now || role.load(Acquire) == peer::CLOSED)
+            })?;
+            if ready_now || ready(self)? {
                 return Ok(());
             }
         }
@@ -692,11 +684,11 @@ impl Ring {
         let h = self.hdr();
         if self.tx.take().is_some() {
             peer::give_up(&h.sender.0, self.me);
-            wake(&h.rx_wait.0);
+            self.hs.wake(&h.rx_wait.0);
         }
         if self.rx.take().is_some() {
             peer::give_up(&h.receiver, self.me);
-            wake(&h.tx_wait.0);
+            self.hs.wake(&h.tx_wait.0);
         }
     }
 }
@@ -704,15 +696,6 @@ impl Ring {
 impl Drop for Ring {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// Wakes the other side if it announced that it sleeps on `word`.
-fn wake(word: &AtomicU32) {
-    if word.load(SeqCst) != 0 {
-        word.store(0, SeqCst);
-        // Nothing to do on failure: the sleeper's slice ends anyway.
-        let _ = futex::wake(word, i32::MAX);
     }
 }
 
