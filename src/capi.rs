@@ -21,3 +21,4 @@ mod seal;
 mod segment;
 mod shm;
 mod stat;
+mod topic;
