@@ -10,7 +10,7 @@ use crate::sync::Timeout;
 use std::sync::atomic::{fence, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
 use std::time::Duration;
 
-const PACE: Pace = Pace { spin: Duration::from_micros(50), slice: Duration::from_millis(50) };
+const PACE: Pace = Pace { spin: Duration::from_micros(100), slice: Duration::from_millis(50) };
 /// Tries at a consistent look at `low` before a call gives up for now (a
 /// publisher that laps this side again while it looks).
 const TRIES: u32 = 64;
