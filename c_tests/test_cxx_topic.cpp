@@ -5,23 +5,12 @@
 #include <string>
 #include <type_traits>
 
-#include "check.h"
-#include <rshm.hpp>
+#include "check_cxx.h"
 
 using namespace std::chrono_literals;
 
 static_assert(!std::is_copy_constructible_v<rshm::topic> && !std::is_copy_assignable_v<rshm::topic>);
 static_assert(std::is_nothrow_move_constructible_v<rshm::topic> && std::is_nothrow_move_assignable_v<rshm::topic>);
-
-template <class F>
-static void check_throws(F f, int want) {
-    try {
-        f();
-        CHECK(!"no exception");
-    } catch (const rshm::error &e) {
-        CHECK(e.code().value() == want);
-    }
-}
 
 int main() {
     char buf[96];
@@ -29,13 +18,13 @@ int main() {
 
     rshm::topic pub = rshm::topic::create(name, 256, 2);
     CHECK(pub && pub.capacity() == 256 && pub.max_message() == 224);
-    check_throws([&] { rshm::topic::create(name, 256, 2); }, EEXIST);
-    check_throws([&] { rshm::topic::take_over(name); }, EBUSY);
+    check_throws([&] { rshm::topic::create(name, 256, 2); }, "topic_create", EEXIST);
+    check_throws([&] { rshm::topic::take_over(name); }, "topic_open", EBUSY);
     rshm::topic a = rshm::topic::subscribe(name, 100ms);
     rshm::topic b = rshm::topic::subscribe(name);
-    check_throws([&] { rshm::topic::subscribe(name); }, EUSERS);
-    check_throws([&] { a.receive(buf, sizeof buf, 0s); }, EAGAIN);
-    check_throws([&] { a.receive(buf, sizeof buf, 2ms); }, ETIMEDOUT);
+    check_throws([&] { rshm::topic::subscribe(name); }, "topic_open", EUSERS);
+    check_throws([&] { a.receive(buf, sizeof buf, 0s); }, "topic_receive", EAGAIN);
+    check_throws([&] { a.receive(buf, sizeof buf, 2ms); }, "topic_receive", ETIMEDOUT);
 
     pub.publish("hello", 5, 0s);
     char *p = static_cast<char *>(pub.reserve(16));
