@@ -44,8 +44,18 @@ impl Subscriber {
         s.cursor.store(JOINING, SeqCst);
         // Pairs with the publisher's fence before it scans (ring.rs, Joining).
         fence(SeqCst);
-        let mut sub =
-            Subscriber { area, me, hs, slot, cursor: 0, pos: 0, seq: 0, lost: 0, peeked: None, watch: Watch::default() };
+        let mut sub = Subscriber {
+            area,
+            me,
+            hs,
+            slot,
+            cursor: 0,
+            pos: 0,
+            seq: 0,
+            lost: 0,
+            peeked: None,
+            watch: Watch::default(),
+        };
         let start = (0..TRIES).find_map(|_| sub.start_at_head().transpose());
         match start {
             Some(Ok(())) => {
@@ -216,8 +226,13 @@ impl Subscriber {
     }
 
     pub fn receive(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
+        // A message overwritten while copied sends this side round again:
+        // the rounds share one deadline, so a publisher that laps it each
+        // time cannot keep the call past its timeout.
+        let end = timeout.deadline();
+        let mut left = timeout;
         loop {
-            let (p, len) = self.peek(timeout)?;
+            let (p, len) = self.peek(left)?;
             if len > buf.len() {
                 return Err(Errno(libc::EMSGSIZE));
             }
@@ -225,8 +240,14 @@ impl Subscriber {
             // The bytes may change while copied: release says whether they did.
             unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len) };
             match self.release() {
-                Err(Errno(libc::ESTALE)) => continue,
+                Err(Errno(libc::ESTALE)) => {}
                 r => return r.map(|()| len),
+            }
+            if let (Timeout::After(_), Some(end)) = (timeout, end) {
+                let now = std::time::Instant::now();
+                left = Timeout::After(
+                    end.checked_duration_since(now).filter(|d| !d.is_zero()).ok_or(Errno(libc::ETIMEDOUT))?,
+                );
             }
         }
     }

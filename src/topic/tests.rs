@@ -370,4 +370,3 @@ fn scribbles_yield_errors_never_hangs() {
     let _ = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO);
     let _ = describe(&n.0);
 }
-
