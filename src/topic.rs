@@ -213,25 +213,20 @@ impl Topic {
     /// Gives the role up, wakes who waits on it, unmaps and closes the
     /// segment, reporting the first failure of the last two.
     pub fn close(self) -> Result<()> {
-        let Topic { mut end, seg } = self;
-        end.close();
+        let Topic { end, seg } = self;
+        // Gives the role up once, in End's drop: a second give-up could
+        // take back a place another handle of this process took meanwhile.
         drop(end);
         seg.close()
     }
 }
 
-impl End {
-    fn close(&mut self) {
+impl Drop for End {
+    fn drop(&mut self) {
         match self {
             End::Pub(p) => p.close(),
             End::Sub(s) => s.close(),
         }
-    }
-}
-
-impl Drop for End {
-    fn drop(&mut self) {
-        self.close();
     }
 }
 
