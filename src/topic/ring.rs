@@ -42,7 +42,13 @@
 //! committed nor its number announced is, with `low <= c`, corrupt
 //! (EBADMSG). Subscribers reach `c` only through the record before it,
 //! committed after the empty header at `c` was written, so they never take
-//! a stale record of an earlier lap for a new one.
+//! a stale record of an earlier lap for a new one. The commit and length
+//! words are atomics; the payload is copied with plain loads that may race
+//! with the publisher's overwrite, which, as in every seqlock (crossbeam's
+//! `SeqLock` reads the same way), is harmless because the copy is used
+//! only once the check after it passes; the memory is another process's
+//! mapping, reached through raw pointers, which no compiler assumption
+//! about this process's own objects covers.
 //!
 //! # Publishing
 //! The payload, the length word and the next place's empty header are
