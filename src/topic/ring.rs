@@ -20,7 +20,9 @@
 //! at `head` is an empty header announcing the next number. To write a
 //! record of `n` bytes the publisher needs `n + 16` bytes past head (the
 //! record and the next empty header), so it first moves `low` past every
-//! record overlapping them; the largest message is `capacity - 32`. The
+//! record overlapping them, and an eighth of the ring more where it may
+//! (so that `low`, which every subscriber reads after each record, changes
+//! once per many messages); the largest message is `capacity - 32`. The
 //! publisher keeps head, low, its position and the next number in its own
 //! memory, publishes them and never reads them back; the lengths it reads
 //! at `low` to step over old records are checked, and a bad one makes it
