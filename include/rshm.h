@@ -657,6 +657,14 @@ extern "C" {
  * this process (about 0.25 ms per MiB of capacity), so that no message
  * pays for a page fault.
  *
+ * A side with nothing to do sleeps, and the other wakes it without any
+ * barrier instruction per message where membarrier(2) is allowed (Linux
+ * 4.16 and later): the sleeper pays for that, a few microseconds per
+ * sleep. Elsewhere, or with `RSHM_HANDSHAKE=seqcst` in the creator's
+ * environment (tests and benchmarks set it to compare), both sides pay a
+ * full barrier per message instead. The channel records which, so every
+ * opener follows its creator.
+ *
  * Returns a handle owned by the caller, released with
  * `rshm_channel_close`. It takes no role yet: it becomes the sender on its
  * first `rshm_channel_send` or `rshm_channel_reserve`, the receiver on its
@@ -694,7 +702,10 @@ struct rshm_channel *rshm_channel_create(const char *name, size_t capacity, uint
  *   rshm segment of another kind, such as one from `rshm_segment_create`),
  *   or the name is invalid.
  * - `EPROTO`: the channel was made by an rshm with another layout version
- *   of the segment or of the channel.
+ *   of the segment or of the channel, or its creator could use
+ *   membarrier(2) and this process cannot (a seccomp filter refuses it
+ *   here only); a creator run with `RSHM_HANDSHAKE=seqcst` in its
+ *   environment makes channels any process can open.
  * - `EACCES`: the object's mode does not let the caller read and write it.
  * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
  *   `rshm_segment_open`.

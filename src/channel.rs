@@ -68,8 +68,9 @@ impl Channel {
 
     /// Opens the channel `name`, waiting up to `timeout` for it to exist.
     /// EINVAL when `name` is not a channel (a plain segment, any other
-    /// object); EPROTO when it comes from another layout version; otherwise
-    /// as [`Segment::open`].
+    /// object); EPROTO when it comes from another layout version or uses a
+    /// sleep handshake this process cannot run ([`Ring::attach`]);
+    /// otherwise as [`Segment::open`].
     pub fn open(name: &CStr, timeout: Duration) -> Result<Channel> {
         let seg = Segment::open_kind(name, libc::O_RDWR, timeout, KIND_CHANNEL)?;
         Channel::attach(seg)

@@ -6,13 +6,16 @@
 //! single load that reads it.
 
 use crate::errno::{Errno, Result};
+use crate::object::handshake::Protocol;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// "rshmring", little-endian.
 pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"rshmring");
-/// 2: length words are `len + 1`, 0 marks an empty slot, and the receiver
-/// polls the slot instead of `head` (1 framed lengths as they are).
-pub(super) const VERSION: u32 = 2;
+/// 3: the header names the sleep handshake's protocol (2 was always
+/// `SeqCst`); 2: length words are `len + 1`, 0 marks an empty slot, and
+/// the receiver polls the slot instead of `head` (1 framed lengths as they
+/// are).
+pub(super) const VERSION: u32 = 3;
 /// Where the record area begins, from the region's start: room for the
 /// header with space to spare, and a 64-byte boundary for the payloads.
 pub(crate) const DATA_OFFSET: usize = 512;
@@ -31,6 +34,8 @@ pub(super) struct Header {
     pub version: AtomicU32,
     /// Bytes in the record area: a multiple of 8, fixed at `init`.
     pub capacity: AtomicU64,
+    /// The sleep handshake's `Protocol::to_word`, fixed at `init`.
+    pub handshake: AtomicU32,
     /// Bytes the sender has published in all (only the sender writes it).
     pub head: Line<AtomicU64>,
     /// Bytes the receiver has consumed in all (only the receiver writes it).
@@ -54,12 +59,12 @@ fn check_region(base: *mut u8, len: usize) -> Result<u64> {
     Ok(((len - DATA_OFFSET) & !7) as u64)
 }
 
-/// Formats the region as an empty ring using all of it; returns the header
-/// and the capacity.
+/// Formats the region as an empty ring using all of it, whose sides sleep
+/// and wake by `protocol`; returns the header and the capacity.
 ///
 /// # Safety
 /// `base..base + len` is writable memory that nobody else uses meanwhile.
-pub(super) unsafe fn init<'a>(base: *mut u8, len: usize) -> Result<(&'a Header, u64)> {
+pub(super) unsafe fn init<'a>(base: *mut u8, len: usize, protocol: Protocol) -> Result<(&'a Header, u64)> {
     let cap = check_region(base, len)?;
     // SAFETY: the caller owns the region, which holds a Header and at least
     // MIN_CAPACITY bytes after it (checked above); zero bytes are a valid
@@ -71,17 +76,19 @@ pub(super) unsafe fn init<'a>(base: *mut u8, len: usize) -> Result<(&'a Header, 
     };
     h.version.store(VERSION, Ordering::Relaxed);
     h.capacity.store(cap, Ordering::Relaxed);
+    h.handshake.store(protocol.to_word(), Ordering::Relaxed);
     h.magic.0.store(MAGIC, Ordering::Release);
     Ok((h, cap))
 }
 
 /// Checks a region formatted by `init`, perhaps in another process;
-/// returns the header and the capacity. EAGAIN while not yet formatted
-/// (the magic reads 0); EPROTO for a wrong magic, version or capacity.
+/// returns the header, the capacity and the handshake's protocol. EAGAIN
+/// while not yet formatted (the magic reads 0); EPROTO for a wrong magic,
+/// version, capacity or protocol.
 ///
 /// # Safety
 /// `base..base + len` stays mapped and writable while the header is used.
-pub(super) unsafe fn attach<'a>(base: *mut u8, len: usize) -> Result<(&'a Header, u64)> {
+pub(super) unsafe fn attach<'a>(base: *mut u8, len: usize) -> Result<(&'a Header, u64, Protocol)> {
     let room = check_region(base, len)?;
     // SAFETY: the region is mapped and large enough; every field is an
     // atomic, so any bytes another process left there can be read.
@@ -95,5 +102,6 @@ pub(super) unsafe fn attach<'a>(base: *mut u8, len: usize) -> Result<(&'a Header
     if h.version.load(Ordering::Relaxed) != VERSION || cap % 8 != 0 || cap < MIN_CAPACITY || cap > room {
         return Err(Errno(libc::EPROTO));
     }
-    Ok((h, cap))
+    let protocol = Protocol::from_word(h.handshake.load(Ordering::Relaxed)).ok_or(Errno(libc::EPROTO))?;
+    Ok((h, cap, protocol))
 }

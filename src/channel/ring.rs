@@ -189,6 +189,11 @@ pub struct Ring {
     me: u32,
     /// The sleep handshake, as every handle on this ring runs it.
     hs: Handshake,
+    /// `SLICE`, but for tests that stretch it.
+    slice: Duration,
+    /// Test-only: a side that cannot proceed sleeps at once.
+    #[cfg(test)]
+    no_spin: bool,
     tx: Option<Tx>,
     rx: Option<Rx>,
 }
@@ -200,28 +205,41 @@ unsafe impl Send for Ring {}
 impl Ring {
     /// Formats `base..base + len` as an empty ring whose record area is the
     /// rest of the region (rounded down to 8 bytes) and returns a handle.
-    /// EINVAL for a NULL or not 64-byte-aligned `base`, or a region too
-    /// small for the header and `MIN_CAPACITY` bytes.
+    /// Its sleep handshake is `Protocol::for_new_object()`. EINVAL for a
+    /// NULL or not 64-byte-aligned `base`, or a region too small for the
+    /// header and `MIN_CAPACITY` bytes.
     ///
     /// # Safety
     /// The region is mapped and writable for the handle's life, and nobody
     /// else uses it while it is formatted.
     pub unsafe fn init(base: *mut u8, len: usize) -> Result<Ring> {
         // SAFETY: forwarded from the caller.
-        let (h, cap) = unsafe { header::init(base, len) }?;
-        Ok(Ring::new(h, base, cap))
+        unsafe { Ring::init_with(base, len, Protocol::for_new_object()) }
+    }
+
+    /// `init` with the given handshake protocol (tests run both).
+    ///
+    /// # Safety
+    /// As for `init`.
+    pub(crate) unsafe fn init_with(base: *mut u8, len: usize, protocol: Protocol) -> Result<Ring> {
+        let protocol = protocol.join()?;
+        // SAFETY: forwarded from the caller.
+        let (h, cap) = unsafe { header::init(base, len, protocol) }?;
+        Ok(Ring::new(h, base, cap, protocol))
     }
 
     /// A handle on a ring another handle formatted, perhaps in another
     /// process. EAGAIN while it is not yet formatted, EPROTO when the region
-    /// does not hold a ring of this version, EINVAL as for `init`.
+    /// does not hold a ring of this version or one whose sleep handshake
+    /// this process cannot run (membarrier(2) refused here but not to the
+    /// ring's creator), EINVAL as for `init`.
     ///
     /// # Safety
     /// The region is mapped and writable for the handle's life.
     pub unsafe fn attach(base: *mut u8, len: usize) -> Result<Ring> {
         // SAFETY: forwarded from the caller.
-        let (h, cap) = unsafe { header::attach(base, len) }?;
-        Ok(Ring::new(h, base, cap))
+        let (h, cap, protocol) = unsafe { header::attach(base, len) }?;
+        Ok(Ring::new(h, base, cap, protocol.join()?))
     }
 
     // Functions, not associated constants, which cbindgen would put in rshm.h.
@@ -249,11 +267,54 @@ impl Ring {
         crate::page::round_up(Ring::ring_len(capacity)?)
     }
 
-    fn new(hdr: &Header, base: *mut u8, cap: u64) -> Ring {
+    fn new(hdr: &Header, base: *mut u8, cap: u64, protocol: Protocol) -> Ring {
         // SAFETY: DATA_OFFSET + cap bytes are in the region (checked by init/attach).
         let data = unsafe { base.add(DATA_OFFSET) };
-        let hs = Handshake::new(Protocol::SeqCst, Waiters::One);
-        Ring { hdr, data, cap, me: peer::me(), hs, tx: None, rx: None }
+        let hs = Handshake::new(protocol, Waiters::One);
+        Ring {
+            hdr,
+            data,
+            cap,
+            me: peer::me(),
+            hs,
+            slice: SLICE,
+            #[cfg(test)]
+            no_spin: false,
+            tx: None,
+            rx: None,
+        }
+    }
+
+    /// The protocol this ring's sides sleep and wake by.
+    pub fn protocol(&self) -> Protocol {
+        self.hs.protocol()
+    }
+
+    /// Test-only: this handle sleeps without the barriers that make its
+    /// wake-ups safe, and in slices of `slice`, so that a lost wake-up
+    /// shows as a wait of that long.
+    #[cfg(test)]
+    pub(crate) fn unfenced(&mut self, slice: Duration) {
+        self.hs = self.hs.without_sleeper_fence();
+        self.slice = slice;
+    }
+
+    /// Test-only: whether a side that cannot proceed sleeps without a spin
+    /// first (a stress test turns it on and off to vary its waits).
+    #[cfg(test)]
+    pub(crate) fn set_no_spin(&mut self, on: bool) {
+        self.no_spin = on;
+    }
+
+    #[cfg(test)]
+    fn no_spin(&self) -> bool {
+        self.no_spin
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn no_spin(&self) -> bool {
+        false
     }
 
     /// The shared header, borrowed apart from the handle so that the
@@ -605,7 +666,7 @@ impl Ring {
         if ready(self)? {
             return Ok(());
         }
-        if wait.timeout == Timeout::Try {
+        if wait.timeout == Timeout::Try || self.no_spin() {
             return self.sleep(side, wait, ready);
         }
         let limit = self.spin(side).limit();
@@ -657,7 +718,7 @@ impl Ring {
                 return if ready(self)? { Ok(()) } else { Err(Errno(libc::EPIPE)) };
             }
             let left = wait.left()?;
-            let slice = left.map_or(SLICE, |l| l.min(SLICE));
+            let slice = left.map_or(self.slice, |l| l.min(self.slice));
             // A peer that closes stores CLOSED and then wakes this word
             // (`close`): the check after the announcement sees CLOSED, or
             // the peer sees the announcement. Without it, a close between

@@ -5,8 +5,10 @@ use super::header::Header;
 use super::header::DATA_OFFSET;
 use super::ring::Ring;
 use crate::errno::Errno;
+use crate::object::handshake::Protocol;
 use crate::object::peer;
 use crate::sync::Timeout;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
@@ -24,7 +26,7 @@ fn err<T>(r: crate::errno::Result<T>) -> i32 {
 
 /// A zeroed, page-aligned region: heap memory for threads, or a
 /// MAP_SHARED anonymous mapping that a forked child shares.
-struct Region {
+pub(super) struct Region {
     ptr: *mut u8,
     len: usize,
     mapped: bool,
@@ -36,7 +38,7 @@ unsafe impl Send for Region {}
 unsafe impl Sync for Region {}
 
 impl Region {
-    fn heap(cap: usize) -> Region {
+    pub(super) fn heap(cap: usize) -> Region {
         let len = DATA_OFFSET + cap;
         let layout = std::alloc::Layout::from_size_align(len, 4096).unwrap();
         // SAFETY: the layout has a non-zero size.
@@ -54,12 +56,17 @@ impl Region {
         Region { ptr: p.cast(), len, mapped: true }
     }
 
+    /// A ring formatted with the test thread's protocol (`both`).
     fn init(&self) -> Ring {
-        // SAFETY: the region outlives every ring of a test (dropped last).
-        unsafe { Ring::init(self.ptr, self.len) }.unwrap()
+        self.init_as(PROTOCOL.get())
     }
 
-    fn attach(&self) -> Ring {
+    pub(super) fn init_as(&self, protocol: Protocol) -> Ring {
+        // SAFETY: the region outlives every ring of a test (dropped last).
+        unsafe { Ring::init_with(self.ptr, self.len, protocol) }.unwrap()
+    }
+
+    pub(super) fn attach(&self) -> Ring {
         // SAFETY: as in init.
         unsafe { Ring::attach(self.ptr, self.len) }.unwrap()
     }
@@ -89,27 +96,55 @@ impl Drop for Region {
     }
 }
 
+thread_local! {
+    /// The protocol `Region::init` formats with, in this test's thread.
+    static PROTOCOL: Cell<Protocol> = Cell::new(Protocol::for_new_object());
+}
+
+/// The protocols this machine can run: the fallback always, the fast one
+/// where membarrier(2) is allowed (else a SKIP line; a failure under CI).
+pub(super) fn protocols() -> Vec<Protocol> {
+    let mut all = vec![Protocol::SeqCst];
+    if Protocol::Asymmetric.join().is_ok() {
+        all.push(Protocol::Asymmetric);
+    } else {
+        assert!(std::env::var_os("CI").is_none_or(|v| v != "true"), "membarrier(2) refused under CI");
+        eprintln!(
+            "SKIP: the asymmetric handshake (membarrier(2) refused; Linux 4.16+ without a seccomp filter has it)"
+        );
+    }
+    all
+}
+
+/// Runs `test` once per protocol, its rings formatted with it.
+fn both(test: impl Fn()) {
+    for p in protocols() {
+        PROTOCOL.set(p);
+        test();
+    }
+}
+
 /// A tiny linear congruential generator: reproducible "random" sizes.
-struct Lcg(u64);
+pub(super) struct Lcg(pub u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
 
 /// Message `seq` of `len` bytes: contents a receiver can check.
-fn fill(buf: &mut [u8], seq: u64) {
+pub(super) fn fill(buf: &mut [u8], seq: u64) {
     for (i, b) in buf.iter_mut().enumerate() {
         *b = (seq.wrapping_mul(131).wrapping_add(i as u64)) as u8;
     }
 }
 
-fn matches(buf: &[u8], seq: u64) -> bool {
+pub(super) fn matches(buf: &[u8], seq: u64) -> bool {
     buf.iter().enumerate().all(|(i, &b)| b == (seq.wrapping_mul(131).wrapping_add(i as u64)) as u8)
 }
 
@@ -172,67 +207,71 @@ fn messages_pass_in_order_and_padding_wraps_the_end() {
 
 #[test]
 fn one_sender_one_receiver_and_epipe_after_close() {
-    let r = Region::heap(256);
-    let mut a = r.init();
-    let mut b = r.attach();
-    let mut c = r.attach();
-    let mut buf = [0u8; 16];
-    a.send(b"1", TRY).unwrap();
-    b.peek(TRY).unwrap();
-    assert_eq!(err(c.send(b"x", TRY)), libc::EBUSY);
-    assert_eq!(err(c.recv(&mut buf, TRY)), libc::EBUSY);
-    a.send(b"2", TRY).unwrap();
-    a.close();
-    assert_eq!(b.recv(&mut buf, TRY), Ok(1));
-    assert_eq!(b.recv(&mut buf, FOREVER), Ok(1));
-    assert_eq!(buf[0], b'2');
-    assert_eq!(err(b.recv(&mut buf, FOREVER)), libc::EPIPE);
-    // The role is free again: c takes it.
-    c.send(b"3", TRY).unwrap();
-    assert_eq!(b.recv(&mut buf, TRY), Ok(1));
-    b.close();
-    assert_eq!(err(c.send(b"4", FOREVER)), libc::EPIPE);
-    // A new receiver: sending works again.
-    assert_eq!(a.recv(&mut buf, TRY), Err(Errno(libc::EAGAIN)));
-    c.send(b"4", TRY).unwrap();
-    assert_eq!(a.recv(&mut buf, TRY), Ok(1));
+    both(|| {
+        let r = Region::heap(256);
+        let mut a = r.init();
+        let mut b = r.attach();
+        let mut c = r.attach();
+        let mut buf = [0u8; 16];
+        a.send(b"1", TRY).unwrap();
+        b.peek(TRY).unwrap();
+        assert_eq!(err(c.send(b"x", TRY)), libc::EBUSY);
+        assert_eq!(err(c.recv(&mut buf, TRY)), libc::EBUSY);
+        a.send(b"2", TRY).unwrap();
+        a.close();
+        assert_eq!(b.recv(&mut buf, TRY), Ok(1));
+        assert_eq!(b.recv(&mut buf, FOREVER), Ok(1));
+        assert_eq!(buf[0], b'2');
+        assert_eq!(err(b.recv(&mut buf, FOREVER)), libc::EPIPE);
+        // The role is free again: c takes it.
+        c.send(b"3", TRY).unwrap();
+        assert_eq!(b.recv(&mut buf, TRY), Ok(1));
+        b.close();
+        assert_eq!(err(c.send(b"4", FOREVER)), libc::EPIPE);
+        // A new receiver: sending works again.
+        assert_eq!(a.recv(&mut buf, TRY), Err(Errno(libc::EAGAIN)));
+        c.send(b"4", TRY).unwrap();
+        assert_eq!(a.recv(&mut buf, TRY), Ok(1));
+    });
 }
 
 #[test]
 fn zero_copy_reserve_commit_peek_release() {
-    let r = Region::heap(1024);
-    let mut tx = r.init();
-    let mut rx = r.attach();
-    assert_eq!(err(tx.commit(0)), libc::EINVAL);
-    assert_eq!(err(rx.release()), libc::EINVAL);
-    let p = tx.reserve(100, TRY).unwrap();
-    assert_eq!(p as usize % 8, 0);
-    // SAFETY: reserve handed out 100 writable bytes.
-    let s = unsafe { std::slice::from_raw_parts_mut(p, 100) };
-    fill(s, 1);
-    assert_eq!(err(tx.commit(101)), libc::EINVAL);
-    tx.commit(50).unwrap();
-    assert_eq!(err(tx.commit(50)), libc::EINVAL);
-    // A reservation abandoned by another reserve publishes nothing.
-    tx.reserve(30, TRY).unwrap();
-    let p = tx.reserve(8, TRY).unwrap();
-    // SAFETY: 8 reserved bytes.
-    unsafe { p.cast::<u64>().write(0xfeed) };
-    tx.commit(8).unwrap();
+    both(|| {
+        let r = Region::heap(1024);
+        let mut tx = r.init();
+        let mut rx = r.attach();
+        assert_eq!(err(tx.commit(0)), libc::EINVAL);
+        assert_eq!(err(rx.release()), libc::EINVAL);
+        let p = tx.reserve(100, TRY).unwrap();
+        assert_eq!(p as usize % 8, 0);
+        // SAFETY: reserve handed out 100 writable bytes.
+        let s = unsafe { std::slice::from_raw_parts_mut(p, 100) };
+        fill(s, 1);
+        assert_eq!(err(tx.commit(101)), libc::EINVAL);
+        tx.commit(50).unwrap();
+        assert_eq!(err(tx.commit(50)), libc::EINVAL);
+        // A reservation abandoned by another reserve publishes nothing.
+        tx.reserve(30, TRY).unwrap();
+        let p = tx.reserve(8, TRY).unwrap();
+        // SAFETY: 8 reserved bytes.
+        unsafe { p.cast::<u64>().write(0xfeed) };
+        tx.commit(8).unwrap();
 
-    let (q, len) = rx.peek(TRY).unwrap();
-    assert_eq!(len, 50);
-    assert_eq!(q as usize % 8, 0);
-    // SAFETY: peek handed out len readable bytes.
-    assert!(matches(unsafe { std::slice::from_raw_parts(q, len) }, 1));
-    assert_eq!(rx.peek(FOREVER), Ok((q, len)));
-    rx.release().unwrap();
-    assert_eq!(err(rx.release()), libc::EINVAL);
-    let (q, len) = rx.peek(TRY).unwrap();
-    // SAFETY: 8 readable bytes.
-    assert_eq!((len, unsafe { q.cast::<u64>().read() }), (8, 0xfeed));
-    rx.release().unwrap();
-    assert_eq!(err(rx.peek(TRY)), libc::EAGAIN);
+        let (q, len) = rx.peek(TRY).unwrap();
+        assert_eq!(len, 50);
+        assert_eq!(q as usize % 8, 0);
+        // SAFETY: peek handed out len readable bytes.
+        assert!(matches(unsafe { std::slice::from_raw_parts(q, len) }, 1));
+        assert_eq!(rx.peek(FOREVER), Ok((q, len)));
+        rx.release().unwrap();
+        assert_eq!(err(rx.release()), libc::EINVAL);
+        let (q, len) = rx.peek(TRY).unwrap();
+        // SAFETY: 8 readable bytes.
+        assert_eq!((len, unsafe { q.cast::<u64>().read() }), (8, 0xfeed));
+        rx.release().unwrap();
+        assert_eq!(err(rx.peek(TRY)), libc::EAGAIN);
+    });
 }
 
 #[test]
@@ -299,58 +338,62 @@ fn wrap_around_with_varied_sizes() {
 
 #[test]
 fn threads_stream_with_blocking_on_both_sides() {
-    let r = Arc::new(Region::heap(1024));
-    let mut tx = r.init();
-    let mut rx = r.attach();
-    const N: u64 = 50_000;
-    let sender = std::thread::spawn(move || {
+    both(|| {
+        let r = Arc::new(Region::heap(1024));
+        let mut tx = r.init();
+        let mut rx = r.attach();
+        const N: u64 = 50_000;
+        let sender = std::thread::spawn(move || {
+            let mut rng = Lcg(7);
+            let mut out = vec![0u8; 400];
+            for seq in 0..N {
+                let len = rng.below(401) as usize;
+                fill(&mut out[..len], seq);
+                tx.send(&out[..len], FOREVER).unwrap();
+            }
+            // Dropping the handle closes the sending end.
+        });
         let mut rng = Lcg(7);
-        let mut out = vec![0u8; 400];
+        let mut buf = vec![0u8; 400];
         for seq in 0..N {
-            let len = rng.below(401) as usize;
-            fill(&mut out[..len], seq);
-            tx.send(&out[..len], FOREVER).unwrap();
+            let n = rx.recv(&mut buf, FOREVER).unwrap();
+            assert_eq!(n as u64, rng.below(401));
+            assert!(matches(&buf[..n], seq), "message {seq}");
         }
-        // Dropping the handle closes the sending end.
+        assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
+        sender.join().unwrap();
     });
-    let mut rng = Lcg(7);
-    let mut buf = vec![0u8; 400];
-    for seq in 0..N {
-        let n = rx.recv(&mut buf, FOREVER).unwrap();
-        assert_eq!(n as u64, rng.below(401));
-        assert!(matches(&buf[..n], seq), "message {seq}");
-    }
-    assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
-    sender.join().unwrap();
 }
 
 #[test]
 fn a_sleeper_is_woken_and_timeouts_expire() {
-    let r = Arc::new(Region::heap(256));
-    let mut tx = r.init();
-    let mut rx = r.attach();
-    tx.send(b"", TRY).unwrap();
-    let mut buf = [0u8; 8];
-    rx.recv(&mut buf, TRY).unwrap();
-    let waiter = std::thread::spawn(move || {
-        let n = rx.recv(&mut buf, FOREVER);
-        (n, buf, rx)
-    });
-    std::thread::sleep(Duration::from_millis(20));
-    tx.send(b"wake", FOREVER).unwrap();
-    let (n, buf, mut rx) = waiter.join().unwrap();
-    assert_eq!((n, &buf[..4]), (Ok(4), &b"wake"[..]));
+    both(|| {
+        let r = Arc::new(Region::heap(256));
+        let mut tx = r.init();
+        let mut rx = r.attach();
+        tx.send(b"", TRY).unwrap();
+        let mut buf = [0u8; 8];
+        rx.recv(&mut buf, TRY).unwrap();
+        let waiter = std::thread::spawn(move || {
+            let n = rx.recv(&mut buf, FOREVER);
+            (n, buf, rx)
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        tx.send(b"wake", FOREVER).unwrap();
+        let (n, buf, mut rx) = waiter.join().unwrap();
+        assert_eq!((n, &buf[..4]), (Ok(4), &b"wake"[..]));
 
-    let mut buf = [0u8; 8];
-    assert_eq!(err(rx.recv(&mut buf, Timeout::After(Duration::from_millis(2)))), libc::ETIMEDOUT);
-    while tx.send(&[1; 40], TRY).is_ok() {}
-    assert_eq!(err(tx.send(&[1; 40], Timeout::After(Duration::from_millis(2)))), libc::ETIMEDOUT);
-    // A sender blocked on a full ring is woken by the receiver's release.
-    let sender = std::thread::spawn(move || tx.send(&[2; 40], FOREVER));
-    std::thread::sleep(Duration::from_millis(20));
-    let mut buf = [0u8; 64];
-    assert_eq!(rx.recv(&mut buf, TRY), Ok(40));
-    assert_eq!(sender.join().unwrap(), Ok(()));
+        let mut buf = [0u8; 8];
+        assert_eq!(err(rx.recv(&mut buf, Timeout::After(Duration::from_millis(2)))), libc::ETIMEDOUT);
+        while tx.send(&[1; 40], TRY).is_ok() {}
+        assert_eq!(err(tx.send(&[1; 40], Timeout::After(Duration::from_millis(2)))), libc::ETIMEDOUT);
+        // A sender blocked on a full ring is woken by the receiver's release.
+        let sender = std::thread::spawn(move || tx.send(&[2; 40], FOREVER));
+        std::thread::sleep(Duration::from_millis(20));
+        let mut buf = [0u8; 64];
+        assert_eq!(rx.recv(&mut buf, TRY), Ok(40));
+        assert_eq!(sender.join().unwrap(), Ok(()));
+    });
 }
 
 /// Runs `child` in a forked process that ends with `_exit(child())`, and
@@ -380,90 +423,96 @@ fn reap(pid: libc::pid_t) -> i32 {
 
 #[test]
 fn a_killed_sender_is_noticed_and_everything_it_committed_arrives() {
-    const N: u64 = 2000;
-    let r = Region::shared(4096);
-    let mut rx = r.init();
-    let mut out = [0u8; 100];
-    let pid = fork(|| {
-        let mut tx = r.attach();
-        for seq in 0..N {
-            let len = (seq % 101) as usize;
-            fill(&mut out[..len], seq);
-            if tx.send(&out[..len], FOREVER).is_err() {
-                return 1;
+    both(|| {
+        const N: u64 = 2000;
+        let r = Region::shared(4096);
+        let mut rx = r.init();
+        let mut out = [0u8; 100];
+        let pid = fork(|| {
+            let mut tx = r.attach();
+            for seq in 0..N {
+                let len = (seq % 101) as usize;
+                fill(&mut out[..len], seq);
+                if tx.send(&out[..len], FOREVER).is_err() {
+                    return 1;
+                }
             }
+            // An open reservation, never committed, must not arrive.
+            let _ = tx.reserve(10, FOREVER);
+            // SAFETY: the test is the child dying without closing.
+            unsafe { libc::raise(libc::SIGKILL) };
+            2
+        });
+        let mut buf = [0u8; 100];
+        for seq in 0..N {
+            let n = rx.recv(&mut buf, FOREVER).unwrap();
+            assert_eq!(n as u64, seq % 101);
+            assert!(matches(&buf[..n], seq));
         }
-        // An open reservation, never committed, must not arrive.
-        let _ = tx.reserve(10, FOREVER);
-        // SAFETY: the test is the child dying without closing.
-        unsafe { libc::raise(libc::SIGKILL) };
-        2
+        // The child is a zombie until reaped: still noticed as gone.
+        assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
+        assert_eq!(reap(pid), 128 + libc::SIGKILL);
+        // Its sender role went with it: another handle may take it.
+        let mut tx = r.attach();
+        tx.send(b"after", TRY).unwrap();
+        assert_eq!(rx.recv(&mut buf, TRY), Ok(5));
     });
-    let mut buf = [0u8; 100];
-    for seq in 0..N {
-        let n = rx.recv(&mut buf, FOREVER).unwrap();
-        assert_eq!(n as u64, seq % 101);
-        assert!(matches(&buf[..n], seq));
-    }
-    // The child is a zombie until reaped: still noticed as gone.
-    assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
-    assert_eq!(reap(pid), 128 + libc::SIGKILL);
-    // Its sender role went with it: another handle may take it.
-    let mut tx = r.attach();
-    tx.send(b"after", TRY).unwrap();
-    assert_eq!(rx.recv(&mut buf, TRY), Ok(5));
 }
 
 #[test]
 fn a_sender_blocked_on_a_dead_receiver_gets_epipe() {
-    let r = Region::shared(256);
-    let mut tx = r.init();
-    let pid = fork(|| {
-        let mut rx = r.attach();
-        let mut buf = [0u8; 8];
-        if rx.recv(&mut buf, FOREVER) != Ok(1) {
-            return 1;
-        }
-        // SAFETY: dying without closing is the test.
-        unsafe { libc::raise(libc::SIGKILL) };
-        2
-    });
-    tx.send(b"1", FOREVER).unwrap();
-    loop {
-        match tx.send(&[0; 100], FOREVER) {
-            Ok(()) => continue,
-            Err(e) => {
-                assert_eq!(e, Errno(libc::EPIPE));
-                break;
+    both(|| {
+        let r = Region::shared(256);
+        let mut tx = r.init();
+        let pid = fork(|| {
+            let mut rx = r.attach();
+            let mut buf = [0u8; 8];
+            if rx.recv(&mut buf, FOREVER) != Ok(1) {
+                return 1;
+            }
+            // SAFETY: dying without closing is the test.
+            unsafe { libc::raise(libc::SIGKILL) };
+            2
+        });
+        tx.send(b"1", FOREVER).unwrap();
+        loop {
+            match tx.send(&[0; 100], FOREVER) {
+                Ok(()) => continue,
+                Err(e) => {
+                    assert_eq!(e, Errno(libc::EPIPE));
+                    break;
+                }
             }
         }
-    }
-    assert_eq!(reap(pid), 128 + libc::SIGKILL);
+        assert_eq!(reap(pid), 128 + libc::SIGKILL);
+    });
 }
 
 #[test]
 fn a_child_streams_to_its_parent_and_closes() {
-    const N: u64 = 100_000;
-    let r = Region::shared(8192);
-    let mut rx = r.init();
-    let pid = fork(|| {
-        let mut tx = r.attach();
-        let mut out = [0u8; 64];
-        for seq in 0..N {
-            fill(&mut out, seq);
-            if tx.send(&out, FOREVER).is_err() {
-                return 1;
+    both(|| {
+        const N: u64 = 100_000;
+        let r = Region::shared(8192);
+        let mut rx = r.init();
+        let pid = fork(|| {
+            let mut tx = r.attach();
+            let mut out = [0u8; 64];
+            for seq in 0..N {
+                fill(&mut out, seq);
+                if tx.send(&out, FOREVER).is_err() {
+                    return 1;
+                }
             }
+            0
+        });
+        let mut buf = [0u8; 64];
+        for seq in 0..N {
+            assert_eq!(rx.recv(&mut buf, FOREVER), Ok(64));
+            assert!(matches(&buf, seq));
         }
-        0
+        assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
+        assert_eq!(reap(pid), 0);
     });
-    let mut buf = [0u8; 64];
-    for seq in 0..N {
-        assert_eq!(rx.recv(&mut buf, FOREVER), Ok(64));
-        assert!(matches(&buf, seq));
-    }
-    assert_eq!(err(rx.recv(&mut buf, FOREVER)), libc::EPIPE);
-    assert_eq!(reap(pid), 0);
 }
 
 #[test]
@@ -661,4 +710,21 @@ fn region_len_covers_the_header_and_whole_pages() {
     assert_eq!(Ring::region_len(usize::MAX), None);
     let len = Ring::region_len(10_000).unwrap();
     assert!(len % page == 0 && len - Ring::header_size() >= 10_000);
+}
+
+#[test]
+fn every_opener_follows_the_creators_protocol() {
+    for p in protocols() {
+        let r = Region::heap(256);
+        let a = r.init_as(p);
+        assert_eq!((a.protocol(), r.attach().protocol()), (p, p));
+    }
+    let r = Region::heap(256);
+    let _a = r.init();
+    // A word naming no protocol is another layout: refused, not guessed.
+    for bad in [0, 3, u32::MAX] {
+        r.header().handshake.store(bad, SeqCst);
+        // SAFETY: as in Region::attach.
+        assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
+    }
 }
