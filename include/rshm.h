@@ -1784,8 +1784,11 @@ struct rshm_topic *rshm_topic_create(const char *name,
  * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
  * - `EINVAL`: `oflag` is neither `RSHM_O_RDONLY` nor `RSHM_O_RDWR`, the
  *   object is not an rshm topic, or the name is invalid.
- * - `EPROTO`: the topic comes from another layout version, or its shared
- *   counters are corrupt (a new publisher found them so).
+ * - `EPROTO`: the topic comes from another layout version, its shared
+ *   counters are corrupt (a new publisher found them so), or its creator
+ *   picked a sleep handshake this process cannot run (membarrier(2)
+ *   refused here; `RSHM_HANDSHAKE=seqcst` in the creator's environment
+ *   avoids it).
  * - `EACCES`: the object's mode does not let the caller read and write it.
  * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
  *   `rshm_segment_open`.

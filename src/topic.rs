@@ -17,7 +17,7 @@ mod tests;
 pub use describe::{describe, Description, SubscriberInfo};
 
 use crate::errno::{Errno, Result};
-use crate::object::handshake::{Handshake, Protocol, Waiters};
+use crate::object::handshake::{Handshake, Waiters};
 use crate::object::KIND_TOPIC;
 use crate::segment::{self, Segment};
 use crate::sync::Timeout;
@@ -32,9 +32,6 @@ use subscriber::Subscriber;
 pub const FLAG_BLOCK: u32 = header::FLAG_BLOCK;
 /// The most subscribers a topic may have.
 pub const MAX_SUBSCRIBERS: u32 = header::MAX_SUBSCRIBERS;
-
-/// Every topic handle runs the handshake the same way.
-const HANDSHAKE: Handshake = Handshake::new(Protocol::SeqCst, Waiters::Many);
 
 enum End {
     Pub(Publisher),
@@ -60,7 +57,10 @@ impl Topic {
     /// of 0, more than [`MAX_SUBSCRIBERS`], or unknown flags; EOVERFLOW past
     /// what maps; otherwise as [`Segment::create`].
     pub fn create(name: &CStr, capacity: usize, max_subscribers: u32, flags: u32, mode: u32) -> Result<Topic> {
-        let shape = Shape::new(capacity, max_subscribers, flags)?;
+        Topic::create_shaped(name, Shape::new(capacity, max_subscribers, flags)?, mode)
+    }
+
+    fn create_shaped(name: &CStr, shape: Shape, mode: u32) -> Result<Topic> {
         let len = shape.region_len().ok_or(Errno(libc::EOVERFLOW))?;
         let me = crate::object::peer::me();
         let seg = Segment::create_kind(name, len, mode, KIND_TOPIC, |data, size| {
@@ -75,7 +75,8 @@ impl Topic {
         // writable while the topic lives (the end is dropped first).
         let area = unsafe { Area::new(seg.data(), shape) };
         crate::object::pages::populate(&seg);
-        Ok(Topic { end: End::Pub(Publisher::fresh(area, HANDSHAKE)), seg })
+        let hs = Handshake::new(shape.protocol, Waiters::Many);
+        Ok(Topic { end: End::Pub(Publisher::fresh(area, hs)), seg })
     }
 
     /// Opens the topic `name`, waiting up to `timeout` for it to exist:
@@ -83,7 +84,8 @@ impl Topic {
     /// taken), with `O_RDWR` as its publisher (EBUSY while a live one is).
     /// EINVAL for another `oflag` or an object that is not a topic; EPROTO
     /// for another layout or corrupt counters; otherwise as
-    /// [`Segment::open`]. Both need read and write permission.
+    /// [`Segment::open`]; EPROTO too when the topic's sleep handshake is
+    /// one this process cannot run. Both need read and write permission.
     pub fn open(name: &CStr, oflag: libc::c_int, timeout: Duration) -> Result<Topic> {
         if oflag != libc::O_RDONLY && oflag != libc::O_RDWR {
             return Err(Errno(libc::EINVAL));
@@ -92,12 +94,15 @@ impl Topic {
         // SAFETY: the segment maps its data read-write for as long as the
         // topic lives, and the end is dropped before it (field order).
         let (_, shape) = unsafe { header::attach(seg.data(), seg.size()) }?;
+        // Before any role: the asymmetric handshake needs this process
+        // registered for membarrier(2), and EPROTO if it cannot be.
+        let hs = Handshake::new(shape.protocol.join()?, Waiters::Many);
         // SAFETY: attach accepted this shape in this region.
         let area = unsafe { Area::new(seg.data(), shape) };
         let end = if oflag == libc::O_RDWR {
-            End::Pub(Publisher::claim(area, HANDSHAKE)?)
+            End::Pub(Publisher::claim(area, hs)?)
         } else {
-            End::Sub(Subscriber::join(area, HANDSHAKE)?)
+            End::Sub(Subscriber::join(area, hs)?)
         };
         crate::object::pages::populate(&seg);
         Ok(Topic { end, seg })

@@ -7,6 +7,7 @@
 //! handles keep their own copies.
 
 use crate::errno::{Errno, Result};
+use crate::object::handshake::Protocol;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// "rshmtopc", little-endian.
@@ -41,6 +42,8 @@ pub(crate) struct Header {
     /// Bytes in the record area: a multiple of 16, fixed at `init`.
     pub capacity: AtomicU64,
     pub max_subscribers: AtomicU32,
+    /// The sleep handshake's `Protocol::to_word`, fixed at `init`.
+    pub handshake: AtomicU32,
     /// The publisher's role word (`object::peer`).
     pub publisher: Line<AtomicU32>,
     /// Bytes published in all (only the publisher writes it).
@@ -76,6 +79,8 @@ pub(crate) struct Shape {
     pub capacity: u64,
     pub max_subscribers: u32,
     pub flags: u32,
+    /// How every sharer sleeps and wakes (`object::handshake`).
+    pub protocol: Protocol,
 }
 
 impl Shape {
@@ -90,14 +95,15 @@ impl Shape {
     }
 
     /// The shape of a new topic: the capacity rounded up to 16 and to at
-    /// least `MIN_CAPACITY`. EINVAL for a capacity or subscriber count of 0,
-    /// too many subscribers or unknown flags; EOVERFLOW past what maps.
+    /// least `MIN_CAPACITY`, the handshake this process picks for new
+    /// objects. EINVAL for a capacity or subscriber count of 0, too many
+    /// subscribers or unknown flags; EOVERFLOW past what maps.
     pub fn new(capacity: usize, max_subscribers: u32, flags: u32) -> Result<Shape> {
         if capacity == 0 || max_subscribers == 0 || max_subscribers > MAX_SUBSCRIBERS || flags & !FLAG_BLOCK != 0 {
             return Err(Errno(libc::EINVAL));
         }
         let cap = capacity.max(MIN_CAPACITY as usize).checked_add(15).ok_or(Errno(libc::EOVERFLOW))? & !15;
-        let shape = Shape { capacity: cap as u64, max_subscribers, flags };
+        let shape = Shape { capacity: cap as u64, max_subscribers, flags, protocol: Protocol::for_new_object() };
         shape.region_len().filter(|&l| l <= isize::MAX as usize / 2).ok_or(Errno(libc::EOVERFLOW))?;
         Ok(shape)
     }
@@ -123,6 +129,7 @@ pub(crate) unsafe fn init<'a>(base: *mut u8, shape: Shape, publisher: u32) -> &'
     h.flags.store(shape.flags, Ordering::Relaxed);
     h.capacity.store(shape.capacity, Ordering::Relaxed);
     h.max_subscribers.store(shape.max_subscribers, Ordering::Relaxed);
+    h.handshake.store(shape.protocol.to_word(), Ordering::Relaxed);
     h.publisher.0.store(publisher, Ordering::Relaxed);
     h.magic.0.store(MAGIC, Ordering::Release);
     h
@@ -130,7 +137,9 @@ pub(crate) unsafe fn init<'a>(base: *mut u8, shape: Shape, publisher: u32) -> &'
 
 /// Checks a region formatted by `init`, perhaps in another process, that
 /// is `len` bytes long; returns the header and its shape. EPROTO for a
-/// wrong magic, version, flags, or a shape that does not fit `len`.
+/// wrong magic, version, flags or handshake, or a shape that does not fit
+/// `len`. The handshake is not checked against what this process can run:
+/// a handle's opener does that (`Protocol::join`).
 ///
 /// # Safety
 /// `base` is 64-byte aligned and `base..base + len` stays mapped while the
@@ -145,10 +154,12 @@ pub(crate) unsafe fn attach<'a>(base: *const u8, len: usize) -> Result<(&'a Head
     if h.magic.0.load(Ordering::Acquire) != MAGIC || h.version.load(Ordering::Relaxed) != VERSION {
         return Err(Errno(libc::EPROTO));
     }
+    let protocol = Protocol::from_word(h.handshake.load(Ordering::Relaxed)).ok_or(Errno(libc::EPROTO))?;
     let shape = Shape {
         capacity: h.capacity.load(Ordering::Relaxed),
         max_subscribers: h.max_subscribers.load(Ordering::Relaxed),
         flags: h.flags.load(Ordering::Relaxed),
+        protocol,
     };
     let fits = shape.region_len().is_some_and(|l| l <= len);
     if shape.capacity % 16 != 0

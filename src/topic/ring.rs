@@ -73,7 +73,8 @@
 //! A subscriber takes a slot (CAS of the role word), stores `JOINING` as
 //! its cursor, a SeqCst fence, then reads `head` and stores it as its
 //! cursor. A publisher about to overwrite stores head, a SeqCst fence, then
-//! reads each slot's role word and cursor. Of the two fences one comes
+//! reads each slot's role word and cursor. (Both fences are this module's
+//! own: the handshake's waker may have none.) Of the two fences one comes
 //! first: either the publisher sees the slot taken and its cursor
 //! `JOINING` or later (and waits for the real one), or the subscriber's
 //! read of head sees the head the publisher stored, at or past every byte
@@ -81,7 +82,8 @@
 //! every message committed after its join, in both policies.
 //!
 //! # Waiting
-//! Through `object::handshake` and `object::wait`: subscribers sleep on
+//! Through `object::handshake` (its protocol, picked by the creator, is in
+//! the header) and `object::wait`: subscribers sleep on
 //! `sub_wait` (many waiters) for a change of the commit word at their
 //! position; a blocked publisher sleeps on `pub_wait`, which subscribers
 //! wake after each cursor they store. Sleeps last a slice, after which a

@@ -1,8 +1,9 @@
 //! The topic through named objects: delivery to many, both policies,
 //! roles and their takeover, zero-copy, and peers that scribble.
 
-use super::header::{Header, Slot};
+use super::header::{Header, Shape, Slot};
 use super::*;
+use crate::object::handshake::Protocol;
 use crate::test_names::name;
 use std::ffi::CString;
 use std::sync::atomic::Ordering::SeqCst;
@@ -46,6 +47,20 @@ fn message(i: u64) -> Vec<u8> {
 
 fn check(i: u64, got: &[u8]) {
     assert_eq!(got, &message(i)[..], "message {i}");
+}
+
+/// The handshakes this process can run: the blocking tests run in each.
+fn protocols() -> Vec<Protocol> {
+    let mut all = vec![Protocol::SeqCst];
+    if Protocol::Asymmetric.join().is_ok() {
+        all.push(Protocol::Asymmetric);
+    }
+    all
+}
+
+fn create_with(n: &Named, capacity: usize, subs: u32, flags: u32, protocol: Protocol) -> Topic {
+    let shape = Shape { protocol, ..Shape::new(capacity, subs, flags).unwrap() };
+    Topic::create_shaped(&n.0, shape, 0o600).unwrap()
 }
 
 struct Named(CString);
@@ -111,9 +126,15 @@ fn bad_arguments_and_other_objects_are_refused() {
 
 #[test]
 fn three_subscribers_get_every_message_in_order_then_epipe() {
+    for protocol in protocols() {
+        three_subscribers(protocol);
+    }
+}
+
+fn three_subscribers(protocol: Protocol) {
     const N: u64 = 200_000;
     let n = named("three");
-    let mut p = Topic::create(&n.0, 64 << 10, 3, FLAG_BLOCK, 0o600).unwrap();
+    let mut p = create_with(&n, 64 << 10, 3, FLAG_BLOCK, protocol);
     let subs: Vec<_> = (0..3)
         .map(|_| {
             let mut s = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO).unwrap();
@@ -250,8 +271,14 @@ fn block_waits_for_the_slowest_and_skips_the_dead() {
 
 #[test]
 fn a_blocked_publisher_wakes_when_a_subscriber_reads() {
+    for protocol in protocols() {
+        blocked_publisher_wakes(protocol);
+    }
+}
+
+fn blocked_publisher_wakes(protocol: Protocol) {
     let n = named("wake");
-    let mut p = Topic::create(&n.0, 256, 1, FLAG_BLOCK, 0o600).unwrap();
+    let mut p = create_with(&n, 256, 1, FLAG_BLOCK, protocol);
     let mut s = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO).unwrap();
     let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 64];
