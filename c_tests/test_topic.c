@@ -275,6 +275,16 @@ static void a_killed_publisher_is_replaced_and_nothing_torn_arrives(void) {
         uint64_t committed = atomic_load(&sh->committed);
         CHECK(next == committed || next == committed + 1);
     }
+    /* A subscriber's view of the records is read-only (a stray write
+     * through a peeked pointer faults here, instead of corrupting others). */
+    static const unsigned char page_msg[8192];
+    rshm_topic *pub = rshm_topic_open(name, RSHM_O_RDWR, 0);
+    CHECK(pub && rshm_topic_publish(pub, page_msg, sizeof page_msg, 0) == 0);
+    size_t len;
+    const void *m = rshm_topic_peek(sub, &len, 0);
+    char perms[5] = "";
+    CHECK(m && check_map_perms((const char *)m + 4096, perms) == 0 && strcmp(perms, "r--s") == 0);
+    rshm_topic_close(pub);
     CHECK(torn == 0);
     CHECK(gaps == 0);
     CHECK(epipe == 30);

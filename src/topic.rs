@@ -105,6 +105,9 @@ impl Topic {
             End::Sub(Subscriber::join(area, hs)?)
         };
         crate::object::pages::populate(&seg);
+        if oflag == libc::O_RDONLY {
+            read_only_records(&seg, shape);
+        }
         Ok(Topic { end, seg })
     }
 
@@ -232,6 +235,24 @@ impl Drop for End {
             End::Pub(p) => p.close(),
             End::Sub(s) => s.close(),
         }
+    }
+}
+
+/// A subscriber writes its slot and the wait words, never a record: the
+/// whole pages of the record area become read-only in its mapping, so that
+/// a stray write through a peeked pointer faults in the subscriber instead
+/// of corrupting what the others read. (Against a hostile subscriber this
+/// is no guard: it can map the object again.) Best effort.
+fn read_only_records(seg: &Segment, shape: Shape) {
+    let page = crate::page::size();
+    let start = seg.data() as usize + shape.data_offset();
+    let end = seg.data() as usize + seg.size();
+    let first = start.div_ceil(page) * page;
+    let last = end / page * page;
+    if first < last {
+        // SAFETY: whole pages inside the segment's own mapping, which only
+        // this handle's subscriber reads (it writes nothing there).
+        let _ = unsafe { crate::memctl::protect(first as *mut libc::c_void, last - first, libc::PROT_READ) };
     }
 }
 
