@@ -12,49 +12,10 @@
 #include <time.h>
 
 #include "check.h"
+#include "numbered.h"
 
 #define FOREVER (-1)
 #define SEC 1000000000LL
-
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* Message `seq`: [seq][bytes][checksum of all before], 16 to 600 bytes. */
-static size_t msg_len(uint64_t seq) {
-    return 16 + 8 * (size_t)(mix(seq) % 74);
-}
-
-static uint64_t checksum(const unsigned char *p, size_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
-}
-
-static void fill(unsigned char *p, uint64_t seq) {
-    size_t n = msg_len(seq);
-    memcpy(p, &seq, 8);
-    for (size_t i = 8; i < n - 8; i++)
-        p[i] = (unsigned char)mix(seq + i);
-    uint64_t c = checksum(p, n - 8);
-    memcpy(p + n - 8, &c, 8);
-}
-
-/* The message's number, or UINT64_MAX when it is not whole. */
-static uint64_t verify(const unsigned char *p, size_t n) {
-    uint64_t seq, c;
-    if (n < 16)
-        return UINT64_MAX;
-    memcpy(&seq, p, 8);
-    memcpy(&c, p + n - 8, 8);
-    if (n != msg_len(seq) || c != checksum(p, n - 8))
-        return UINT64_MAX;
-    return seq;
-}
 
 /* What children share with the test, outside the topic. */
 struct shared {
@@ -91,7 +52,7 @@ static int subscriber(const char *name, struct shared *sh, int i, uint64_t n, in
         int64_t len = rshm_topic_receive(t, buf, sizeof buf, 20 * SEC);
         if (len < 0)
             break;
-        uint64_t seq = verify(buf, (size_t)len);
+        uint64_t seq = msg_seq(buf, (size_t)len);
         if (seq == UINT64_MAX || seq < next)
             return 11; /* torn, or out of order */
         if (n && seq != next)
@@ -251,7 +212,7 @@ static void a_killed_publisher_is_replaced_and_nothing_torn_arrives(void) {
             int64_t len = rshm_topic_receive(sub, buf, sizeof buf, 10 * SEC);
             if (len < 0)
                 break;
-            uint64_t seq = verify(buf, (size_t)len);
+            uint64_t seq = msg_seq(buf, (size_t)len);
             torn += seq == UINT64_MAX;
             gaps += seq != next;
             next = seq + 1;
@@ -266,7 +227,7 @@ static void a_killed_publisher_is_replaced_and_nothing_torn_arrives(void) {
                 epipe += errno == EPIPE;
                 break;
             }
-            uint64_t seq = verify(buf, (size_t)len);
+            uint64_t seq = msg_seq(buf, (size_t)len);
             torn += seq == UINT64_MAX;
             gaps += seq != next;
             next = seq + 1;
