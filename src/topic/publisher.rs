@@ -5,14 +5,14 @@ use super::ring::{committed, empty, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
 use crate::object::handshake::Handshake;
 use crate::object::peer::{self, Peer, Watch, CLOSED, NOBODY};
-use crate::object::wait::{self, Pace};
+use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
 use std::sync::atomic::{fence, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
 use std::time::Duration;
 
 /// A blocked publisher looks again at least this often: a subscriber that
 /// dies cannot wake it.
-const PACE: Pace = Pace { spin: Duration::from_micros(20), slice: Duration::from_millis(10) };
+const SLICE: Duration = Duration::from_millis(10);
 
 pub(super) struct Publisher {
     area: Area,
@@ -31,6 +31,7 @@ pub(super) struct Publisher {
     free_to: u64,
     /// One per slot: whether its holder lives.
     watches: Vec<Watch>,
+    spin: Spin,
 }
 
 impl Publisher {
@@ -49,6 +50,7 @@ impl Publisher {
             reserved: None,
             free_to: 0,
             watches: (0..n).map(|_| Watch::default()).collect(),
+            spin: Spin::default(),
         }
     }
 
@@ -163,7 +165,9 @@ impl Publisher {
         if self.area.block() && target > self.free_to {
             let word = &self.area.hdr().pub_wait.0;
             let hs = self.hs;
-            wait::until(self, hs, word, PACE, timeout, |p| Ok(p.scan(target)), |_| false)?;
+            let pace = Pace { spin: self.spin.limit(), slice: SLICE };
+            let learn = |p: &mut Publisher, waited| p.spin.learn(waited);
+            wait::until(self, hs, word, pace, timeout, |p| Ok(p.scan(target)), |_| false, learn)?;
         }
         // Freeing an eighth of the ring at a time, not a record, changes
         // low once per many messages: every subscriber reads it after

@@ -5,12 +5,13 @@ use super::ring::{committed, empty, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
 use crate::object::handshake::Handshake;
 use crate::object::peer::{self, Peer, Watch};
-use crate::object::wait::{self, Pace};
+use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
 use std::sync::atomic::{fence, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
 use std::time::Duration;
 
-const PACE: Pace = Pace { spin: Duration::from_micros(100), slice: Duration::from_millis(50) };
+/// The longest sleep before this side looks whether the publisher lives.
+const SLICE: Duration = Duration::from_millis(50);
 /// Tries at a consistent look at `low` before a call gives up for now (a
 /// publisher that laps this side again while it looks).
 const TRIES: u32 = 64;
@@ -29,6 +30,7 @@ pub(super) struct Subscriber {
     /// Payload length of the message handed out by `peek`.
     peeked: Option<u64>,
     watch: Watch,
+    spin: Spin,
 }
 
 impl Subscriber {
@@ -55,6 +57,7 @@ impl Subscriber {
             lost: 0,
             peeked: None,
             watch: Watch::default(),
+            spin: Spin::default(),
         };
         let start = (0..TRIES).find_map(|_| sub.start_at_head().transpose());
         match start {
@@ -200,7 +203,11 @@ impl Subscriber {
         let gone = |s: &mut Subscriber| s.watch.peer(&s.area.hdr().publisher.0) == Peer::Gone;
         let len = match self.poll()? {
             Some(len) => len,
-            None => wait::until(self, hs, word, PACE, timeout, poll, gone)?,
+            None => {
+                let pace = Pace { spin: self.spin.limit(), slice: SLICE };
+                let learn = |s: &mut Subscriber, waited| s.spin.learn(waited);
+                wait::until(self, hs, word, pace, timeout, poll, gone, learn)?
+            }
         };
         self.peeked = Some(len);
         Ok((self.area.payload(self.pos), len as usize))
