@@ -19,7 +19,9 @@ use std::time::Duration;
 pub struct Description {
     /// The topic layout's version ("rshm-topic v1").
     pub version: u32,
+    /// Bytes in the record area.
     pub capacity: u64,
+    /// Subscriber places.
     pub max_subscribers: u32,
     /// Created with `RSHM_TOPIC_BLOCK`.
     pub block: bool,
@@ -37,7 +39,9 @@ pub struct Description {
 /// One held subscriber slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SubscriberInfo {
+    /// Its place, 0 to `max_subscribers - 1`.
     pub slot: u32,
+    /// The pid in its role word.
     pub pid: u32,
     /// Bytes published that it has not read yet (0 while it joins).
     pub lag_bytes: u64,
