@@ -397,3 +397,35 @@ fn scribbles_yield_errors_never_hangs() {
     let _ = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO);
     let _ = describe(&n.0);
 }
+
+#[test]
+fn describe_shows_the_publisher_and_each_subscribers_lag_and_losses() {
+    let n = named("describe");
+    let mut p = Topic::create(&n.0, 256, 3, 0, 0o600).unwrap();
+    let mut s = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO).unwrap();
+    let d = describe(&n.0).unwrap();
+    assert_eq!((d.version, d.capacity, d.max_subscribers, d.block), (1, 256, 3, false));
+    assert_eq!((d.publisher, d.head, d.published), (Some(std::process::id()), 0, 0));
+    for _ in 0..3 {
+        p.publish(&[1; 48], TRY).unwrap();
+    }
+    let mut buf = [0u8; 64];
+    s.receive(&mut buf, TRY).unwrap();
+    let d = describe(&n.0).unwrap();
+    assert_eq!((d.head, d.published), (192, 3));
+    let info = d.subscribers[0];
+    assert_eq!(
+        (info.slot, info.pid, info.lag_bytes, info.lag_messages, info.next_message),
+        (0, std::process::id(), 128, 2, 1)
+    );
+    // Lapped: its losses show once it has noticed them.
+    for _ in 0..10 {
+        p.publish(&[2; 48], TRY).unwrap();
+    }
+    s.receive(&mut buf, TRY).unwrap();
+    let info = describe(&n.0).unwrap().subscribers[0];
+    assert_eq!(info.lost, s.lost());
+    assert!(info.lost > 0);
+    drop(s);
+    assert!(describe(&n.0).unwrap().subscribers.is_empty());
+}
