@@ -429,3 +429,54 @@ fn describe_shows_the_publisher_and_each_subscribers_lag_and_losses() {
     drop(s);
     assert!(describe(&n.0).unwrap().subscribers.is_empty());
 }
+
+#[test]
+fn a_concurrent_scribbler_never_holds_anyone_past_their_timeouts() {
+    for flags in [0, FLAG_BLOCK] {
+        let n = named("hostile");
+        let mut p = Topic::create(&n.0, 2048, 2, flags, 0o600).unwrap();
+        let mut s = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO).unwrap();
+        let (base, len) = (p.seg.data() as usize, p.area().shape.region_len().unwrap());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let scribbler = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut rng = 0x2545_f491_4f6c_dd1du64;
+                while !stop.load(SeqCst) {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    let at = (rng >> 16) as usize % len;
+                    // SAFETY: inside the topic's region, mapped writable by the
+                    // publisher's handle until `stop` (the handles outlive the
+                    // thread); a hostile sharer writes this way.
+                    unsafe { ((base + at) as *mut u8).write_volatile(rng as u8) };
+                    if rng % 64 == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        };
+        let short = Timeout::After(Duration::from_millis(5));
+        let mut buf = [0u8; 2048];
+        let end = std::time::Instant::now() + Duration::from_millis(500);
+        let mut i = 0;
+        while std::time::Instant::now() < end {
+            let t0 = std::time::Instant::now();
+            i += 1;
+            match p.publish(&numbered(i % 100), short) {
+                Ok(()) | Err(Errno(libc::EAGAIN | libc::ETIMEDOUT)) => {}
+                Err(e) => panic!("publish: {e:?}"),
+            }
+            match s.receive(&mut buf, short) {
+                Ok(_) | Err(Errno(libc::EAGAIN | libc::ETIMEDOUT | libc::EBADMSG | libc::EPROTO | libc::EPIPE)) => {}
+                Err(e) => panic!("receive: {e:?}"),
+            }
+            let _ = s.lost();
+            // Timeouts of 5 ms each; a machine under load may add some.
+            assert!(t0.elapsed() < Duration::from_secs(1), "a call held past its timeout");
+        }
+        stop.store(true, SeqCst);
+        scribbler.join().unwrap();
+    }
+}
