@@ -879,6 +879,11 @@ static void strings(void) {
     ROW_OK("(no arguments)", "the thread's errno", (errno = EXDEV, rshm_errno() != EXDEV));
     fn = "rshm_getpagesize";
     ROW_OK("(no arguments)", "the page size", rshm_getpagesize() != pg);
+    fn = "rshm_version";
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d.%d", RSHM_VERSION_MAJOR, RSHM_VERSION_MINOR, RSHM_VERSION_PATCH);
+    ROW_OK("(no arguments)", "RSHM_VERSION, from the same Cargo.toml as the macros",
+           strcmp(rshm_version(), RSHM_VERSION) != 0 || strcmp(v, RSHM_VERSION) != 0);
 }
 
 /* ---- output ---- */

@@ -18,6 +18,12 @@
 /** What rshm_mmap returns on failure, as MAP_FAILED does. */
 #define RSHM_MAP_FAILED ((void *)-1)
 
+/** The version of rshm this header belongs to (see rshm_version() for the library loaded). */
+#define RSHM_VERSION "0.1.0"
+#define RSHM_VERSION_MAJOR 0
+#define RSHM_VERSION_MINOR 1
+#define RSHM_VERSION_PATCH 0
+
 /**
  * Open for reading only (`shm_open` oflag).
  */
@@ -503,6 +509,11 @@
  */
 #define RSHM_MFD_HUGE_16GB 2281701376
 #endif
+
+/**
+ * The token of no doorbell: nobody to ring.
+ */
+#define NONE 0
 
 
 
@@ -1998,6 +2009,17 @@ size_t rshm_topic_capacity(const struct rshm_topic *t);
  * Thread safety: as for `rshm_topic_capacity`.
  */
 size_t rshm_topic_max_message(const struct rshm_topic *t);
+
+/**
+ * The version of the library loaded at run time, "MAJOR.MINOR.PATCH" as
+ * in its Cargo.toml (e.g. "0.1.0"). Compare it with `RSHM_VERSION`, the
+ * header's compile-time version, to tell which library a program runs
+ * against: the same MAJOR (the soname's) is compatible.
+ *
+ * Returns a static string: never NULL, never to be freed. Never fails.
+ * Thread-safe.
+ */
+const char *rshm_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -22,3 +22,4 @@ mod segment;
 mod shm;
 mod stat;
 mod topic;
+mod version;

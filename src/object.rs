@@ -1,8 +1,10 @@
 //! What every named rshm object shares, written once: the header in its
 //! first page (kind, layout version, creator), the identity of processes
 //! across pid reuse, and who holds each role of an object and whether that
-//! process still lives. Segments, channels, values and topics build on it.
+//! process still lives, and the doorbell an event loop polls instead of a
+//! futex. Segments, channels, values and topics build on it.
 
+pub mod doorbell;
 pub mod handshake;
 pub mod header;
 pub(crate) mod pages;

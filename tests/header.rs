@@ -3,10 +3,29 @@
 
 use std::path::Path;
 
+/// The version macros, from Cargo.toml's version: written here rather than
+/// in cbindgen.toml so that a release cannot forget them (the header is
+/// then stale and this test fails).
+fn version_macros() -> String {
+    format!(
+        "
+/** The version of rshm this header belongs to (see rshm_version() for the library loaded). */
+#define RSHM_VERSION \"{}\"
+#define RSHM_VERSION_MAJOR {}
+#define RSHM_VERSION_MINOR {}
+#define RSHM_VERSION_PATCH {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+    )
+}
+
 #[test]
 fn header_matches_the_source() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let config = cbindgen::Config::from_file(Path::new(dir).join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(Path::new(dir).join("cbindgen.toml")).expect("cbindgen.toml");
+    config.after_includes = Some(format!("{}\n{}", config.after_includes.unwrap_or_default(), version_macros()));
     let bindings =
         cbindgen::Builder::new().with_crate(dir).with_config(config).generate().expect("cbindgen could not read src/");
     let mut fresh = Vec::new();

@@ -12,6 +12,15 @@ export PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig"
 ls -l "$tmp/usr/lib" | grep librshm.so
 readelf -d "$tmp/usr/lib/librshm.so" | grep -q 'SONAME.*librshm.so.0'
 "$tmp/usr/bin/rshm" --version | grep -q '^rshm '
+# The man pages, found where they were installed (an alias leads to its group's page).
+[ -f "$tmp/usr/share/man/man3/rshm_channel.3" ] || { echo "man pages not installed"; exit 1; }
+if command -v man >/dev/null; then
+    MANPATH="$tmp/usr/share/man" man -w rshm_channel_send | grep -qx "$tmp/usr/share/man/man3/rshm_channel.3"
+fi
+# A lean install: no debug sections, and the shared library within 800 kB.
+so_bytes=$(wc -c <"$tmp/usr/lib/librshm.so")
+[ "$so_bytes" -le 819200 ] || { echo "librshm.so is $so_bytes bytes, over 800 kB"; exit 1; }
+! readelf -S "$tmp/usr/lib/librshm.so" | grep -q '\.debug_' || { echo "librshm.so has debug sections"; exit 1; }
 cat > "$tmp/use.c" <<'C'
 #include <rshm.h>
 #include <stdio.h>
@@ -23,6 +32,7 @@ int main(void) {
     if (p == RSHM_MAP_FAILED) return 1;
     strcpy(p, "installed");
     printf("%s: %s\n", p, rshm_errno_name(2));
+    if (strcmp(rshm_version(), RSHM_VERSION) != 0) return 1;
     return rshm_munmap(p, 4096) || rshm_close(fd);
 }
 C

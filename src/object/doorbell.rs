@@ -1,0 +1,301 @@
+//! A descriptor another process can make readable: how a waiter that sits
+//! in an event loop (poll, epoll, select, Go's netpoller) instead of a
+//! futex learns that its object changed or that its peer died.
+//!
+//! A futex cannot be polled, and a process cannot write to another's
+//! eventfd without that descriptor. What any process can reach, knowing
+//! only an address, is a unix datagram socket: the waiter binds one at a
+//! random abstract address (Linux's abstract namespace: no file, nothing
+//! left behind when the process dies) and publishes the address as a
+//! 64-bit token in the shared object. A side that would futex-wake a
+//! sleeper instead sends one byte there ([`ring`]).
+//!
+//! The descriptor handed to the user is an epoll instance holding the
+//! bell's socket and, while the object has a peer, that peer's pidfd: it
+//! is readable while a ring is queued or once the peer's process has
+//! exited (SIGKILL included, which no ring announces). Both members are
+//! level-triggered, so the epoll descriptor is too, in poll(2), select(2)
+//! and another epoll set alike.
+//!
+//! Trust: the token is in shared memory, so any process that can read the
+//! object (and any process in the network namespace that guesses 64
+//! random bits) can ring. A ring only makes the descriptor readable: the
+//! owner then looks at the object, finds nothing, drains the bell and
+//! reports EAGAIN, as for any spurious wake-up. A flood fills the socket's
+//! queue, which also only keeps it readable; the ringer's sends then fail
+//! with EAGAIN and are dropped (the bell is already ringing).
+//!
+//! Scope: processes that share the network namespace (the abstract
+//! namespace is per namespace). A ring to a waiter in another namespace is
+//! lost; such a waiter still sees its peer's death through the pidfd, and
+//! a blocking receive still works. Linux only; elsewhere [`Doorbell::new`]
+//! is ENOTSUP.
+
+use crate::errno::{Errno, Result};
+#[cfg(target_os = "linux")]
+use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+/// The token of no doorbell: nobody to ring.
+pub const NONE: u64 = 0;
+
+/// The waiter's side: the bell, its token, and the descriptor to poll.
+#[derive(Debug)]
+pub struct Doorbell {
+    epoll: OwnedFd,
+    bell: OwnedFd,
+    token: u64,
+    /// The pid watched and its pidfd, in the epoll set.
+    peer: Option<(u32, OwnedFd)>,
+}
+
+#[cfg(target_os = "linux")]
+impl Doorbell {
+    /// A new bell at a fresh random address. EMFILE/ENFILE at the
+    /// descriptor limits (it takes two, three with a peer).
+    pub fn new() -> Result<Doorbell> {
+        // SAFETY: plain system calls returning new descriptors, owned at once.
+        let epoll = unsafe { owned(libc::epoll_create1(libc::EPOLL_CLOEXEC))? };
+        let bell = datagram_socket()?;
+        let token = loop {
+            let t = random_token()?;
+            let (addr, len) = address(t);
+            // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+            let r = unsafe { libc::bind(bell.as_raw_fd(), (&addr as *const libc::sockaddr_un).cast(), len) };
+            if r == 0 {
+                break t;
+            }
+            if Errno::last() != Errno(libc::EADDRINUSE) {
+                return Err(Errno::last());
+            }
+        };
+        add(&epoll, &bell)?;
+        Ok(Doorbell { epoll, bell, token, peer: None })
+    }
+
+    /// The descriptor to poll for reading. Owned by the doorbell: the
+    /// caller polls it and never reads, writes or closes it.
+    pub fn fd(&self) -> RawFd {
+        self.epoll.as_raw_fd()
+    }
+
+    /// The address to publish in shared memory, never [`NONE`].
+    pub fn token(&self) -> u64 {
+        self.token
+    }
+
+    /// Takes every queued ring: the bell stops being readable until the
+    /// next one. Call it before re-checking the object, never after, or a
+    /// ring that lands between the check and the drain is lost.
+    pub fn drain(&self) {
+        let mut b = [0u8; 16];
+        loop {
+            // SAFETY: b is writable for its length.
+            let n = unsafe { libc::recv(self.bell.as_raw_fd(), b.as_mut_ptr().cast(), b.len(), libc::MSG_DONTWAIT) };
+            if n < 0 && Errno::last() != Errno(libc::EINTR) {
+                return;
+            }
+        }
+    }
+
+    /// Watches process `pid` (the object's peer now; 0 for none): the
+    /// descriptor becomes readable when it exits. A pid that is already
+    /// gone, or whose pidfd cannot be had, makes the descriptor readable
+    /// at once (the waiter then finds its peer dead, or looks again): a
+    /// waiter is never left asleep behind a peer nobody watches.
+    pub fn watch(&mut self, pid: u32) -> Result<()> {
+        if self.peer.as_ref().map(|p| p.0) == Some(pid) || (pid == 0 && self.peer.is_none()) {
+            return Ok(());
+        }
+        if let Some((_, fd)) = self.peer.take() {
+            // SAFETY: removing a member we added; the event argument is ignored.
+            unsafe {
+                libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, fd.as_raw_fd(), std::ptr::null_mut())
+            };
+        }
+        if pid == 0 {
+            return Ok(());
+        }
+        let fd = match libc::pid_t::try_from(pid) {
+            // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
+            Ok(p) => unsafe { libc::syscall(libc::SYS_pidfd_open, p, 0) },
+            // Beyond pid_t's range: no such process.
+            Err(_) => -1,
+        };
+        if fd < 0 {
+            // Gone already, or no pidfd (ENOSYS before Linux 5.3, EMFILE):
+            // ring ourselves so the waiter looks now.
+            ring_address(self.token);
+            return Ok(());
+        }
+        // SAFETY: the descriptor is new and ours alone.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+        add(&self.epoll, &fd)?;
+        self.peer = Some((pid, fd));
+        Ok(())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+impl Doorbell {
+    /// No abstract unix sockets and no pidfd here: ENOTSUP.
+    pub fn new() -> Result<Doorbell> {
+        Err(Errno(libc::ENOTSUP))
+    }
+    pub fn fd(&self) -> RawFd {
+        self.epoll.as_raw_fd()
+    }
+    pub fn token(&self) -> u64 {
+        self.token
+    }
+    pub fn drain(&self) {
+        let _ = &self.bell;
+    }
+    pub fn watch(&mut self, _pid: u32) -> Result<()> {
+        let _ = &self.peer;
+        Ok(())
+    }
+}
+
+/// Rings the bell at `token`, from any process: best effort, never blocks,
+/// never fails (a full queue means it is ringing already; a bell that is
+/// gone has nobody to tell).
+pub fn ring(token: u64) {
+    if token != NONE {
+        ring_address(token);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn ring_address(token: u64) {
+    use std::sync::OnceLock;
+    // One unbound socket per process for every ring it sends.
+    static SENDER: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    let Some(s) = SENDER.get_or_init(|| datagram_socket().ok()) else { return };
+    let (addr, len) = address(token);
+    // SAFETY: one byte from a valid buffer to a valid sockaddr_un.
+    unsafe {
+        libc::sendto(
+            s.as_raw_fd(),
+            [1u8].as_ptr().cast(),
+            1,
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ring_address(_: u64) {}
+
+/// The abstract address of a token: "\0rshm-bell-" and 16 hex digits.
+#[cfg(target_os = "linux")]
+fn address(token: u64) -> (libc::sockaddr_un, libc::socklen_t) {
+    // SAFETY: all-zero bytes are a valid sockaddr_un.
+    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let name = format!("rshm-bell-{token:016x}");
+    for (d, s) in a.sun_path[1..].iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + 1 + name.len();
+    (a, len as libc::socklen_t)
+}
+
+#[cfg(target_os = "linux")]
+fn datagram_socket() -> Result<OwnedFd> {
+    // SAFETY: socket returns a new descriptor, owned at once.
+    unsafe { owned(libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0)) }
+}
+
+#[cfg(target_os = "linux")]
+fn add(epoll: &OwnedFd, fd: &OwnedFd) -> Result<()> {
+    let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 0 };
+    // SAFETY: both descriptors are open; ev is a valid event.
+    if unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut ev) } != 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// # Safety
+/// `fd` is a descriptor just returned to the caller (or -1 with errno set).
+#[cfg(target_os = "linux")]
+unsafe fn owned(fd: RawFd) -> Result<OwnedFd> {
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: forwarded: the descriptor is new and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// 64 random bits, never NONE.
+#[cfg(target_os = "linux")]
+fn random_token() -> Result<u64> {
+    loop {
+        let mut t = 0u64;
+        // SAFETY: t is writable for 8 bytes.
+        let n = unsafe { libc::getrandom((&mut t as *mut u64).cast(), 8, 0) };
+        if n == 8 && t != NONE {
+            return Ok(t);
+        }
+        if n < 0 && Errno::last() != Errno(libc::EINTR) {
+            return Err(Errno::last());
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    fn readable(fd: RawFd) -> bool {
+        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd, no waiting.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 && p.revents & libc::POLLIN != 0 }
+    }
+
+    #[test]
+    fn a_ring_makes_it_readable_until_drained() {
+        let b = Doorbell::new().unwrap();
+        assert_ne!(b.token(), NONE);
+        assert!(!readable(b.fd()));
+        ring(b.token());
+        ring(b.token());
+        assert!(readable(b.fd()));
+        assert!(readable(b.fd()), "level-triggered: still readable");
+        b.drain();
+        assert!(!readable(b.fd()));
+        ring(NONE);
+        ring(b.token() ^ 1);
+        assert!(!readable(b.fd()), "another address rings another bell");
+    }
+
+    #[test]
+    fn a_peer_that_exits_makes_it_readable() {
+        let mut b = Doorbell::new().unwrap();
+        let mut child = std::process::Command::new("sleep").arg("0.2").spawn().unwrap();
+        b.watch(child.id()).unwrap();
+        assert!(!readable(b.fd()));
+        child.wait().unwrap();
+        assert!(readable(b.fd()));
+        b.watch(0).unwrap();
+        assert!(!readable(b.fd()), "no peer watched, no ring queued");
+        b.watch(u32::MAX).unwrap();
+        assert!(readable(b.fd()), "a pid that cannot be watched rings at once");
+        b.drain();
+        assert!(!readable(b.fd()));
+    }
+
+    #[test]
+    fn a_flood_only_keeps_it_readable() {
+        let b = Doorbell::new().unwrap();
+        for _ in 0..100_000 {
+            ring(b.token());
+        }
+        assert!(readable(b.fd()));
+        b.drain();
+        assert!(!readable(b.fd()));
+    }
+}
