@@ -23,5 +23,6 @@ mod seal;
 mod segment;
 mod shm;
 mod stat;
+mod topic;
 mod value;
 mod version;

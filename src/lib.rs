@@ -30,6 +30,7 @@ pub mod segment;
 pub mod shm;
 pub mod stat;
 pub mod sync;
+pub mod topic;
 pub mod value;
 
 mod capi;

@@ -293,6 +293,20 @@ run_test() {
             kill $w2; wait $w2 2>/dev/null
             exit $s' sh "/rshm-test-$$-value-demo"
         ;;
+    example/topic-subscriber-killed)
+        # Three subscribers, any order; one is killed midway and never holds
+        # the publisher up; the other two get everything, then EPIPE.
+        one_check "topic_publisher to three topic_subscribers, one killed midway" sh -c '
+            target/c/topic_subscriber "$1" >&2 & s1=$!
+            target/c/topic_subscriber "$1" >&2 & s2=$!
+            target/c/topic_subscriber "$1" >&2 & s3=$!
+            target/c/topic_publisher "$1" 200 2 >&2 & p=$!
+            sleep 0.1
+            kill -9 $s2
+            wait $p && wait $s1 && wait $s3; s=$?
+            wait $s2 2>/dev/null
+            exit $s' sh "/rshm-test-$$-topic-demo"
+        ;;
     install/pkg-config)
         have pkg-config || skip pkg-config "no pkg-config" "apt-get install pkg-config"
         exec sh tests/install_check.sh
@@ -394,7 +408,7 @@ tests_of() {
     echo go/test go/vet-arm go/example
     echo example/writer-reader example/memfd example/segment-pair
     echo example/channel-receiver-first example/channel-sender-first
-    echo example/value-writer-killed
+    echo example/value-writer-killed example/topic-subscriber-killed
     echo check/bad-input-covers-exports install/pkg-config
     for f in $(sh fuzz/run.sh --list); do echo "fuzz/$f"; done
 }

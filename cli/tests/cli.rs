@@ -1,5 +1,6 @@
 //! The `rshm` binary end to end: create, write, cat, dump, stat, ls with and
 //! without a holder, rm --unused, rm; JSON parsed.
+#![cfg(target_os = "linux")] // the command reads /dev/shm and /proc: Linux only
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! /dev/shm as an attacker leaves it: FIFOs, links, directories, `..`,
 //! names and process names full of escape bytes and invalid UTF-8, and
 //! cleanup racing a creator or blind to another user's processes.
+#![cfg(target_os = "linux")] // the command reads /dev/shm and /proc: Linux only
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Bytes in and out in bounded memory: dump and cat of large sparse
 //! objects, create reserving its pages, write rolling back, and a standard
 //! output that fails.
+#![cfg(target_os = "linux")] // the command reads /dev/shm and /proc: Linux only
 
 mod common;
 
