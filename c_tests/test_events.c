@@ -118,9 +118,12 @@ static void killed_sender(void) {
     char buf[8];
     CHECK(rshm_channel_recv(rx, buf, sizeof buf, 0) == 2);
     CHECK(!readable(fd)); /* drained, the sender alive */
+    CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EAGAIN);
     kill(pid, SIGKILL);
     CHECK(poll(&p, 1, BOUND_MS) == 1 && (p.revents & POLLIN)); /* a zombie has exited too */
+    /* At once, not after the ring's own once-a-millisecond look. */
     CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EPIPE);
+    CHECK(readable(fd)); /* and it stays readable: EPIPE does not block */
     waitpid(pid, NULL, 0);
     close(ready[0]);
     close(ready[1]);
@@ -163,9 +166,8 @@ static uint64_t rnd(uint64_t *s) {
 static void stream(void) {
     char n[96];
     check_name(n, sizeof n, "ev-stream");
-    rshm_channel *rx = rshm_channel_create(n, 1024, 0600);
-    CHECK(rx != NULL);
-    int fd = rshm_channel_fd(rx);
+    /* The child opens by name (waiting for it), so it holds no copy of
+     * the receiver's handle. */
     pid_t pid = fork();
     if (pid == 0) {
         rshm_channel *tx = rshm_channel_open(n, 1000);
@@ -178,8 +180,11 @@ static void stream(void) {
                 nanosleep(&t, NULL);
             }
         }
-        _exit(tx ? 0 : 1);
+        _exit(tx && rshm_channel_close(tx) == 0 ? 0 : 1);
     }
+    rshm_channel *rx = rshm_channel_create(n, 1024, 0600);
+    CHECK(rx != NULL);
+    int fd = rshm_channel_fd(rx);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN}, got;
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);

@@ -484,6 +484,9 @@ impl Ring {
     fn claim_tx(&self) -> Result<Tx> {
         let h = self.hdr();
         peer::claim(&h.sender.0, self.me)?;
+        // A receiver waiting in an event loop watches its sender's process:
+        // ring it so that it looks at the new one (once per claim).
+        self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
         let refuse = || {
             peer::give_up(&h.sender.0, self.me);
             Err(Errno(libc::EPROTO))
@@ -693,10 +696,26 @@ impl Ring {
     /// the call left. A handle without a descriptor pays one branch.
     #[inline]
     fn after_rx<T>(&mut self, r: Result<T>) -> Result<T> {
-        if self.bell.is_some() {
-            self.bell_sync();
+        if self.bell.is_none() {
+            return r;
         }
-        r
+        self.bell_sync();
+        // The descriptor sees a dead sender at once (its pidfd); the ring's
+        // own check looks at most once a millisecond. Say EPIPE as soon as
+        // the descriptor says readable for it, so a waiter woken by the
+        // death does not find "nothing yet" and wait again.
+        match r {
+            Err(Errno(libc::EAGAIN)) if self.sender_exited() => Err(Errno(libc::EPIPE)),
+            r => r,
+        }
+    }
+
+    /// With a descriptor: the ring is empty and its sender's process has
+    /// exited, as the descriptor's pidfd shows.
+    #[cold]
+    fn sender_exited(&self) -> bool {
+        let exited = self.bell.as_ref().is_some_and(|b| b.door.peer_exited());
+        exited && self.rx.as_ref().is_some_and(|rx| rx.peeked.is_none()) && !self.rx_ready()
     }
 
     /// Makes the descriptor readable if the next receive would not block,
@@ -737,13 +756,15 @@ impl Ring {
             }
             return;
         }
+        // Empty: take what is queued first. While the bell is still armed
+        // no waker has rung it, so what was queued was stray (a ring from
+        // elsewhere) and the descriptor is quiet now; once a waker took it,
+        // arm again, and the check finds what it published.
+        b.door.drain();
+        b.queued = false;
         if b.armed && handshake::armed(word) {
             return;
         }
-        // Empty: take what is queued (before the check, so that a ring
-        // after it stays), then arm for the next message.
-        b.door.drain();
-        b.queued = false;
         let hs = self.hs;
         let ready = || Ok(self.rx_ready() || h.sender.0.load(Acquire) == peer::CLOSED);
         match hs.arm(word, &h.rx_wait.0.bell, b.door.token(), ready) {

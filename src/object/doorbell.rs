@@ -98,6 +98,15 @@ impl Doorbell {
         }
     }
 
+    /// Whether the watched peer's process has exited (its pidfd is
+    /// readable); false while none is watched.
+    pub fn peer_exited(&self) -> bool {
+        let Some((_, fd)) = self.peer.as_ref() else { return false };
+        let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd, no waiting.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 && p.revents & libc::POLLIN != 0 }
+    }
+
     /// Watches process `pid` (the object's peer now; 0 for none): the
     /// descriptor becomes readable when it exits. A pid that is already
     /// gone, or whose pidfd cannot be had, makes the descriptor readable
@@ -155,6 +164,9 @@ impl Doorbell {
         let _ = &self.peer;
         Ok(())
     }
+    pub fn peer_exited(&self) -> bool {
+        false
+    }
 }
 
 /// Rings the bell at `token`, from any process: best effort, never blocks,
@@ -168,15 +180,30 @@ pub fn ring(token: u64) {
 
 #[cfg(target_os = "linux")]
 fn ring_address(token: u64) {
-    use std::sync::OnceLock;
-    // One unbound socket per process for every ring it sends.
-    static SENDER: OnceLock<Option<OwnedFd>> = OnceLock::new();
-    let Some(s) = SENDER.get_or_init(|| datagram_socket().ok()) else { return };
+    use std::os::fd::IntoRawFd;
+    use std::sync::atomic::{AtomicI32, Ordering::AcqRel, Ordering::Acquire};
+    // One unbound socket per process for every ring it sends, made on the
+    // first ring that can have one (a failure, at the descriptor limit say,
+    // is tried again next time) and kept for the process's life.
+    static SENDER: AtomicI32 = AtomicI32::new(-1);
+    let mut s = SENDER.load(Acquire);
+    if s < 0 {
+        let Ok(fd) = datagram_socket() else { return };
+        let fd = fd.into_raw_fd();
+        s = match SENDER.compare_exchange(-1, fd, AcqRel, Acquire) {
+            Ok(_) => fd,
+            Err(theirs) => {
+                // SAFETY: fd is ours and nobody else has seen it.
+                drop(unsafe { OwnedFd::from_raw_fd(fd) });
+                theirs
+            }
+        };
+    }
     let (addr, len) = address(token);
     // SAFETY: one byte from a valid buffer to a valid sockaddr_un.
     unsafe {
         libc::sendto(
-            s.as_raw_fd(),
+            s,
             [1u8].as_ptr().cast(),
             1,
             libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
