@@ -733,7 +733,9 @@ extern "C" {
  * made, and its pages are reserved now, so a full /dev/shm is ENOSPC here,
  * not SIGBUS later. On Linux the ring's pages are also mapped in now, in
  * this process (about 0.25 ms per MiB of capacity), so that no message
- * pays for a page fault.
+ * pays for a page fault; the pages being reserved, only a shortage of
+ * memory for page tables can stop that, and then they fault in on first
+ * use instead (the name exists by then: the create does not fail).
  *
  * A side with nothing to do sleeps, and the other wakes it without any
  * barrier instruction per message where membarrier(2) is allowed (Linux

@@ -8,12 +8,10 @@
 //! creator formats the ring inside the segment's initialiser, so an opener
 //! (which only finds segments that are complete) never sees it unformatted.
 
-#[cfg(all(test, target_os = "linux"))]
-mod fd_tests;
 mod header;
 mod ring;
-#[cfg(test)]
-mod stress;
+#[cfg(all(test, target_os = "linux"))]
+mod fd_tests;
 #[cfg(test)]
 mod tests;
 
@@ -68,7 +66,13 @@ impl Channel {
             (_, Err(e)) => return Err(e),
             (seg, Ok(())) => seg?,
         };
-        Channel::attach(seg, None)
+        // The creator's pages are reserved (fallocate): populating them can
+        // fail only for want of page tables, and the name is already linked,
+        // so a failure here is not the create's: the pages it did not reach
+        // fault in on first use.
+        let (ring, used) = Channel::check(&seg)?;
+        let _ = crate::object::pages::populate(&seg, used, None);
+        Ok(Channel { ring, seg })
     }
 
     /// Opens the channel `name`, waiting up to `timeout` for it to exist.
@@ -81,14 +85,18 @@ impl Channel {
     pub fn open(name: &CStr, timeout: Duration) -> Result<Channel> {
         let deadline = Instant::now().checked_add(timeout);
         let seg = Segment::open_kind(name, libc::O_RDWR, timeout, KIND_CHANNEL)?;
-        Channel::attach(seg, deadline)
+        let (ring, used) = Channel::check(&seg)?;
+        crate::object::pages::reserved(&seg)?;
+        crate::object::pages::populate(&seg, used, deadline)?;
+        Ok(Channel { ring, seg })
     }
 
-    /// Checks the ring in `seg` against the segment, then faults in the
-    /// ring's pages until `deadline` (None: all of them).
-    fn attach(seg: Segment, deadline: Option<Instant>) -> Result<Channel> {
+    /// Attaches to the ring in `seg` and checks it against the segment;
+    /// returns it and the bytes of the segment it uses.
+    fn check(seg: &Segment) -> Result<(Ring, usize)> {
         // SAFETY: the segment maps its data read-write for as long as the
-        // channel lives, and the ring is dropped before it (field order).
+        // ring lives: callers drop the ring first (a channel by field
+        // order, a failed open by declaration order).
         let ring = unsafe { Ring::attach(seg.data(), seg.size()) }.map_err(|e| match e {
             // A complete segment whose ring is unformatted was not made by
             // Channel::create: not a channel this build understands.
@@ -111,9 +119,7 @@ impl Channel {
             return Err(note(Errno(libc::EPROTO), what));
         }
         let used = Ring::ring_len(ring.capacity()).ok_or(Errno(libc::EPROTO))?;
-        crate::object::pages::reserved(&seg)?;
-        crate::object::pages::populate(&seg, used, deadline)?;
-        Ok(Channel { ring, seg })
+        Ok((ring, used))
     }
 
     /// Bytes in the record area.

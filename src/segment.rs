@@ -248,15 +248,33 @@ fn kind_name(kind: u32) -> &'static str {
     Header::new(kind, 0, 0, Identity::default()).kind_name()
 }
 
+/// Opens the existing object `name` the way rshm opens every name, for
+/// tools that read objects they did not make (the CLI's stat, cat, dump):
+/// without following a link (ELOOP), without blocking on whatever sits
+/// under the name, and only if it is a regular object (ENODEV for a FIFO,
+/// directory, socket or device; Linux). `writable` opens O_RDWR, else
+/// O_RDONLY; the descriptor is close-on-exec and blocking, and the
+/// caller's. Errors are noted for [`crate::errno::detail::explain`].
+pub fn open_existing(name: &CStr, writable: bool) -> Result<RawFd> {
+    let bare = name::normalize(name)?;
+    open_regular(name, bare, writable).map(|(guard, _)| guard.take())
+}
+
+/// [`open_existing`] for a normalized name, with what fstat said.
+fn open_regular(name: &CStr, bare: &[u8], writable: bool) -> Result<(CloseOnDrop, crate::stat::Stat)> {
+    let guard = CloseOnDrop(imp::open_existing(name, bare, writable)?);
+    let st = crate::stat::fstat(guard.0)?;
+    imp::check_regular(guard.0, st.mode, &|| quoted(&imp::shown_path(bare)))?;
+    Ok((guard, st))
+}
+
 fn try_open(name: &CStr, bare: &[u8], writable: bool, kind: u32) -> Result<Attempt> {
-    let fd = match imp::open_existing(name, bare, writable) {
+    let (guard, st) = match open_regular(name, bare, writable) {
         Err(Errno(libc::ENOENT)) => return Ok(Attempt::Wait(Errno(libc::ENOENT))),
         r => r?,
     };
-    let guard = CloseOnDrop(fd);
+    let fd = guard.0;
     let path = || quoted(&imp::shown_path(bare));
-    let st = crate::stat::fstat(fd)?;
-    imp::check_regular(fd, st.mode, &path)?;
     let len = st.size;
     if len < HEADER_LEN as i64 {
         if imp::SEEN_HALF_BUILT {
@@ -653,6 +671,7 @@ mod tests {
                 assert!(t.elapsed() < Duration::from_millis(100), "{what}: {:?}", t.elapsed());
             }
             assert_eq!(Segment::create(&n, 100, 0o600).err(), Some(Errno(libc::EEXIST)), "{what}");
+            assert_eq!(open_existing(&n, false).err(), Some(Errno(want)), "{what}");
             match what {
                 "dir" => std::fs::remove_dir(&path).unwrap(),
                 _ => std::fs::remove_file(&path).unwrap(),
@@ -663,6 +682,11 @@ mod tests {
         assert_eq!(Segment::create(&n, 100, 0o600).err(), Some(Errno(libc::EEXIST)));
         assert!(std::fs::symlink_metadata(format!("{path}-made")).is_err());
         std::fs::remove_file(&path).unwrap();
+        // A real object opens, blocking again.
+        let fd = open_existing(&target, true).unwrap();
+        // SAFETY: fd is ours; F_GETFL takes no argument.
+        assert_eq!(unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_NONBLOCK, 0);
+        fd::close(fd).unwrap();
         drop(seg);
         unlink(&target).unwrap();
     }
