@@ -6,8 +6,13 @@
  *     each lock (getcpu(2) as a system call storing into the lock word, the
  *     check rshm_mutex_init makes): what returning EFAULT instead of
  *     SIGSEGV on read-only memory would cost (issue 17, item 7);
- *   - two processes taking turns through one contended lock (each locks,
- *     adds to a shared counter, unlocks, in a loop).
+ *   - two processes contending: each locks, adds to a shared counter,
+ *     unlocks, in a loop;
+ *   - a hand-off between two processes: each takes the lock in a loop
+ *     until it finds its turn, passes the turn to the other and counts, so
+ *     every turn crosses between the processes through the lock. Who wins
+ *     a free lock (the unlocker relocks at once) and whether the two
+ *     processes share a CPU decide most of this row.
  * Prints medians and the middle half of the per-round ratios. */
 #include <errno.h>
 #include <pthread.h>
@@ -25,15 +30,20 @@
 
 #define ROUNDS 31
 #define UNCONTENDED 10000
-#define CONTENDED 10000
+#define ADDS 10000
+#define HANDOFFS 100
 
-/* One page shared with the child: both mutexes, the counter, and the
- * parent's orders (which mutex the next round uses, 0 to stop). */
+/* One page shared with the child: both mutexes, the turn and counter of
+ * the hand-off, and the parent's orders (which mutex the next round uses,
+ * 0 to stop). Each mutex and the data have cache lines of their own (128
+ * bytes apart, a pair of lines): data beside one mutex and not the other
+ * would favour the one whose lock word travels with the data. */
 struct shared {
-    rshm_mutex r;
-    pthread_mutex_t g;
+    _Alignas(128) rshm_mutex r;
+    _Alignas(128) pthread_mutex_t g;
+    _Alignas(128) uint32_t turn;
     long counter;
-    uint32_t order, done;
+    _Alignas(128) uint32_t order, done;
 };
 
 static struct shared *s;
@@ -73,17 +83,19 @@ static int pair_probed(void) {
         return 1;
     return pair_rshm();
 }
-static int locked_add_rshm(void) {
-    if (rshm_mutex_lock(&s->r, -1))
-        return 1;
-    s->counter++;
-    return rshm_mutex_unlock(&s->r);
-}
-static int locked_add_glibc(void) {
-    if (pthread_mutex_lock(&s->g))
-        return 1;
-    s->counter++;
-    return pthread_mutex_unlock(&s->g);
+/* `n` turns of the hand-off as process `me` (0 the parent, 1 the child). */
+static void handoff(int rshm, uint32_t me, int n) {
+    for (int done = 0; done < n;) {
+        if (rshm ? rshm_mutex_lock(&s->r, -1) : pthread_mutex_lock(&s->g))
+            die("hand-off lock");
+        if (s->turn == me) {
+            s->turn = !me;
+            s->counter++;
+            done++;
+        }
+        if (rshm ? rshm_mutex_unlock(&s->r) : pthread_mutex_unlock(&s->g))
+            die("hand-off unlock");
+    }
 }
 
 static double per_op_ns(int (*op)(void), int n) {
@@ -106,31 +118,52 @@ static double best_ns(int (*op)(void), int n) {
     return best;
 }
 
-/* The child: waits for the next round's order (2 per round, plus 1 for
- * rshm's mutex), runs CONTENDED locked adds with that
- * mutex, says it is done, until the order is 0. */
+/* ADDS locked additions to the shared counter. */
+static void adds(int rshm, int n) {
+    for (int i = 0; i < n; i++) {
+        if (rshm ? rshm_mutex_lock(&s->r, -1) : pthread_mutex_lock(&s->g))
+            die("lock");
+        s->counter++;
+        if (rshm ? rshm_mutex_unlock(&s->r) : pthread_mutex_unlock(&s->g))
+            die("unlock");
+    }
+}
+
+/* What a contended round does in each process; `me` is 0 in the parent. */
+static int work(int rshm, int hand_off, uint32_t me) {
+    if (hand_off) {
+        handoff(rshm, me, HANDOFFS);
+        return HANDOFFS;
+    }
+    adds(rshm, ADDS);
+    return ADDS;
+}
+
+/* The child: waits for the next round's order (4 per round, plus 1 for
+ * rshm's mutex and 2 for the hand-off), does that round's work, says it is
+ * done, until the order is UINT32_MAX. */
 static void child(void) {
-    for (uint32_t next = 2;; next += 2) {
+    for (uint32_t next = 4;; next += 4) {
         uint32_t o;
         while ((o = __atomic_load_n(&s->order, __ATOMIC_ACQUIRE)) < next)
             ;
         if (o == UINT32_MAX)
             _exit(0);
-        per_op_ns((o & 1) ? locked_add_rshm : locked_add_glibc, CONTENDED);
+        work(o & 1, (o >> 1) & 1, 1);
         __atomic_add_fetch(&s->done, 1, __ATOMIC_RELEASE);
     }
 }
 
 /* One contended round with the parent as the second process. */
-static double contended_ns(int rshm, uint32_t *order) {
+static double contended_ns(int rshm, int hand_off, uint32_t *order) {
     uint32_t done = __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
-    *order += 2;
+    *order += 4;
     uint64_t t0 = now_ns();
-    __atomic_store_n(&s->order, *order | (uint32_t)rshm, __ATOMIC_RELEASE);
-    per_op_ns(rshm ? locked_add_rshm : locked_add_glibc, CONTENDED);
+    __atomic_store_n(&s->order, *order | (uint32_t)rshm | (uint32_t)hand_off << 1, __ATOMIC_RELEASE);
+    int n = work(rshm, hand_off, 0);
     while (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) == done)
         ;
-    return (double)(now_ns() - t0) / (2 * CONTENDED);
+    return (double)(now_ns() - t0) / (2 * n);
 }
 
 struct row {
@@ -158,6 +191,7 @@ int main(void) {
     static struct row un = {.what = "uncontended lock/unlock, one thread"};
     static struct row probe = {.what = "the same, with a kernel check that the memory is writable first"};
     static struct row con = {.what = "two processes contending, per lock/unlock"};
+    static struct row hand = {.what = "hand-off between two processes, per turn"};
     per_op_ns(pair_rshm, UNCONTENDED); /* warm up, and learn this thread's id */
     per_op_ns(pair_glibc, UNCONTENDED);
     for (int r = 0; r < ROUNDS; r++) {
@@ -182,25 +216,29 @@ int main(void) {
         child();
     uint32_t order = 0;
     for (int r = 0; r < ROUNDS; r++) {
-        if (r & 1) {
-            con.a[r] = contended_ns(1, &order);
-            con.b[r] = contended_ns(0, &order);
-        } else {
-            con.b[r] = contended_ns(0, &order);
-            con.a[r] = contended_ns(1, &order);
+        for (int h = 0; h < 2; h++) {
+            struct row *w = h ? &hand : &con;
+            if (r & 1) {
+                w->a[r] = contended_ns(1, h, &order);
+                w->b[r] = contended_ns(0, h, &order);
+            } else {
+                w->b[r] = contended_ns(0, h, &order);
+                w->a[r] = contended_ns(1, h, &order);
+            }
+            w->ratio[r] = w->a[r] / w->b[r];
         }
-        con.ratio[r] = con.a[r] / con.b[r];
     }
     __atomic_store_n(&s->order, UINT32_MAX, __ATOMIC_RELEASE);
     int status;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         die("child");
-    if (s->counter != (long)ROUNDS * 2 * 2 * CONTENDED)
+    if (s->counter != (long)ROUNDS * 2 * 2 * (ADDS + HANDOFFS))
         die("counter: the locks did not exclude");
 
     printf("rshm_mutex against glibc's robust process-shared mutex, median of %d rounds, interleaved:\n", ROUNDS);
     print(&un, "rshm", "glibc", "target <= 1.1");
     print(&probe, "probed", "rshm", "the cost of EFAULT on read-only memory");
     print(&con, "rshm", "glibc", "target <= 1.2");
+    print(&hand, "rshm", "glibc", "target <= 1.2");
     return 0;
 }
