@@ -6,6 +6,7 @@ import "C"
 
 import (
 	"math"
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -17,6 +18,11 @@ import (
 // Either side may create it; a Channel becomes the sender on its first Send
 // and the receiver on its first Recv. It is not safe for concurrent use:
 // one goroutine at a time.
+//
+// Release a Channel with Close. One that becomes unreachable without Close
+// is closed by a finalizer when the garbage collector finds it (the peer
+// then sees EPIPE): a safety net against leaked mappings, not a substitute
+// for Close, since it runs at the collector's pace, maybe never.
 type Channel struct {
 	ch *C.rshm_channel
 }
@@ -38,10 +44,7 @@ func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	ch, err := C.rshm_channel_create(cname, C.size_t(capacity), C.uint32_t(mode))
-	if ch == nil {
-		return nil, failed(err)
-	}
-	return &Channel{ch}, nil
+	return wrapChannel(ch, err)
 }
 
 // ChannelOpen opens the channel name, waiting up to timeout (rounded up to
@@ -59,10 +62,18 @@ func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	ch, err := C.rshm_channel_open(cname, ms)
+	return wrapChannel(ch, err)
+}
+
+// wrapChannel makes a Channel, with its finalizer, of a handle the library
+// returned, or the error.
+func wrapChannel(ch *C.rshm_channel, err error) (*Channel, error) {
 	if ch == nil {
 		return nil, failed(err)
 	}
-	return &Channel{ch}, nil
+	c := &Channel{ch}
+	runtime.SetFinalizer(c, func(c *Channel) { _ = c.Close() })
+	return c, nil
 }
 
 // ChannelUnlink removes the name of a channel; open Channels keep working.
@@ -91,7 +102,9 @@ func (c *Channel) Send(msg []byte, timeout time.Duration) error {
 	if len(msg) > 0 {
 		p = unsafe.Pointer(&msg[0])
 	}
-	if r, err := C.rshm_channel_send(c.ch, p, C.size_t(len(msg)), timeoutNs(timeout)); r != 0 {
+	r, err := C.rshm_channel_send(c.ch, p, C.size_t(len(msg)), timeoutNs(timeout))
+	runtime.KeepAlive(c) // no finalizer may close c.ch while C uses it
+	if r != 0 {
 		return failed(err)
 	}
 	return nil
@@ -108,6 +121,7 @@ func (c *Channel) Recv(buf []byte, timeout time.Duration) (int, error) {
 		p = unsafe.Pointer(&buf[0])
 	}
 	n, err := C.rshm_channel_recv(c.ch, p, C.size_t(len(buf)), timeoutNs(timeout))
+	runtime.KeepAlive(c)
 	if n < 0 {
 		return 0, failed(err)
 	}
@@ -116,12 +130,16 @@ func (c *Channel) Recv(buf []byte, timeout time.Duration) (int, error) {
 
 // Capacity is the room for queued messages in bytes.
 func (c *Channel) Capacity() int {
-	return int(C.rshm_channel_capacity(c.ch))
+	n := int(C.rshm_channel_capacity(c.ch))
+	runtime.KeepAlive(c)
+	return n
 }
 
 // MaxMessage is the longest message the channel can hold.
 func (c *Channel) MaxMessage() int {
-	return int(C.rshm_channel_max_message(c.ch))
+	n := int(C.rshm_channel_max_message(c.ch))
+	runtime.KeepAlive(c)
+	return n
 }
 
 // Close gives up the Channel's role (the peer then sees EPIPE once it has
@@ -132,6 +150,7 @@ func (c *Channel) Close() error {
 	if ch == nil {
 		return nil
 	}
+	runtime.SetFinalizer(c, nil)
 	if r, err := C.rshm_channel_close(ch); r != 0 {
 		return failed(err)
 	}

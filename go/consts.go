@@ -74,3 +74,26 @@ const (
 	MCL_CURRENT = C.RSHM_MCL_CURRENT // lock the pages mapped now
 	MCL_FUTURE  = C.RSHM_MCL_FUTURE  // lock the pages mapped from now on
 )
+
+// MFD_HUGETLB backs a memfd with huge pages (Linux; macOS refuses it).
+const MFD_HUGETLB = 0x4
+
+// Huge page sizes for MemfdCreate with MFD_HUGETLB: log2 of the size,
+// shifted left by MFD_HUGE_SHIFT (the kernel's encoding, the same on every
+// platform; defined on macOS too, as in the seed package).
+const (
+	MFD_HUGE_SHIFT = 26
+	MFD_HUGE_MASK  = 0x3f // the log2 size's mask once shifted down
+	MFD_HUGE_64KB  = 16 << MFD_HUGE_SHIFT
+	MFD_HUGE_512KB = 19 << MFD_HUGE_SHIFT
+	MFD_HUGE_1MB   = 20 << MFD_HUGE_SHIFT
+	MFD_HUGE_2MB   = 21 << MFD_HUGE_SHIFT
+	MFD_HUGE_8MB   = 23 << MFD_HUGE_SHIFT
+	MFD_HUGE_16MB  = 24 << MFD_HUGE_SHIFT
+	MFD_HUGE_32MB  = 25 << MFD_HUGE_SHIFT
+	MFD_HUGE_256MB = 28 << MFD_HUGE_SHIFT
+	MFD_HUGE_512MB = 29 << MFD_HUGE_SHIFT
+	MFD_HUGE_1GB   = 30 << MFD_HUGE_SHIFT
+	MFD_HUGE_2GB   = 31 << MFD_HUGE_SHIFT
+	MFD_HUGE_16GB  = 34 << MFD_HUGE_SHIFT // beyond a 32-bit int: use it as a constant or int64
+)

@@ -11,9 +11,6 @@ const (
 	MAP_FIXED_NOREPLACE = C.RSHM_MAP_FIXED_NOREPLACE // like MAP_FIXED but fail with EEXIST if the range is in use
 )
 
-// MFD_HUGETLB backs a memfd with huge pages (Linux only).
-const MFD_HUGETLB = C.RSHM_MFD_HUGETLB
-
 // Advice for Madvise that only Linux has.
 const (
 	MADV_REMOVE         = C.RSHM_MADV_REMOVE         // free the object's pages: they read as zeros everywhere
@@ -41,23 +38,4 @@ const (
 const (
 	MFD_NOEXEC_SEAL = C.RSHM_MFD_NOEXEC_SEAL // not executable, sealed with F_SEAL_EXEC (Linux 6.3+)
 	MFD_EXEC        = C.RSHM_MFD_EXEC        // executable (Linux 6.3+)
-)
-
-// Huge page sizes for MemfdCreate with MFD_HUGETLB: log2 of the size,
-// shifted left by MFD_HUGE_SHIFT.
-const (
-	MFD_HUGE_SHIFT = C.RSHM_MFD_HUGE_SHIFT
-	MFD_HUGE_MASK  = C.RSHM_MFD_HUGE_MASK // the log2 size's mask once shifted down
-	MFD_HUGE_64KB  = C.RSHM_MFD_HUGE_64KB
-	MFD_HUGE_512KB = C.RSHM_MFD_HUGE_512KB
-	MFD_HUGE_1MB   = C.RSHM_MFD_HUGE_1MB
-	MFD_HUGE_2MB   = C.RSHM_MFD_HUGE_2MB
-	MFD_HUGE_8MB   = C.RSHM_MFD_HUGE_8MB
-	MFD_HUGE_16MB  = C.RSHM_MFD_HUGE_16MB
-	MFD_HUGE_32MB  = C.RSHM_MFD_HUGE_32MB
-	MFD_HUGE_256MB = C.RSHM_MFD_HUGE_256MB
-	MFD_HUGE_512MB = C.RSHM_MFD_HUGE_512MB
-	MFD_HUGE_1GB   = C.RSHM_MFD_HUGE_1GB
-	MFD_HUGE_2GB   = C.RSHM_MFD_HUGE_2GB
-	MFD_HUGE_16GB  = C.RSHM_MFD_HUGE_16GB
 )

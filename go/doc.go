@@ -18,6 +18,28 @@
 // memory (Wait, Wake), and process-shared mutexes that report a dead
 // owner (Mutex).
 //
+// # The seed package
+//
+// The package is also a drop-in for gopkg.in/ro-ag/posix.v1: every name
+// it exports is here with its signature, types, values and behaviour, so
+// a program written for it switches by changing one import line, to
+//
+//	import posix "github.com/rshm/rshm/go"
+//
+// rshm's richer forms sit beside the seed's under other names
+// (FtruncateInt64, FstatInfo, GetSeals, ModeString...). README.md lists
+// which names are whose and the few differences.
+//
+// # Arguments, errors and ownership
+//
+// Every int argument is checked before it reaches C, where a value beyond
+// 32 bits would be cut to another one: a descriptor that does not fit C's
+// int is EBADF, a flag, command or size EINVAL. Descriptors and mappings
+// belong to the caller, who releases them with Close and Munmap; they are
+// never garbage collected. A Segment or Channel is released with Close,
+// and one forgotten unclosed is closed by a finalizer when the garbage
+// collector finds it: a safety net, not a substitute for Close.
+//
 // # Linking
 //
 // By default the package links the installed library through

@@ -13,19 +13,29 @@ import (
 // ErrnoName returns the symbolic name of e, e.g. "ENOENT", or "EUNKNOWN"
 // for a value the platform does not define.
 func ErrnoName(e syscall.Errno) string {
-	return C.GoString(C.rshm_errno_name(C.int(e)))
+	return C.GoString(C.rshm_errno_name(errnum(e)))
 }
 
 // ErrnoString returns the platform's message for e, as strerror(3) gives
 // it ("No such file or directory"), or "Unknown error".
 func ErrnoString(e syscall.Errno) string {
-	return C.GoString(C.rshm_errno_string(C.int(e)))
+	return C.GoString(C.rshm_errno_string(errnum(e)))
 }
 
 // ErrnoHelp returns one or two sentences on what usually causes e with
 // shared memory and what to do about it.
 func ErrnoHelp(e syscall.Errno) string {
-	return C.GoString(C.rshm_errno_help(C.int(e)))
+	return C.GoString(C.rshm_errno_help(errnum(e)))
+}
+
+// errnum is e as C's int; a value beyond it is one no platform defines,
+// so it becomes -1, which the library names EUNKNOWN, rather than being
+// cut to a known errno.
+func errnum(e syscall.Errno) C.int {
+	if e > math.MaxInt32 {
+		return -1
+	}
+	return C.int(e)
 }
 
 // failed turns the errno cgo captured after a call that signalled failure
@@ -62,11 +72,34 @@ func waitMs(d time.Duration) C.uint32_t {
 	return C.uint32_t(ms)
 }
 
-// cint checks that v fits the C ABI's int: a larger value would be cut to
-// another one on the way.
+// Every int argument is checked here before it reaches C, where a value
+// beyond 32 bits would be cut to another one on the way: Close(1<<32 + fd)
+// would close fd behind its owner's back. A descriptor out of range is
+// EBADF (no such descriptor can be open), a flag, command or size EINVAL.
+
+// cint checks that v, a flag, command or count, fits the C ABI's int.
 func cint(v int) (C.int, error) {
 	if v < math.MinInt32 || v > math.MaxInt32 {
 		return 0, syscall.EINVAL
 	}
 	return C.int(v), nil
+}
+
+// cuint checks that v, a set of flag bits, fits the C ABI's unsigned int:
+// no negative value does.
+func cuint(v int) (C.uint, error) {
+	if v < 0 || uint64(v) > math.MaxUint32 {
+		return 0, syscall.EINVAL
+	}
+	return C.uint(v), nil
+}
+
+// cfd checks that fd fits the C ABI's int. Negative values that fit go
+// through: the C call answers EBADF for them, and Mmap's anonymous
+// mappings take -1.
+func cfd(fd int) (C.int, error) {
+	if fd < math.MinInt32 || fd > math.MaxInt32 {
+		return -1, syscall.EBADF
+	}
+	return C.int(fd), nil
 }

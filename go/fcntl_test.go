@@ -47,13 +47,13 @@ func TestFallocate(t *testing.T) {
 	must(t, "ShmOpen", err)
 	closeLater(t, fd)
 	must(t, "Fallocate", Fallocate(fd, 0, 4*page))
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	must(t, "Fstat", err)
 	if st.Size != 4*page || st.Blocks*512 < st.Size {
 		t.Errorf("after Fallocate of 4 pages: size %d, %d blocks", st.Size, st.Blocks)
 	}
 	must(t, "Fallocate inside", Fallocate(fd, page, page))
-	if st, _ := Fstat(fd); st.Size != 4*page {
+	if st, _ := FstatInfo(fd); st.Size != 4*page {
 		t.Errorf("Fallocate inside the object changed its size to %d", st.Size)
 	}
 
@@ -62,7 +62,7 @@ func TestFallocate(t *testing.T) {
 	wantErrno(t, "Fallocate negative length", Fallocate(fd, 0, -5), syscall.EINVAL)
 	wantErrno(t, "Fallocate past the largest size", Fallocate(fd, math.MaxInt64, 1), syscall.EFBIG)
 	wantErrno(t, "Fallocate beyond /dev/shm", Fallocate(fd, 0, 1<<50), syscall.ENOSPC)
-	if st, _ := Fstat(fd); st.Size != 4*page {
+	if st, _ := FstatInfo(fd); st.Size != 4*page {
 		t.Errorf("a failed Fallocate changed the size to %d", st.Size)
 	}
 	wantErrno(t, "Fallocate bad fd", Fallocate(-1, 0, 1), syscall.EBADF)

@@ -8,12 +8,25 @@ import (
 	"syscall"
 )
 
-// Ftruncate sets the size of the object fd to size bytes: ftruncate(2). A
-// new object has size 0; growth is zero-filled and uses no memory until
-// touched. Errors: EBADF, EINVAL (negative size, or fd not open for
-// writing), EFBIG, EPERM (a seal forbids it), EINTR.
-func Ftruncate(fd int, size int64) error {
-	if r, err := C.rshm_ftruncate(C.int(fd), C.int64_t(size)); r != 0 {
+// Ftruncate sets the size of the object fd to length bytes: ftruncate(2).
+// A new object has size 0; growth is zero-filled and uses no memory until
+// touched. This is the seed package's signature: where int is 32 bits
+// (GOARCH=arm, 386) length stops at 2 GiB - 1; FtruncateInt64 takes any
+// size. Errors: EBADF (fd not open, or beyond any descriptor), EINVAL
+// (negative length, or fd not open for writing), EFBIG, EPERM (a seal
+// forbids it), EINTR.
+func Ftruncate(fd int, length int) error {
+	return FtruncateInt64(fd, int64(length))
+}
+
+// FtruncateInt64 is Ftruncate with a 64-bit length on every platform
+// (rshm's, not the seed package's). Errors: Ftruncate's.
+func FtruncateInt64(fd int, length int64) error {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_ftruncate(cfd, C.int64_t(length)); r != 0 {
 		return failed(err)
 	}
 	return nil
@@ -23,12 +36,16 @@ func Ftruncate(fd int, size int64) error {
 // for an id to leave it unchanged. Errors: EBADF, EINVAL (an id below -1
 // or above 2^32-1, or not valid here), EPERM.
 func Fchown(fd int, uid int, gid int) error {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
+	}
 	owner, ok1 := id(uid)
 	group, ok2 := id(gid)
 	if !ok1 || !ok2 {
 		return syscall.EINVAL
 	}
-	if r, err := C.rshm_fchown(C.int(fd), owner, group); r != 0 {
+	if r, err := C.rshm_fchown(cfd, owner, group); r != 0 {
 		return failed(err)
 	}
 	return nil
@@ -46,19 +63,33 @@ func id(v int) (C.uint32_t, bool) {
 }
 
 // Fchmod sets the permission bits of the object fd to mode (e.g. 0o640):
-// fchmod(2). Errors: EBADF, EPERM.
-func Fchmod(fd int, mode uint32) error {
-	if r, err := C.rshm_fchmod(C.int(fd), C.uint32_t(mode)); r != 0 {
+// fchmod(2). mode is an int, as in the seed package. Errors: EBADF,
+// EPERM, EINVAL (mode negative or beyond 32 bits).
+func Fchmod(fd int, mode int) error {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
+	}
+	if mode < 0 || uint64(mode) > math.MaxUint32 {
+		return syscall.EINVAL
+	}
+	if r, err := C.rshm_fchmod(cfd, C.uint32_t(mode)); r != 0 {
 		return failed(err)
 	}
 	return nil
 }
 
 // Close closes the descriptor fd: close(2). Mappings made from it stay
-// valid. Errors: EBADF (not open, or closed twice); after EINTR or EIO the
-// descriptor is released all the same, so do not retry.
+// valid. Errors: EBADF (not open, closed twice, or beyond any descriptor:
+// a value that does not fit C's int is refused, never cut to another
+// descriptor); after EINTR or EIO the descriptor is released all the
+// same, so do not retry.
 func Close(fd int) error {
-	if r, err := C.rshm_close(C.int(fd)); r != 0 {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_close(cfd); r != 0 {
 		return failed(err)
 	}
 	return nil
@@ -73,7 +104,11 @@ func Close(fd int) error {
 // length not positive), EFBIG, ENOSPC, ENODEV/ESPIPE (not a regular file
 // or shm object), EPERM (F_SEAL_GROW).
 func Fallocate(fd int, offset, length int64) error {
-	if r, err := C.rshm_fallocate(C.int(fd), C.int64_t(offset), C.int64_t(length)); r != 0 {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_fallocate(cfd, C.int64_t(offset), C.int64_t(length)); r != 0 {
 		return failed(err)
 	}
 	return nil
@@ -87,8 +122,14 @@ func Fallocate(fd int, offset, length int64) error {
 // It returns what fcntl returns for cmd (a new descriptor for F_DUPFD*,
 // the flags for F_GET*, otherwise 0). Errors: EBADF, EINVAL (unknown cmd,
 // one whose argument is a pointer such as the record locks, or arg out of
-// range), and what fcntl(2) documents for cmd.
-func Fcntl(fd, cmd, arg int) (int, error) {
+// range), and what fcntl(2) documents for cmd. fd, cmd and arg are ints,
+// as in the seed package; beyond C's int, fd is EBADF and the others
+// EINVAL.
+func Fcntl(fd, cmd, arg int) (val int, err error) {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return -1, err
+	}
 	c, err := cint(cmd)
 	if err != nil {
 		return -1, err
@@ -97,7 +138,7 @@ func Fcntl(fd, cmd, arg int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	r, err := C.rshm_fcntl(C.int(fd), c, a)
+	r, err := C.rshm_fcntl(cfd, c, a)
 	if r < 0 {
 		return -1, failed(err)
 	}

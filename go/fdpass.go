@@ -15,7 +15,15 @@ import "C"
 // unix socket), ENOTCONN, EPIPE (the peer has closed its end; no SIGPIPE
 // is raised), ECONNRESET, EAGAIN (non-blocking and full), ETOOMANYREFS.
 func SendFd(sock, fd int) error {
-	if r, err := C.rshm_send_fd(C.int(sock), C.int(fd)); r != 0 {
+	csock, err := cfd(sock)
+	if err != nil {
+		return err
+	}
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_send_fd(csock, cfd); r != 0 {
 		return failed(err)
 	}
 	return nil
@@ -31,7 +39,11 @@ func SendFd(sock, fd int) error {
 // without a descriptor; it is consumed), EAGAIN (non-blocking, nothing
 // waiting), EMFILE.
 func RecvFd(sock int) (int, error) {
-	fd, err := C.rshm_recv_fd(C.int(sock))
+	csock, err := cfd(sock)
+	if err != nil {
+		return -1, err
+	}
+	fd, err := C.rshm_recv_fd(csock)
 	if fd < 0 {
 		return -1, failed(err)
 	}

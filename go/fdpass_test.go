@@ -32,7 +32,7 @@ func helperFdpass() error {
 	if s, err := GetSeals(fd); err != nil || s != want {
 		return fmt.Errorf("GetSeals = %#x, %v; want %#x", s, err, want)
 	}
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	if err != nil {
 		return fmt.Errorf("Fstat: %w", err)
 	}
@@ -53,7 +53,7 @@ func helperFdpass() error {
 		return fmt.Errorf("MemfdCreate: %w", err)
 	}
 	defer Close(reply)
-	if err := Ftruncate(reply, int64(Getpagesize())); err != nil {
+	if err := Ftruncate(reply, Getpagesize()); err != nil {
 		return fmt.Errorf("Ftruncate: %w", err)
 	}
 	out, _, err := Mmap(nil, Getpagesize(), PROT_READ|PROT_WRITE, MAP_SHARED, reply, 0)
@@ -89,7 +89,7 @@ func TestSendFdToAnotherProcess(t *testing.T) {
 	fd, err := MemfdCreate("rshm-go-fdpass", MFD_CLOEXEC|MFD_ALLOW_SEALING)
 	must(t, "MemfdCreate", err)
 	closeLater(t, fd)
-	must(t, "Ftruncate", Ftruncate(fd, int64(page)))
+	must(t, "Ftruncate", Ftruncate(fd, page))
 	data, _, err := Mmap(nil, page, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)
 	must(t, "Mmap", err)
 	copy(data, fromParent)
@@ -139,8 +139,8 @@ func TestSendFdErrors(t *testing.T) {
 	if got == memfd {
 		t.Errorf("RecvFd returned the sender's descriptor %d", got)
 	}
-	a, _ := Fstat(memfd)
-	b, _ := Fstat(got)
+	a, _ := FstatInfo(memfd)
+	b, _ := FstatInfo(got)
 	if a.Ino != b.Ino || a.Dev != b.Dev {
 		t.Errorf("received descriptor is another file: inode %d, want %d", b.Ino, a.Ino)
 	}

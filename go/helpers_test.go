@@ -63,6 +63,6 @@ func newMemfd(t *testing.T, size int64) int {
 	fd, err := MemfdCreate("rshm-go-test", MFD_CLOEXEC)
 	must(t, "MemfdCreate", err)
 	closeLater(t, fd)
-	must(t, "Ftruncate", Ftruncate(fd, size))
+	must(t, "FtruncateInt64", FtruncateInt64(fd, size))
 	return fd
 }

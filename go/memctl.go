@@ -80,30 +80,42 @@ func Madvise(b []byte, advice int) error {
 	})
 }
 
-// Mlock locks the pages of b in memory, faulting them in: mlock(2). Locked
-// pages are never swapped out. Errors: EINVAL (b empty), ENOMEM (part of b
-// is not mapped, or RLIMIT_MEMLOCK would be exceeded), EPERM
+// Mlock locks the first size bytes of b in memory, faulting them in:
+// mlock(2), with the seed package's signature. Locked pages are never
+// swapped out. size 0 locks nothing and succeeds, even for a nil b (as
+// mlock(2) of 0 bytes does). Errors: EINVAL (size negative or beyond
+// cap(b): the call never reaches memory outside b), ENOMEM (part of the
+// range is not mapped, or RLIMIT_MEMLOCK would be exceeded), EPERM
 // (unprivileged with RLIMIT_MEMLOCK 0), EAGAIN.
-func Mlock(b []byte) error {
-	addr, n, err := span(b)
-	if err != nil {
-		return err
-	}
-	if r, err := C.rshm_mlock(addr, n); r != 0 {
-		return failed(err)
-	}
-	return nil
+func Mlock(b []byte, size int) error {
+	return lockCall(b, size, func(addr unsafe.Pointer, n C.size_t) (C.int, error) {
+		r, err := C.rshm_mlock(addr, n) // the two-value form: errno as err
+		return r, err
+	})
 }
 
-// Munlock unlocks the pages of b: munlock(2). Locks do not nest: one
-// Munlock undoes any number of Mlocks. Errors: EINVAL (b empty), ENOMEM
-// (part of b is not mapped).
-func Munlock(b []byte) error {
-	addr, n, err := span(b)
-	if err != nil {
-		return err
+// Munlock unlocks the first size bytes of b: munlock(2), with the seed
+// package's signature. Locks do not nest: one Munlock undoes any number
+// of Mlocks. Errors: EINVAL (size negative or beyond cap(b)), ENOMEM
+// (part of the range is not mapped).
+func Munlock(b []byte, size int) error {
+	return lockCall(b, size, func(addr unsafe.Pointer, n C.size_t) (C.int, error) {
+		r, err := C.rshm_munlock(addr, n) // the two-value form: errno as err
+		return r, err
+	})
+}
+
+// lockCall runs call, rshm_mlock or rshm_munlock, on the first size bytes
+// of b's capacity.
+func lockCall(b []byte, size int, call func(unsafe.Pointer, C.size_t) (C.int, error)) error {
+	if size < 0 || size > cap(b) {
+		return syscall.EINVAL
 	}
-	if r, err := C.rshm_munlock(addr, n); r != 0 {
+	var addr unsafe.Pointer
+	if cap(b) > 0 {
+		addr = unsafe.Pointer(&b[:1][0])
+	}
+	if r, err := call(addr, C.size_t(size)); r != 0 {
 		return failed(err)
 	}
 	return nil

@@ -56,7 +56,7 @@ func TestMprotect(t *testing.T) {
 	fd, err := ShmOpen(name, O_CREAT|O_EXCL|O_RDWR, 0o600)
 	must(t, "ShmOpen", err)
 	closeLater(t, fd)
-	must(t, "Ftruncate", Ftruncate(fd, int64(page)))
+	must(t, "Ftruncate", Ftruncate(fd, page))
 	ro, err := ShmOpen(name, O_RDONLY, 0)
 	must(t, "ShmOpen O_RDONLY", err)
 	closeLater(t, ro)
@@ -98,13 +98,13 @@ func TestMadviseMsync(t *testing.T) {
 	wantErrno(t, "Msync unaligned", Msync(s[1:], MS_SYNC), syscall.EINVAL)
 	wantErrno(t, "Msync unknown flags", Msync(s, 0x1000), syscall.EINVAL)
 	wantErrno(t, "Msync empty", Msync(nil, MS_SYNC), syscall.EINVAL)
-	before, err := Fstat(fd)
+	before, err := FstatInfo(fd)
 	must(t, "Fstat", err)
 	must(t, "Madvise MADV_REMOVE", Madvise(s[:2*page], MADV_REMOVE))
 	if s[0] != 0 || s[2*page] != 0x55 {
 		t.Errorf("after MADV_REMOVE of 2 pages: %#x %#x, want 0 0x55", s[0], s[2*page])
 	}
-	if after, _ := Fstat(fd); after.Blocks >= before.Blocks {
+	if after, _ := FstatInfo(fd); after.Blocks >= before.Blocks {
 		t.Errorf("MADV_REMOVE freed nothing: %d blocks, then %d", before.Blocks, after.Blocks)
 	}
 	wantErrno(t, "Madvise MADV_REMOVE on a private mapping", Madvise(b, MADV_REMOVE), syscall.EINVAL)
@@ -113,18 +113,25 @@ func TestMadviseMsync(t *testing.T) {
 func TestMlock(t *testing.T) {
 	page := Getpagesize()
 	b := anonPages(t, 2)
-	must(t, "Mlock", Mlock(b))
-	must(t, "Munlock", Munlock(b))
-	wantErrno(t, "Mlock empty", Mlock(nil), syscall.EINVAL)
-	wantErrno(t, "Munlock empty", Munlock(b[:0]), syscall.EINVAL)
+	must(t, "Mlock", Mlock(b, len(b)))
+	must(t, "Munlock", Munlock(b, len(b)))
+	// The seed package's edge cases: 0 bytes succeed, nil included; rshm
+	// keeps the size within the slice's capacity.
+	must(t, "Mlock(nil, 0)", Mlock(nil, 0))
+	must(t, "Munlock(nil, 0)", Munlock(nil, 0))
+	must(t, "Mlock(b[:0], page) within its capacity", Mlock(b[:0], page))
+	must(t, "Munlock(b[:0], page)", Munlock(b[:0], page))
+	wantErrno(t, "Mlock beyond the capacity", Mlock(b[:page:page], page+1), syscall.EINVAL)
+	wantErrno(t, "Munlock beyond the capacity", Munlock(nil, 1), syscall.EINVAL)
+	wantErrno(t, "Mlock negative size", Mlock(b, -1), syscall.EINVAL)
 
 	// Nothing mapped: ENOMEM from every call. The slice is kept only for
 	// its address; its memory is never touched again.
 	gone, _, err := Mmap(nil, page, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
 	must(t, "Mmap", err)
 	must(t, "Munmap", Munmap(gone))
-	wantErrno(t, "Mlock unmapped", Mlock(gone), syscall.ENOMEM)
-	wantErrno(t, "Munlock unmapped", Munlock(gone), syscall.ENOMEM)
+	wantErrno(t, "Mlock unmapped", Mlock(gone, page), syscall.ENOMEM)
+	wantErrno(t, "Munlock unmapped", Munlock(gone, page), syscall.ENOMEM)
 	wantErrno(t, "Mprotect unmapped", Mprotect(gone, PROT_READ), syscall.ENOMEM)
 	wantErrno(t, "Msync unmapped", Msync(gone, MS_SYNC), syscall.ENOMEM)
 	wantErrno(t, "Madvise unmapped", Madvise(gone, MADV_NORMAL), syscall.ENOMEM)

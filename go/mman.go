@@ -31,14 +31,16 @@ var mappings = struct {
 // and its address. The caller owns it: release it with Munmap; closing fd
 // does not unmap. Touching it beyond the object's size raises SIGBUS.
 // Errors: EINVAL (length 0 or negative, offset or a fixed addr not
-// page-aligned, neither MAP_SHARED nor MAP_PRIVATE), EACCES (fd's access
-// mode does not allow prot), EBADF, EEXIST (MAP_FIXED_NOREPLACE), ENODEV,
+// page-aligned, neither MAP_SHARED nor MAP_PRIVATE, prot or flags beyond
+// C's int), EACCES (fd's access mode does not allow prot), EBADF (fd not
+// open, or beyond C's int), EEXIST (MAP_FIXED_NOREPLACE), ENODEV,
 // ENOMEM, EOVERFLOW, EPERM (a seal forbids it).
 func Mmap(addr unsafe.Pointer, length int, prot, flags, fd int, offset int64) (data []byte, start uintptr, err error) {
-	if length <= 0 {
-		return nil, 0, syscall.EINVAL
+	cprot, cflags, cfd, err := mmapArgs(length, prot, flags, fd)
+	if err != nil {
+		return nil, 0, err
 	}
-	p, cerr := C.rshm_mmap(addr, C.size_t(length), C.int(prot), C.int(flags), C.int(fd), C.int64_t(offset))
+	p, cerr := C.rshm_mmap(addr, C.size_t(length), cprot, cflags, cfd, C.int64_t(offset))
 	if uintptr(p) == ^uintptr(0) { // RSHM_MAP_FAILED
 		return nil, 0, failed(cerr)
 	}
@@ -60,14 +62,33 @@ func Mmap(addr unsafe.Pointer, length int, prot, flags, fd int, offset int64) (d
 // (the range is outside the address space), and Mmap's EACCES, EBADF,
 // ENODEV, EOVERFLOW, EPERM.
 func MmapFixed(addr unsafe.Pointer, length int, prot, flags, fd int, offset int64) ([]byte, error) {
-	if length <= 0 {
-		return nil, syscall.EINVAL
+	cprot, cflags, cfd, err := mmapArgs(length, prot, flags, fd)
+	if err != nil {
+		return nil, err
 	}
-	p, err := C.rshm_mmap_fixed(addr, C.size_t(length), C.int(prot), C.int(flags), C.int(fd), C.int64_t(offset))
+	p, err := C.rshm_mmap_fixed(addr, C.size_t(length), cprot, cflags, cfd, C.int64_t(offset))
 	if uintptr(p) == ^uintptr(0) { // RSHM_MAP_FAILED
 		return nil, failed(err)
 	}
 	return track(p, length), nil
+}
+
+// mmapArgs checks the int arguments of Mmap and MmapFixed: a positive
+// length, prot and flags that fit C's int (EINVAL), fd that does (EBADF).
+func mmapArgs(length, prot, flags, fd int) (C.int, C.int, C.int, error) {
+	if length <= 0 {
+		return 0, 0, 0, syscall.EINVAL
+	}
+	cprot, err := cint(prot)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	cflags, err := cint(flags)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	cfd, err := cfd(fd)
+	return cprot, cflags, cfd, err
 }
 
 // track records the mapping of length bytes at p for Munmap and returns
@@ -80,22 +101,23 @@ func track(p unsafe.Pointer, length int) []byte {
 }
 
 // Munmap removes a mapping Mmap or MmapFixed returned: munmap(2). Pass
-// the slice it returned, or a reslice of it that keeps its start and
-// capacity (data[:n] with n > 0); the whole mapping goes, and no slice of
-// it may be used afterwards. Errors: EINVAL (an empty slice, or one that
-// is not a live mapping from Mmap or MmapFixed, e.g. already unmapped).
+// the slice it returned, whole: as in the seed package, a reslice of it
+// (data[:n], data[n:], a shortened capacity) is refused, so that no slice
+// unmaps more or less than it shows. No slice of the mapping may be used
+// afterwards. Errors: EINVAL (an empty slice, a reslice, or a slice that
+// is not a live mapping from Mmap or MmapFixed, e.g. already unmapped or
+// Go memory).
 func Munmap(data []byte) error {
-	if len(data) == 0 {
+	if len(data) == 0 || len(data) != cap(data) {
 		return syscall.EINVAL
 	}
 	start := uintptr(unsafe.Pointer(&data[0]))
 	mappings.Lock()
 	defer mappings.Unlock()
-	length, ok := mappings.m[start]
-	if !ok || cap(data) != length {
+	if length, ok := mappings.m[start]; !ok || length != len(data) {
 		return syscall.EINVAL
 	}
-	if r, err := C.rshm_munmap(unsafe.Pointer(&data[0]), C.size_t(length)); r != 0 {
+	if r, err := C.rshm_munmap(unsafe.Pointer(&data[0]), C.size_t(len(data))); r != 0 {
 		return failed(err)
 	}
 	delete(mappings.m, start)

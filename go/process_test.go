@@ -72,7 +72,7 @@ func helperMemfd() error {
 }
 
 func mapAndAnswer(fd int) error {
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	if err != nil {
 		return fmt.Errorf("Fstat: %w", err)
 	}
@@ -112,7 +112,7 @@ func TestTwoProcessesShareANamedObject(t *testing.T) {
 	must(t, "ShmOpen", err)
 	closeLater(t, fd)
 	size := Getpagesize()
-	must(t, "Ftruncate", Ftruncate(fd, int64(size)))
+	must(t, "Ftruncate", Ftruncate(fd, size))
 	data, _, err := Mmap(nil, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)
 	must(t, "Mmap", err)
 	defer Munmap(data)
@@ -125,7 +125,7 @@ func TestTwoProcessesShareAMemfd(t *testing.T) {
 	file := os.NewFile(uintptr(fd), "memfd") // owns fd from here on
 	defer file.Close()
 	size := Getpagesize()
-	must(t, "Ftruncate", Ftruncate(fd, int64(size)))
+	must(t, "Ftruncate", Ftruncate(fd, size))
 	data, _, err := Mmap(nil, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)
 	must(t, "Mmap", err)
 	defer Munmap(data)

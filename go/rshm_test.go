@@ -94,9 +94,9 @@ func TestFtruncateAndFstat(t *testing.T) {
 	must(t, "ShmOpen", err)
 	closeLater(t, fd)
 	size := int64(3 * Getpagesize())
-	must(t, "Ftruncate", Ftruncate(fd, size))
+	must(t, "FtruncateInt64", FtruncateInt64(fd, size))
 
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	must(t, "Fstat", err)
 	if st.Size != size {
 		t.Errorf("Size = %d, want %d", st.Size, size)
@@ -120,7 +120,7 @@ func TestFtruncateAndFstat(t *testing.T) {
 	must(t, "ShmOpen read-only", err)
 	closeLater(t, ro)
 	wantErrno(t, "Ftruncate read-only fd", Ftruncate(ro, 0), syscall.EINVAL)
-	_, err = Fstat(-1)
+	_, err = FstatInfo(-1)
 	wantErrno(t, "Fstat bad fd", err, syscall.EBADF)
 }
 
@@ -129,7 +129,7 @@ func TestFchmod(t *testing.T) {
 	must(t, "ShmOpen", err)
 	closeLater(t, fd)
 	must(t, "Fchmod", Fchmod(fd, 0o640))
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	must(t, "Fstat", err)
 	if st.Mode&0o777 != 0o640 {
 		t.Errorf("mode after Fchmod = %#o, want 0640", st.Mode&0o777)
@@ -141,7 +141,7 @@ func TestFchown(t *testing.T) {
 	fd := newMemfd(t, 0)
 	must(t, "Fchown unchanged ids", Fchown(fd, -1, -1))
 	must(t, "Fchown own ids", Fchown(fd, os.Getuid(), os.Getegid()))
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	must(t, "Fstat", err)
 	if int(st.Uid) != os.Getuid() || int(st.Gid) != os.Getegid() {
 		t.Errorf("owner %d:%d after Fchown, want %d:%d", st.Uid, st.Gid, os.Getuid(), os.Getegid())
@@ -158,7 +158,7 @@ func TestClose(t *testing.T) {
 	must(t, "MemfdCreate", err)
 	must(t, "Close", Close(fd))
 	wantErrno(t, "Close twice", Close(fd), syscall.EBADF)
-	_, err = Fstat(fd)
+	_, err = FstatInfo(fd)
 	wantErrno(t, "Fstat closed fd", err, syscall.EBADF)
 }
 
@@ -166,7 +166,7 @@ func TestMemfdCreate(t *testing.T) {
 	fd, err := MemfdCreate("rshm-go-memfd", MFD_CLOEXEC|MFD_ALLOW_SEALING)
 	must(t, "MemfdCreate", err)
 	closeLater(t, fd)
-	st, err := Fstat(fd)
+	st, err := FstatInfo(fd)
 	must(t, "Fstat", err)
 	if st.Size != 0 || st.Nlink != 0 {
 		t.Errorf("new memfd: size %d nlink %d, want 0 and 0", st.Size, st.Nlink)
@@ -202,7 +202,8 @@ func TestMmapSharesMemory(t *testing.T) {
 		t.Errorf("read mapping sees %q", r[:25])
 	}
 	must(t, "Munmap read-only", Munmap(r))
-	must(t, "Munmap resliced, same start and cap", Munmap(w[:1]))
+	wantErrno(t, "Munmap resliced, same start and cap", Munmap(w[:1]), syscall.EINVAL)
+	must(t, "Munmap", Munmap(w))
 }
 
 func TestMmapAtHint(t *testing.T) {
@@ -258,6 +259,7 @@ func TestMunmapErrors(t *testing.T) {
 	wantErrno(t, "Munmap Go memory", Munmap(make([]byte, page)), syscall.EINVAL)
 	wantErrno(t, "Munmap interior slice", Munmap(data[page:]), syscall.EINVAL)
 	wantErrno(t, "Munmap shortened capacity", Munmap(data[:page:page]), syscall.EINVAL)
+	wantErrno(t, "Munmap shortened length (the seed's rule)", Munmap(data[:page]), syscall.EINVAL)
 	data[0] = 1 // still mapped after the refused calls
 	must(t, "Munmap", Munmap(data))
 	wantErrno(t, "Munmap twice", Munmap(data), syscall.EINVAL)

@@ -3,8 +3,6 @@ package rshm
 // #include <rshm.h>
 import "C"
 
-import "syscall"
-
 // AddSeals adds seals (or-ed F_SEAL_*) to the file fd: fcntl(2)
 // F_ADD_SEALS. Seals are never removed. They let the owner of a memfd made
 // with MFD_ALLOW_SEALING hand it to another process with a promise: after
@@ -19,23 +17,37 @@ import "syscall"
 // writing), EBUSY (F_SEAL_WRITE while a writable shared mapping exists:
 // Munmap it first), ENOSYS (macOS has no seals).
 func AddSeals(fd int, seals int) error {
-	if seals < 0 || int64(seals) > 1<<32-1 {
-		return syscall.EINVAL
+	cfd, err := cfd(fd)
+	if err != nil {
+		return err
 	}
-	if r, err := C.rshm_add_seals(C.int(fd), C.uint(seals)); r != 0 {
+	cseals, err := cuint(seals)
+	if err != nil {
+		return err
+	}
+	if r, err := C.rshm_add_seals(cfd, cseals); r != 0 {
 		return failed(err)
 	}
 	return nil
 }
 
-// GetSeals returns the seals on the file fd (or-ed F_SEAL_*, 0 for none):
+// Seals returns the seals on the file fd (or-ed F_SEAL_*, 0 for none):
 // fcntl(2) F_GET_SEALS. A memfd made without MFD_ALLOW_SEALING reports
 // F_SEAL_SEAL. Errors: EBADF, EINVAL (the file does not support seals),
 // ENOSYS (macOS).
-func GetSeals(fd int) (int, error) {
-	r, err := C.rshm_get_seals(C.int(fd))
+func Seals(fd int) (int, error) {
+	cfd, err := cfd(fd)
+	if err != nil {
+		return -1, err
+	}
+	r, err := C.rshm_get_seals(cfd)
 	if r < 0 {
 		return -1, failed(err)
 	}
 	return int(r), nil
+}
+
+// GetSeals is Seals under the name rshm's Go package first gave it.
+func GetSeals(fd int) (int, error) {
+	return Seals(fd)
 }

@@ -10,17 +10,17 @@ func TestSeals(t *testing.T) {
 	fd, err := MemfdCreate("rshm-go-seal", MFD_CLOEXEC|MFD_ALLOW_SEALING)
 	must(t, "MemfdCreate", err)
 	closeLater(t, fd)
-	must(t, "Ftruncate", Ftruncate(fd, int64(2*page)))
+	must(t, "Ftruncate", Ftruncate(fd, 2*page))
 	if s, err := GetSeals(fd); err != nil || s != 0 {
 		t.Fatalf("GetSeals on a new memfd = %#x, %v; want 0, nil", s, err)
 	}
 
 	// SHRINK: shrinking is EPERM, growing still works; GROW stops that too.
 	must(t, "AddSeals SHRINK", AddSeals(fd, F_SEAL_SHRINK))
-	wantErrno(t, "Ftruncate smaller after F_SEAL_SHRINK", Ftruncate(fd, int64(page)), syscall.EPERM)
-	must(t, "Ftruncate larger after F_SEAL_SHRINK", Ftruncate(fd, int64(4*page)))
+	wantErrno(t, "Ftruncate smaller after F_SEAL_SHRINK", Ftruncate(fd, page), syscall.EPERM)
+	must(t, "Ftruncate larger after F_SEAL_SHRINK", Ftruncate(fd, 4*page))
 	must(t, "AddSeals GROW", AddSeals(fd, F_SEAL_GROW))
-	wantErrno(t, "Ftruncate larger after F_SEAL_GROW", Ftruncate(fd, int64(8*page)), syscall.EPERM)
+	wantErrno(t, "Ftruncate larger after F_SEAL_GROW", Ftruncate(fd, 8*page), syscall.EPERM)
 	wantErrno(t, "Fallocate past the end after F_SEAL_GROW", Fallocate(fd, 0, int64(8*page)), syscall.EPERM)
 
 	// WRITE while a writable shared mapping exists: EBUSY; after it, a

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"errors"
+	"runtime"
 	"runtime/cgo"
 	"sync"
 	"syscall"
@@ -21,6 +22,14 @@ import (
 //
 // A Segment from SegmentCreate or SegmentOpen is owned by the caller:
 // release it with Close. The name stays in /dev/shm until SegmentUnlink.
+// A Segment that becomes unreachable without Close is closed by a
+// finalizer when the garbage collector finds it, so a forgotten one does
+// not keep its descriptor and mapping for the life of the process. That is
+// a safety net, not a substitute for Close: it runs at the collector's
+// pace, maybe never, and it unmaps Data, so keep the Segment reachable
+// while any slice of its Data, or any pointer into it (WordAt, MutexAt),
+// is in use: call Close after the last use (defer seg.Close() does), or
+// runtime.KeepAlive(seg) there, as with os.File and its Fd.
 // Its methods are safe to call from several goroutines; synchronising
 // access to Data between processes is the caller's business.
 type Segment struct {
@@ -44,16 +53,22 @@ func SegmentCreate(name string, size int, mode uint32) (*Segment, error) {
 }
 
 // SegmentCreateInit is SegmentCreate that runs init on the new segment's
-// data, in the calling goroutine, before any opener can see it: every
-// opener finds the data as init left it. init receives the zeroed data
-// (len and cap size) and must not keep the slice; use the returned
-// Segment's Data. A nil init makes this SegmentCreate.
+// data before any opener can see it: every opener finds the data as init
+// left it. init receives the zeroed data (len and cap size) and must not
+// keep the slice; use the returned Segment's Data. A nil init makes this
+// SegmentCreate.
 //
-// If init returns an error, the creation is abandoned, nothing is left
-// behind (no opener ever saw the name), and SegmentCreateInit returns
-// init's error unchanged. If init panics, the creation is abandoned the
-// same way and the panic goes on from here. Otherwise the errors are
-// SegmentCreate's.
+// init runs on a goroutine of its own while the caller's waits, so that
+// however init ends, the library regains control and removes what it had
+// made. If init returns an error, the creation is abandoned, nothing is
+// left behind (no opener ever saw the name), and SegmentCreateInit returns
+// init's error unchanged. If init panics, or ends its goroutine with
+// runtime.Goexit (as t.Fatal and t.FailNow do), the creation is abandoned
+// the same way and then the panic goes on, or runtime.Goexit is called, on
+// the calling goroutine: a t.Fatal in init ends the test that called
+// SegmentCreateInit. The panic goes on with init's value, but its stack
+// trace is the caller's: init's goroutine has ended. Otherwise the errors
+// are SegmentCreate's.
 func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte) error) (*Segment, error) {
 	if size < 0 {
 		return nil, syscall.EINVAL
@@ -74,9 +89,12 @@ func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte
 	// pointers, which cgo allows; C uses it only during the call.
 	seg, err := C.rshm_segment_create_init(cname, C.size_t(size), C.uint32_t(mode),
 		(*[0]byte)(C.rshmGoSegmentInit), unsafe.Pointer(&h))
-	if call.panicked {
+	if call.end != initReturned {
 		if seg != nil { // the library ignored init's failure: cannot happen
 			C.rshm_segment_close(seg)
+		}
+		if call.end == initExited {
+			runtime.Goexit()
 		}
 		panic(call.panicValue)
 	}
@@ -86,38 +104,65 @@ func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte
 	return wrap(seg, err)
 }
 
+// How init ended.
+const (
+	initReturned = iota // with a result: call.err
+	initPanicked        // with a panic, recovered: call.panicValue
+	initExited          // with runtime.Goexit
+)
+
 // initCall carries a Go init function through C to rshmGoSegmentInit and
 // its outcome back.
 type initCall struct {
 	init       func([]byte) error
 	err        error
-	panicked   bool
+	end        int
 	panicValue interface{}
 }
 
 // rshmGoSegmentInit is the C init callback of SegmentCreateInit: ctx
-// points to a cgo.Handle of an *initCall. A panic must not unwind through
-// the library's frames (its cleanup would be skipped and the temporary
-// object left behind), so it is caught here, reported as a failed init,
-// and raised again once the library has cleaned up.
+// points to a cgo.Handle of an *initCall. It runs init on a goroutine of
+// its own and waits for it: a panic or runtime.Goexit there ends only that
+// goroutine, never unwinds through the library's frames (which would skip
+// its cleanup, leave the temporary object and its descriptor behind and
+// never return), and is reported to the library as a failed init.
+// SegmentCreateInit raises it again once the library has cleaned up.
 //
 //export rshmGoSegmentInit
-func rshmGoSegmentInit(data unsafe.Pointer, size C.size_t, ctx unsafe.Pointer) (status C.int) {
+func rshmGoSegmentInit(data unsafe.Pointer, size C.size_t, ctx unsafe.Pointer) C.int {
 	call := (*(*cgo.Handle)(ctx)).Value().(*initCall)
-	returned := false
-	defer func() {
-		if !returned {
-			call.panicked = true
-			call.panicValue = recover()
-			status = 1
-		}
-	}()
-	call.err = call.init(unsafe.Slice((*byte)(data), int(size)))
-	returned = true
-	if call.err != nil {
+	mem := unsafe.Slice((*byte)(data), int(size))
+	done := make(chan struct{})
+	go call.run(mem, done)
+	<-done
+	if call.end != initReturned || call.err != nil {
 		return 1
 	}
 	return 0
+}
+
+// run calls init on mem and records how it ended, then closes done. A
+// panic is recovered in the inner function, so returning from it without
+// a result means a recovered panic (even panic(nil), which recover cannot
+// tell from no panic), while never returning from it means Goexit.
+func (call *initCall) run(mem []byte, done chan<- struct{}) {
+	call.end = initExited // unless init returns or panics
+	defer close(done)
+	returned := false
+	func() {
+		defer func() {
+			if !returned {
+				call.panicValue = recover()
+			}
+		}()
+		call.err = call.init(mem)
+		returned = true
+	}()
+	if returned {
+		call.end = initReturned
+	} else {
+		call.end = initPanicked
+	}
 }
 
 // SegmentOpen opens and maps the segment name made by SegmentCreate,
@@ -156,12 +201,15 @@ func wrap(seg *C.rshm_segment, err error) (*Segment, error) {
 	}
 	size := int(C.rshm_segment_size(seg))
 	data := unsafe.Slice((*byte)(C.rshm_segment_data(seg)), size)
-	return &Segment{seg: seg, data: data}, nil
+	s := &Segment{seg: seg, data: data}
+	runtime.SetFinalizer(s, func(s *Segment) { _ = s.Close() })
+	return s, nil
 }
 
 // Data is the segment's data: Size() bytes, page-aligned, shared with
-// every process that has the segment open, valid until Close (nil after).
-// Do not use it, or any slice of it, after Close. Writing to the data of
+// every process that has the segment open, valid until Close (nil after)
+// or until the Segment is garbage collected. Do not use it, or any slice
+// of it, after Close, nor once nothing refers to the Segment any more. Writing to the data of
 // a segment opened O_RDONLY raises SIGSEGV.
 func (s *Segment) Data() []byte {
 	s.mu.Lock()
@@ -189,6 +237,7 @@ func (s *Segment) Close() error {
 	}
 	r, err := C.rshm_segment_close(s.seg)
 	s.seg, s.data = nil, nil
+	runtime.SetFinalizer(s, nil)
 	if r != 0 {
 		return failed(err)
 	}

@@ -165,10 +165,10 @@ func TestSegmentErrors(t *testing.T) {
 	fd, err := ShmOpen(plain, O_CREAT|O_EXCL|O_RDWR, 0o600)
 	must(t, "ShmOpen", err)
 	closeLater(t, fd)
-	must(t, "Ftruncate", Ftruncate(fd, int64(Getpagesize())))
+	must(t, "Ftruncate", Ftruncate(fd, Getpagesize()))
 	_, err = SegmentCreate(plain, 100, 0o600)
 	wantErrno(t, "SegmentCreate over a plain object", err, syscall.EEXIST)
-	if st, _ := Fstat(fd); st.Size != int64(Getpagesize()) {
+	if st, _ := FstatInfo(fd); st.Size != int64(Getpagesize()) {
 		t.Errorf("SegmentCreate changed a plain object's size to %d", st.Size)
 	}
 	_, err = SegmentOpen(plain, O_RDONLY, 0)

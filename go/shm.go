@@ -14,15 +14,19 @@ import "unsafe"
 // It returns a close-on-exec descriptor the caller owns (release it with
 // Close). The name stays in /dev/shm until ShmUnlink. Errors: EEXIST
 // (O_CREAT|O_EXCL and the name exists), ENOENT (no such object, no
-// O_CREAT), EACCES, EINVAL (bad name, or a NUL byte in it), ENAMETOOLONG,
+// O_CREAT), EACCES, EINVAL (bad name, a NUL byte in it, oflag beyond C's int), ENAMETOOLONG,
 // EMFILE/ENFILE, ENOSPC.
 func ShmOpen(name string, oflag int, mode uint32) (int, error) {
 	if err := cstring(name); err != nil {
 		return -1, err
 	}
+	coflag, err := cint(oflag)
+	if err != nil {
+		return -1, err
+	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	fd, err := C.rshm_shm_open(cname, C.int(oflag), C.uint32_t(mode))
+	fd, err := C.rshm_shm_open(cname, coflag, C.uint32_t(mode))
 	if fd < 0 {
 		return -1, failed(err)
 	}

@@ -3,10 +3,14 @@ package rshm
 // #include <rshm.h>
 import "C"
 
-import "time"
+import (
+	"syscall"
+	"time"
+)
 
 // Stat describes a shared-memory object: the fields of fstat(2) that
-// matter for shared memory (C: rshm_stat).
+// matter for shared memory (C: rshm_stat), with the times as time.Time.
+// FstatInfo returns it; Fstat fills the seed package's Stat_t instead.
 type Stat struct {
 	Size    int64     // size in bytes, as set by Ftruncate
 	Blocks  int64     // 512-byte blocks allocated: the memory really used
@@ -22,11 +26,13 @@ type Stat struct {
 	Ctime   time.Time // last status change (size, mode, owner)
 }
 
-// Fstat describes the object fd: fstat(2). Errors: EBADF, EOVERFLOW.
-func Fstat(fd int) (Stat, error) {
-	var st C.rshm_stat
-	if r, err := C.rshm_fstat(C.int(fd), &st); r != 0 {
-		return Stat{}, failed(err)
+// FstatInfo describes the object fd: fstat(2) (rshm's, not the seed
+// package's: Fstat is that). Errors: EBADF (fd not open, or beyond C's
+// int), EOVERFLOW.
+func FstatInfo(fd int) (Stat, error) {
+	st, err := fstat(fd)
+	if err != nil {
+		return Stat{}, err
 	}
 	return Stat{
 		Size:    int64(st.size),
@@ -42,4 +48,38 @@ func Fstat(fd int) (Stat, error) {
 		Mtime:   time.Unix(int64(st.mtime_sec), int64(st.mtime_nsec)),
 		Ctime:   time.Unix(int64(st.ctime_sec), int64(st.ctime_nsec)),
 	}, nil
+}
+
+// Fstat describes the object fd in *stat: fstat(2), with the seed
+// package's signature. It works on any descriptor (a file, a directory, a
+// pipe, a device), as fstat(2) does. Errors: EBADF (fd not open, or beyond
+// C's int), EFAULT (stat nil), EOVERFLOW.
+func Fstat(fd int, stat *Stat_t) error {
+	st, err := fstat(fd)
+	if err != nil {
+		return err
+	}
+	if stat == nil {
+		return syscall.EFAULT
+	}
+	fillStat(stat, fd, &st)
+	return nil
+}
+
+// fstat is rshm_fstat on fd.
+func fstat(fd int) (C.rshm_stat, error) {
+	var st C.rshm_stat
+	cfd, err := cfd(fd)
+	if err != nil {
+		return st, err
+	}
+	if r, err := C.rshm_fstat(cfd, &st); r != 0 {
+		return st, failed(err)
+	}
+	return st, nil
+}
+
+// timespec is a time from rshm_stat as the seed package's Timespec.
+func timespec(sec, nsec C.int64_t) Timespec {
+	return Timespec{Sec: int64(sec), Nsec: int64(nsec)}
 }

@@ -189,7 +189,7 @@ func TestWaitAndWakeBetweenTwoProcesses(t *testing.T) {
 	must(t, "MemfdCreate", err)
 	file := os.NewFile(uintptr(fd), "memfd") // owns fd from here on
 	defer file.Close()
-	must(t, "Ftruncate", Ftruncate(fd, int64(Getpagesize())))
+	must(t, "Ftruncate", Ftruncate(fd, Getpagesize()))
 	page, _, err := Mmap(nil, Getpagesize(), PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)
 	must(t, "Mmap", err)
 	defer Munmap(page)
@@ -305,6 +305,7 @@ func helperMutexDie() error {
 		return fmt.Errorf("WordAt: %w", err)
 	}
 	atomic.StoreUint32(mark, 1)
+	runtime.KeepAlive(seg) // until here: its finalizer would unmap mark
 	os.Exit(0)
 	return nil
 }

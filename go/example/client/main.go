@@ -16,8 +16,8 @@ import (
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("client: ")
-	st, err := rshm.Fstat(layout.FD)
-	layout.CheckErr(err)
+	var st rshm.Stat_t
+	layout.CheckErr(rshm.Fstat(layout.FD, &st))
 	buf, addr, err := rshm.Mmap(nil, int(st.Size), rshm.PROT_READ|rshm.PROT_WRITE, rshm.MAP_SHARED, layout.FD, 0)
 	layout.CheckErr(err)
 

@@ -37,7 +37,7 @@ func main() {
 	memfd := os.NewFile(uintptr(fd), "memfd:From-Main") // closes fd when done
 	defer memfd.Close()
 	memSize := rshm.Getpagesize() * 4
-	layout.CheckErr(rshm.Ftruncate(fd, int64(memSize)))
+	layout.CheckErr(rshm.Ftruncate(fd, memSize))
 
 	// A hint, not MAP_FIXED: if the range is taken the kernel maps nearby.
 	// The hint points at no Go memory, so the GC ignores it; unsafe.Add
