@@ -57,9 +57,12 @@ import (
 // recheckEvery bounds how long a parked goroutine trusts its descriptor
 // alone: it tries again that often even when nothing rang. The descriptor
 // misses what the library documents it cannot see (a sender in another
-// network namespace, whose rings go nowhere), and such a wait would
-// otherwise last forever; a re-check a second costs nothing measurable. 0
-// turns it off (the tests do, to prove no wake-up is lost).
+// network namespace, whose rings go nowhere), and the netpoller, being
+// edge-triggered, misses a ring dropped because strangers filled the
+// bell's queue (ten datagrams; the level-triggered descriptor then stays
+// readable, which gives the netpoller no new edge). Such a wait would
+// otherwise last forever; a re-check a second costs nothing measurable.
+// 0 turns it off (the tests do, to prove no wake-up is lost).
 var recheckEvery = time.Second
 
 // fallbackSlice bounds each blocking cgo call of a context-aware wait that

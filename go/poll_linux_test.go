@@ -555,3 +555,97 @@ func TestChannelFdAndItsDuplicate(t *testing.T) {
 	_, err = rx.Fd()
 	wantErrno(t, "Fd of a closed Channel", err, syscall.EFAULT)
 }
+
+// bellOf is the address of the doorbell of the channel name's receiver,
+// found as a stranger would in the channel's shared memory: the one
+// aligned 64-bit word beyond 32 bits that arm (which makes the bell) wrote
+// where there was zero.
+func bellOf(t *testing.T, name string, arm func()) string {
+	t.Helper()
+	snapshot := func() []byte {
+		fd, err := ShmOpen(name, O_RDONLY, 0)
+		must(t, "ShmOpen", err)
+		defer Close(fd)
+		st, err := FstatInfo(fd)
+		must(t, "Fstat", err)
+		data, _, err := Mmap(nil, int(st.Size), PROT_READ, MAP_SHARED, fd, 0)
+		must(t, "Mmap", err)
+		defer Munmap(data)
+		return append([]byte(nil), data...)
+	}
+	before := snapshot()
+	arm()
+	after := snapshot()
+	var found []uint64
+	for off := 0; off+8 <= len(after); off += 8 {
+		a, b := binary.LittleEndian.Uint64(before[off:]), binary.LittleEndian.Uint64(after[off:])
+		if a == 0 && b>>32 != 0 {
+			found = append(found, b)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("bell tokens found: %x", found)
+	}
+	return fmt.Sprintf("@rshm-bell-%016x", found[0])
+}
+
+// ring sends n datagrams to the bell at addr, as any process could.
+func ring(t *testing.T, addr string, n int) int {
+	t.Helper()
+	s, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	must(t, "socket", err)
+	defer syscall.Close(s)
+	sent := 0
+	for i := 0; i < n; i++ {
+		if syscall.Sendto(s, []byte{1}, syscall.MSG_DONTWAIT, &syscall.SockaddrUnix{Name: addr}) == nil {
+			sent++
+		}
+	}
+	return sent
+}
+
+// Rings from a stranger (any process that reads the channel knows the
+// bell): one wakes the parked receiver for nothing, and it parks again
+// and still wakes for the message. A flood fills the bell's queue (ten
+// datagrams), so that the sender's ring is dropped and no edge comes: the
+// re-check finds the message.
+func TestParkedRecvAndForeignRings(t *testing.T) {
+	noRecheck(t)
+	tx, name := newChannel(t, "stranger", 256)
+	rx := receiver(t, name)
+	var p *poller
+	addr := bellOf(t, name, func() { p = pollerOf(t, rx) })
+	buf := make([]byte, 64)
+	for _, c := range []struct {
+		what    string
+		rings   int
+		recheck time.Duration
+	}{
+		{"one stranger's ring", 1, 0},
+		{"a flood of rings", 1000, 100 * time.Millisecond},
+	} {
+		recheckEvery = c.recheck
+		parks := p.parks.Load()
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() {
+			n, err := rx.Recv(buf, 10*time.Second)
+			if err == nil && string(buf[:n]) != "real" {
+				err = fmt.Errorf("got %q", buf[:n])
+			}
+			done <- err
+		}()
+		waitParked(t, p, parks+1)
+		ring(t, addr, c.rings)
+		if c.rings == 1 {
+			waitParked(t, p, parks+2) // woken for nothing, parked again
+		}
+		must(t, "Send", tx.Send([]byte("real"), 0))
+		if err := <-done; err != nil {
+			t.Errorf("%s: parked Recv: %v", c.what, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: the parked Recv took %v", c.what, d)
+		}
+	}
+}
