@@ -128,8 +128,7 @@ func (c *Channel) Send(msg []byte, timeout time.Duration) error {
 // one asks for the receiver's descriptor, as Fd does. A parked Recv also
 // looks at the channel once a second whatever its descriptor says, so a
 // sender the descriptor cannot hear (one in another network namespace,
-// see rshm_channel_fd, or one whose rings a flood of strangers' drops)
-// is heard within that second.
+// see rshm_channel_fd) is heard within that second.
 func (c *Channel) Recv(buf []byte, timeout time.Duration) (int, error) {
 	n, err := c.recv(buf, 0)
 	if err != syscall.EAGAIN || timeout == 0 {

@@ -15,7 +15,12 @@ package rshm
 //     doorbells give exactly this: a receive that finds nothing drains the
 //     bell and arms it, and the next message (or the peer's death) rings
 //     it, one datagram (or the pidfd's wake-up), one wake-up of the epoll
-//     descriptor, one edge for the netpoller's registration of it.
+//     descriptor, one edge for the netpoller's registration of it. Where
+//     the descriptor stays readable after an EAGAIN (a stranger's ring;
+//     the first millisecond after the peer's death), park looks again
+//     after a backoff; where it stays quiet when it should not (the
+//     library's documented blind spots), a re-check a second finds what
+//     it missed. Both are safety nets, not the way wake-ups come.
 //   - try is one attempt that never blocks (the C call with timeout 0): nil
 //     when it is done, EAGAIN when there is nothing yet, any other error to
 //     end the wait with. block(d) is the same operation as a blocking cgo
@@ -45,6 +50,9 @@ package rshm
 // on the handle's descriptor too, where it changes nothing (poll and
 // epoll_wait ignore it).
 
+// #include <poll.h>
+import "C"
+
 import (
 	"context"
 	"errors"
@@ -55,14 +63,14 @@ import (
 )
 
 // recheckEvery bounds how long a parked goroutine trusts its descriptor
-// alone: it tries again that often even when nothing rang. The descriptor
-// misses what the library documents it cannot see (a sender in another
-// network namespace, whose rings go nowhere), and the netpoller, being
-// edge-triggered, misses a ring dropped because strangers filled the
-// bell's queue (ten datagrams; the level-triggered descriptor then stays
-// readable, which gives the netpoller no new edge). Such a wait would
-// otherwise last forever; a re-check a second costs nothing measurable.
-// 0 turns it off (the tests do, to prove no wake-up is lost).
+// alone: it tries again that often even when nothing rang and the
+// descriptor is quiet. The descriptor misses what the library documents
+// it cannot see (a sender in another network namespace, whose rings go
+// nowhere) and a sender that takes its role and dies before its first
+// message (the descriptor watches the sender it knew at the last
+// receive); such a wait would otherwise last forever. A re-check a second
+// costs nothing measurable. 0 turns it off (the tests do, to prove no
+// wake-up is lost).
 var recheckEvery = time.Second
 
 // fallbackSlice bounds each blocking cgo call of a context-aware wait that
@@ -153,6 +161,16 @@ func newPoller(fd int) (*poller, error) {
 }
 
 // park is wait on the netpoller.
+//
+// It trusts the contract, but checks the one way a break of it would lose
+// a wake-up: try says EAGAIN while the descriptor stays readable, which
+// gives the edge-triggered netpoller no new edge. That happens when a
+// stranger's ring is left queued, and for up to a millisecond after the
+// peer's death (the library asks the kernel about its peer at most once a
+// millisecond, while the pidfd in the descriptor is readable at once).
+// Then the goroutine, still parked for any new edge, also looks again
+// after 1 ms, 2 ms, 4 ms... (up to a second), until the descriptor is
+// quiet after an EAGAIN or the wait is over.
 func (p *poller) park(ctx context.Context, timeout time.Duration, try func() error) error {
 	var deadline time.Time
 	if timeout > 0 {
@@ -176,18 +194,39 @@ func (p *poller) park(ctx context.Context, timeout time.Duration, try func() err
 		}()
 	}
 	var err error
-	read := func(uintptr) bool {
+	// backoff > 0: the descriptor was readable after an EAGAIN; look again
+	// after backoff rather than waiting for an edge alone.
+	var backoff time.Duration
+	stuck := false
+	read := func(fd uintptr) bool {
 		err = try()
-		if err == syscall.EAGAIN {
-			p.parks.Add(1)
-			return false
+		if err != syscall.EAGAIN {
+			return true
 		}
-		return true
+		if !stuck && readable(fd) {
+			// A ring after the try makes it readable too: try once more.
+			if err = try(); err != syscall.EAGAIN {
+				return true
+			}
+			if readable(fd) {
+				stuck = true
+				return true
+			}
+		}
+		if !stuck {
+			backoff = 0
+		}
+		p.parks.Add(1)
+		return false
 	}
 	for {
 		until := deadline
-		if recheckEvery > 0 {
-			if r := time.Now().Add(recheckEvery); until.IsZero() || r.Before(until) {
+		limit := recheckEvery
+		if stuck && (limit <= 0 || backoff < limit) {
+			limit = backoff
+		}
+		if limit > 0 {
+			if r := time.Now().Add(limit); until.IsZero() || r.Before(until) {
 				until = r
 			}
 		}
@@ -199,9 +238,15 @@ func (p *poller) park(ctx context.Context, timeout time.Duration, try func() err
 		if e := ctx.Err(); e != nil {
 			return e
 		}
+		wasStuck := stuck
 		e := p.rc.Read(read)
 		if e == nil {
-			return err
+			if !stuck || wasStuck {
+				return err
+			}
+			// Newly stuck: park again, looking after a backoff.
+			backoff = stuckBackoff(backoff)
+			continue
 		}
 		if !errors.Is(e, os.ErrDeadlineExceeded) {
 			return pollErrno(e)
@@ -215,7 +260,29 @@ func (p *poller) park(ctx context.Context, timeout time.Duration, try func() err
 			}
 			return err
 		}
+		if stuck {
+			// Look again: readable still (grow the backoff), or quiet.
+			stuck = false
+		}
 	}
+}
+
+// stuckBackoff is the next wait before looking again at a descriptor that
+// stays readable while try says EAGAIN: 1 ms, doubling, up to a second.
+func stuckBackoff(b time.Duration) time.Duration {
+	switch {
+	case b == 0:
+		return time.Millisecond
+	case b >= time.Second/2:
+		return time.Second
+	}
+	return 2 * b
+}
+
+// readable polls fd, not waiting.
+func readable(fd uintptr) bool {
+	pfd := C.struct_pollfd{fd: C.int(fd), events: C.POLLIN}
+	return C.poll(&pfd, 1, 0) == 1 && pfd.revents&C.POLLIN != 0
 }
 
 // pollErrno is an error of the netpoller's as the package reports errors:
