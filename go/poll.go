@@ -16,7 +16,7 @@ package rshm
 //     bell and arms it, and the next message (or the peer's death) rings
 //     it, one datagram (or the pidfd's wake-up), one wake-up of the epoll
 //     descriptor, one edge for the netpoller's registration of it. Where
-//     the descriptor stays readable after an EAGAIN (a stranger's ring;
+//     the descriptor stays readable after an EAGAIN (a ring left queued;
 //     the first millisecond after the peer's death), park looks again
 //     after a backoff; where it stays quiet when it should not (the
 //     library's documented blind spots), a re-check a second finds what
@@ -92,8 +92,9 @@ type parking struct {
 type poller struct {
 	f  *os.File
 	rc syscall.RawConn
-	// parks counts the times a goroutine parked (for the tests).
-	parks atomic.Uint64
+	// parks counts the times a goroutine parked, stucks the times it found
+	// the descriptor readable after an EAGAIN (for the tests).
+	parks, stucks atomic.Uint64
 }
 
 // wait runs the operation until it is done or fails, waiting up to timeout
@@ -165,7 +166,9 @@ func newPoller(fd int) (*poller, error) {
 // It trusts the contract, but checks the one way a break of it would lose
 // a wake-up: try says EAGAIN while the descriptor stays readable, which
 // gives the edge-triggered netpoller no new edge. That happens when a
-// stranger's ring is left queued, and for up to a millisecond after the
+// ring is left queued on an armed bell (a stranger's, or a sender's that
+// took the bell before the receiver drained it and rang after: a few
+// times in a million messages), and for up to a millisecond after the
 // peer's death (the library asks the kernel about its peer at most once a
 // millisecond, while the pidfd in the descriptor is readable at once).
 // Then the goroutine, still parked for any new edge, also looks again
@@ -210,6 +213,7 @@ func (p *poller) park(ctx context.Context, timeout time.Duration, try func() err
 			}
 			if readable(fd) {
 				stuck = true
+				p.stucks.Add(1)
 				return true
 			}
 		}

@@ -436,8 +436,8 @@ func TestParkedRecvStress(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("sender: %v\n%s", err, out.String())
 	}
-	t.Logf("%d messages: %d busy tries, %d parked receives, parked %d times, longest parked receive %v",
-		total, tries, parkedRecvs, p.parks.Load(), longest)
+	t.Logf("%d messages: %d busy tries, %d parked receives, parked %d times, found the descriptor readable after an EAGAIN %d times, longest parked receive %v",
+		total, tries, parkedRecvs, p.parks.Load(), p.stucks.Load(), longest)
 	if p.parks.Load() < uint64(total/1000) {
 		t.Errorf("the receiver parked only %d times in %d messages: the test did not test parking", p.parks.Load(), total)
 	}
