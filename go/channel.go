@@ -5,6 +5,7 @@ package rshm
 import "C"
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"syscall"
@@ -19,12 +20,19 @@ import (
 // and the receiver on its first Recv. It is not safe for concurrent use:
 // one goroutine at a time.
 //
+// A goroutine waiting in Recv or RecvContext parks on Go's netpoller,
+// through the receiver's descriptor (Fd), and holds no OS thread while it
+// waits. Where there is no descriptor (macOS: ENOTSUP; the descriptor
+// limits, EMFILE and ENFILE, reached) it waits in a blocking cgo call,
+// which holds its thread, as before.
+//
 // Release a Channel with Close. One that becomes unreachable without Close
 // is closed by a finalizer when the garbage collector finds it (the peer
 // then sees EPIPE): a safety net against leaked mappings, not a substitute
 // for Close, since it runs at the collector's pace, maybe never.
 type Channel struct {
-	ch *C.rshm_channel
+	ch   *C.rshm_channel
+	park parking
 }
 
 // ChannelCreate creates the channel name ("/name") with room for capacity
@@ -71,7 +79,7 @@ func wrapChannel(ch *C.rshm_channel, err error) (*Channel, error) {
 	if ch == nil {
 		return nil, failed(err)
 	}
-	c := &Channel{ch}
+	c := &Channel{ch: ch}
 	runtime.SetFinalizer(c, func(c *Channel) { _ = c.Close() })
 	return c, nil
 }
@@ -115,17 +123,74 @@ func (c *Channel) Send(msg []byte, timeout time.Duration) error {
 // ETIMEDOUT, EMSGSIZE (buf too small: the message stays for a retry), EPIPE
 // (empty and the sender closed or died), EBUSY (another receiver), EPROTO,
 // EBADMSG, EFAULT (closed).
+//
+// A wait parks the goroutine on the netpoller (see Channel): the first
+// one asks for the receiver's descriptor, as Fd does. A parked Recv also
+// looks at the channel once a second whatever its descriptor says, so a
+// sender the descriptor cannot hear (one in another network namespace,
+// see rshm_channel_fd) is heard within that second.
 func (c *Channel) Recv(buf []byte, timeout time.Duration) (int, error) {
+	n, err := c.recv(buf, 0)
+	if err != syscall.EAGAIN || timeout == 0 {
+		return n, err
+	}
+	return c.recvWait(context.Background(), buf, timeout)
+}
+
+// RecvContext is Recv waiting without a timeout until a message comes or
+// ctx is done: then it returns ctx.Err() and takes no message (none is
+// taken when ctx is done before the call, even if one is waiting).
+// Cancellation wakes a parked goroutine at once; without a descriptor,
+// the blocking wait notices it within 50 ms.
+func (c *Channel) RecvContext(ctx context.Context, buf []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.recvWait(ctx, buf, -1)
+}
+
+// recvWait is a receive that waits, parked where it can (poll.go).
+func (c *Channel) recvWait(ctx context.Context, buf []byte, timeout time.Duration) (n int, err error) {
+	err = c.park.wait(ctx, timeout, c.Fd, func() (err error) {
+		n, err = c.recv(buf, 0)
+		return err
+	}, func(d time.Duration) (err error) {
+		n, err = c.recv(buf, timeoutNs(d))
+		return err
+	})
+	return n, err
+}
+
+// recv is one rshm_channel_recv.
+func (c *Channel) recv(buf []byte, timeout C.int64_t) (int, error) {
 	var p unsafe.Pointer
 	if len(buf) > 0 {
 		p = unsafe.Pointer(&buf[0])
 	}
-	n, err := C.rshm_channel_recv(c.ch, p, C.size_t(len(buf)), timeoutNs(timeout))
+	n, err := C.rshm_channel_recv(c.ch, p, C.size_t(len(buf)), timeout)
 	runtime.KeepAlive(c)
 	if n < 0 {
 		return 0, failed(err)
 	}
 	return int(n), nil
+}
+
+// Fd is the receiver's descriptor (rshm_channel_fd), for a program's own
+// event loop: readable, level-triggered, exactly when the next Recv would
+// not wait (a message, or the sender closed or died: then EPIPE). A
+// readiness can be spurious: Recv with timeout 0 then says EAGAIN. The
+// Channel becomes the receiver if it is not yet. The descriptor belongs to
+// the Channel and is the same on every call: poll it, never read, write
+// or close it; Close closes it. It is close-on-exec. Errors: ENOTSUP (not
+// Linux), EBUSY (another receiver), EMFILE, ENFILE, EPROTO, EFAULT
+// (closed).
+func (c *Channel) Fd() (int, error) {
+	fd, err := C.rshm_channel_fd(c.ch)
+	runtime.KeepAlive(c)
+	if fd < 0 {
+		return -1, failed(err)
+	}
+	return int(fd), nil
 }
 
 // Capacity is the room for queued messages in bytes.
@@ -143,7 +208,8 @@ func (c *Channel) MaxMessage() int {
 }
 
 // Close gives up the Channel's role (the peer then sees EPIPE once it has
-// taken what is left) and unmaps the segment. Closing twice is a no-op.
+// taken what is left), closes its descriptors and unmaps the segment.
+// Closing twice is a no-op.
 func (c *Channel) Close() error {
 	ch := c.ch
 	c.ch = nil
@@ -151,6 +217,7 @@ func (c *Channel) Close() error {
 		return nil
 	}
 	runtime.SetFinalizer(c, nil)
+	c.park.close()
 	if r, err := C.rshm_channel_close(ch); r != 0 {
 		return failed(err)
 	}

@@ -40,6 +40,14 @@
 // and one forgotten unclosed is closed by a finalizer when the garbage
 // collector finds it: a safety net, not a substitute for Close.
 //
+// # Waiting
+//
+// A goroutine waiting in (*Channel).Recv or RecvContext parks on Go's
+// netpoller through the channel's descriptor (Fd) and holds no OS thread
+// while it waits; where there is no descriptor (macOS), it waits in a
+// blocking cgo call. RecvContext ends with ctx.Err() when its context
+// does.
+//
 // # Linking
 //
 // By default the package links the installed library through

@@ -1,6 +1,8 @@
 package rshm
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"syscall"
@@ -95,7 +97,8 @@ func TestSegmentCreateInitPanicLeaksNothing(t *testing.T) {
 
 // Forgotten Segments and Channels are closed by their finalizers: their
 // descriptors come back once the collector has run. 2000 of each would
-// keep 2000 descriptors without them.
+// keep 2000 descriptors (three each for a receiver that parked) without
+// them.
 func TestFinalizersCloseForgottenHandles(t *testing.T) {
 	for _, c := range []struct {
 		kind   string
@@ -108,6 +111,21 @@ func TestFinalizersCloseForgottenHandles(t *testing.T) {
 		{"Channel", func(name string) error {
 			_, err := ChannelCreate(name, 64, 0o600)
 			return err
+		}},
+		// A receiver that parked has the library's descriptors and the
+		// poller's duplicate.
+		{"ParkedChannel", func(name string) error {
+			ch, err := ChannelCreate(name, 64, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := ch.Recv(nil, time.Microsecond); err != syscall.ETIMEDOUT {
+				return fmt.Errorf("Recv: %v, want ETIMEDOUT", err)
+			}
+			if ch.park.p == nil {
+				return errors.New("Recv with a timeout made no poller")
+			}
+			return nil
 		}},
 	} {
 		t.Run(c.kind, func(t *testing.T) {

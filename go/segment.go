@@ -66,7 +66,9 @@ func SegmentCreate(name string, size int, mode uint32) (*Segment, error) {
 // runtime.Goexit (as t.Fatal and t.FailNow do), the creation is abandoned
 // the same way and then the panic goes on, or runtime.Goexit is called, on
 // the calling goroutine: a t.Fatal in init ends the test that called
-// SegmentCreateInit. Otherwise the errors are SegmentCreate's.
+// SegmentCreateInit. The panic goes on with init's value, but its stack
+// trace is the caller's: init's goroutine has ended. Otherwise the errors
+// are SegmentCreate's.
 func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte) error) (*Segment, error) {
 	if size < 0 {
 		return nil, syscall.EINVAL
