@@ -8,10 +8,12 @@
 //! creator formats the ring inside the segment's initialiser, so an opener
 //! (which only finds segments that are complete) never sees it unformatted.
 
-mod header;
-mod ring;
 #[cfg(all(test, target_os = "linux"))]
 mod fd_tests;
+mod header;
+mod ring;
+#[cfg(test)]
+mod stress;
 #[cfg(test)]
 mod tests;
 
