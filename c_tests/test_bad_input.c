@@ -751,6 +751,81 @@ static void sync_and_channels(void) {
     rshm_channel_unlink(name);
 }
 
+static int value_fails(rshm_value *v) {
+    if (!v)
+        return 1;
+    rshm_value_close(v);
+    return 0;
+}
+
+static void values(void) {
+    char name[64], other[64], seg_name[64];
+    check_name(name, sizeof name, "value");
+    check_name(other, sizeof other, "value2");
+    check_name(seg_name, sizeof seg_name, "notvalue");
+#define VAL_CREATE(name) value_fails(rshm_value_create(name, 64, 0600))
+#define VAL_OPEN(name) value_fails(rshm_value_open(name, RSHM_O_RDONLY, 0))
+    fn = "rshm_value_create";
+    SEG_NAMES(VAL_CREATE);
+    ROW("name taken by an object that is not a value", EEXIST, VAL_CREATE(n_plain));
+    ROW("size 0", EINVAL, value_fails(rshm_value_create(other, 0, 0600)));
+    ROW("size SIZE_MAX", EOVERFLOW, value_fails(rshm_value_create(other, SIZE_MAX, 0600)));
+
+    fn = "rshm_value_open";
+    SEG_NAMES(VAL_OPEN);
+    ROW("no such name with timeout 0", ENOENT, VAL_OPEN(n_missing));
+    ROW("no such name with timeout 10 ms", ETIMEDOUT, value_fails(rshm_value_open(n_missing, RSHM_O_RDONLY, 10)));
+    ROW("an object of zeros (no magic)", EINVAL, VAL_OPEN(n_plain));
+    ROW("header of layout version 99", EPROTO, VAL_OPEN(n_badver));
+    rshm_segment *seg = rshm_segment_create(seg_name, 4096, 0600);
+    ROW("an rshm segment (wrong kind)", EINVAL, VAL_OPEN(seg_name));
+    rshm_segment_close(seg);
+    rshm_segment_unlink(seg_name);
+
+    unsigned char buf[128] = {0};
+    uint64_t version = 0;
+    rshm_value *w = rshm_value_create(name, 64, 0600);
+    rshm_value *r = rshm_value_open(name, RSHM_O_RDONLY, 0);
+    ROW("oflag O_WRONLY", EINVAL, value_fails(rshm_value_open(name, O_WRONLY, 0)));
+    ROW("oflag O_RDWR|O_CREAT", EINVAL, value_fails(rshm_value_open(name, O_RDWR | O_CREAT, 0)));
+    ROW("oflag O_RDWR while a live writer holds it", EBUSY, value_fails(rshm_value_open(name, RSHM_O_RDWR, 0)));
+
+    fn = "rshm_value_write";
+    ROW("v NULL", EFAULT, FAILS(rshm_value_write(NULL, buf, 8), -1));
+    ROW("data NULL, len 8", EFAULT, FAILS(rshm_value_write(w, NULL, 8), -1));
+    ROW("a reader's handle", EBADF, FAILS(rshm_value_write(r, buf, 8), -1));
+    ROW("len beyond rshm_value_size", EMSGSIZE, FAILS(rshm_value_write(w, buf, rshm_value_size(w) + 1), -1));
+    ROW("len SIZE_MAX", EMSGSIZE, FAILS(rshm_value_write(w, buf, SIZE_MAX), -1));
+    ROW_OK("data NULL, len 0", "publishes an empty value", FAILS(rshm_value_write(w, NULL, 0), -1));
+
+    fn = "rshm_value_read";
+    rshm_value_write(w, buf, 16);
+    ROW("v NULL", EFAULT, FAILS(rshm_value_read(NULL, buf, sizeof buf, &version), -1));
+    ROW("buf NULL, cap 64", EFAULT, FAILS(rshm_value_read(r, NULL, 64, &version), -1));
+    ROW("cap smaller than the value", EMSGSIZE, FAILS(rshm_value_read(r, buf, 8, &version), -1));
+    ROW("buf NULL, cap 0, value not empty", EMSGSIZE, FAILS(rshm_value_read(r, NULL, 0, &version), -1));
+    ROW_OK("version NULL", "the length", rshm_value_read(r, buf, sizeof buf, NULL) != 16);
+    ROW_OK("cap SIZE_MAX", "the length", rshm_value_read(r, buf, SIZE_MAX, &version) != 16);
+
+    fn = "rshm_value_wait";
+    ROW("v NULL", EFAULT, FAILS(rshm_value_wait(NULL, 0, 0), -1));
+    ROW("timeout_ns -2", EINVAL, FAILS(rshm_value_wait(r, version, -2), -1));
+    ROW("version current, timeout 0", EAGAIN, FAILS(rshm_value_wait(r, version, 0), -1));
+    ROW("version current, timeout 1 ms", ETIMEDOUT, FAILS(rshm_value_wait(r, version, 1000000), -1));
+    ROW_OK("version not current", "returns 0 at once", FAILS(rshm_value_wait(r, version + 1, -1), -1));
+
+    fn = "rshm_value_size";
+    ROW("v NULL", EFAULT, FAILS(rshm_value_size(NULL), 0));
+    fn = "rshm_value_close";
+    ROW_OK("v NULL", "succeeds (no-op)", FAILS(rshm_value_close(NULL), -1));
+    rshm_value_close(r);
+    rshm_value_close(w);
+    fn = "rshm_value_unlink";
+    ROW("name NULL", EFAULT, FAILS(rshm_value_unlink(NULL), -1));
+    ROW("no such name", ENOENT, FAILS(rshm_value_unlink(n_missing), -1));
+    rshm_value_unlink(name);
+}
+
 static void strings(void) {
     char buf[32];
     fn = "rshm_mode_string";
@@ -852,6 +927,7 @@ int main(int argc, char **argv) {
     memory();
     segments();
     sync_and_channels();
+    values();
     strings();
     teardown();
     if (argc > 1 && strcmp(argv[1], "--table") == 0) {

@@ -505,6 +505,12 @@
 #endif
 
 /**
+ * The shared block's layout; another is EPROTO. `rshm ls` shows it as
+ * "rshm-value v1".
+ */
+#define LAYOUT 1
+
+/**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
  * it does). It becomes the sender on its first send or reserve and the
@@ -520,6 +526,13 @@ typedef struct rshm_channel rshm_channel;
  * it does). The name stays until `rshm_segment_unlink`.
  */
 typedef struct rshm_segment rshm_segment;
+
+/**
+ * A handle on a named value, from [`Value::create`] (the writer) or
+ * [`Value::open`] (a reader, or the writer). Dropping it closes it. A
+ * handle is used by one thread at a time, in the process that made it.
+ */
+typedef struct rshm_value rshm_value;
 
 /**
  * A mutex that lives in shared memory and works across processes: 64
@@ -1755,6 +1768,184 @@ int rshm_fstat(int fd, struct rshm_stat *out);
  * Thread-safe.
  */
 const char *rshm_version(void);
+
+/**
+ * Creates the named value `name`: one writer keeps a value of up to
+ * `size` bytes up to date (a sensor reading, a configuration, a status
+ * board), and any number of readers, in any processes, copy the latest
+ * version. A reader never sees half an update, never waits for the
+ * writer, and never writes to the object, so a reader that may only read
+ * it (mode 0644, another user) reads at full speed; the writer never
+ * waits for readers.
+ *
+ * `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
+ * call. `size` is the longest value in bytes (at least 1); the object
+ * holds three copies of it and a few cache lines. `mode` gives the
+ * permission bits (the umask applies): readers need read permission,
+ * the writer read and write. With 0600 or 0660 a write makes no system
+ * call unless a reader waits. When some class of users may read but not
+ * write (0644, 0640, 0444), such a reader cannot announce that it waits,
+ * so the writer also wakes the version's futex word after writes, backing
+ * off while that finds nobody (then one futex_wake per 1024 writes; see
+ * `rshm_value_wait`). The value is formatted before the name appears: an
+ * opener never sees it half made.
+ *
+ * The new value has length 0 and version 0. Returns the writer's handle,
+ * owned by the caller, released with `rshm_value_close`. The name stays
+ * until `rshm_value_unlink`.
+ *
+ * On failure returns NULL, leaves nothing behind, and sets errno:
+ * - `EEXIST`: `name` exists (a value or any other object); it is untouched.
+ * - `EINVAL`: `size` is 0, or the name is empty, only slashes, or has an
+ *   inner '/'.
+ * - `EOVERFLOW`: `size` is too large to map.
+ * - `ENOSPC`: /dev/shm has no room for the object.
+ * - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
+ * - `EFAULT`: `name` is NULL.
+ * - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_segment_create`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_value *rshm_value_create(const char *name, size_t size, uint32_t mode);
+
+/**
+ * Opens the value `name` made by `rshm_value_create`, waiting up to
+ * `timeout_ms` milliseconds for it to exist (0: look once). With `oflag`
+ * `RSHM_O_RDONLY` the handle is a reader: the object is mapped read-only
+ * and read permission suffices. With `RSHM_O_RDWR` it is the writer: it
+ * takes over from a writer that died (its versions continue from the last
+ * one published), and fails while another writer lives.
+ *
+ * Returns a handle owned by the caller, released with `rshm_value_close`.
+ *
+ * On failure returns NULL and sets errno:
+ * - `EBUSY`: `oflag` is `RSHM_O_RDWR` and another live process (or
+ *   another handle of this one) is the writer.
+ * - `ETIMEDOUT`: no value appeared within `timeout_ms`.
+ * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
+ * - `EINVAL`: `oflag` is neither `RSHM_O_RDONLY` nor `RSHM_O_RDWR`; the
+ *   object is not an rshm value (a plain object, or an rshm object of
+ *   another kind); or the name is invalid.
+ * - `EPROTO`: the value was made by an rshm with another layout, or its
+ *   shared state is corrupt.
+ * - `EACCES`: the object's mode does not let the caller read it (or, for
+ *   `RSHM_O_RDWR`, write it).
+ * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
+ *   `rshm_segment_open`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_value *rshm_value_open(const char *name, int oflag, uint32_t timeout_ms);
+
+/**
+ * Publishes the `len` bytes at `data` as the value's next version (one
+ * more than the last). `data` is borrowed for the call; it may be NULL
+ * when `len` is 0 (an empty value is a value). Readers see either the
+ * previous value or this one, whole, whenever they read, even if the
+ * writer is killed in the middle: the previous value stays readable.
+ *
+ * Never waits. Makes no system call unless a reader waits in
+ * `rshm_value_wait` (then one wake-up); when the mode lets a reader read
+ * without writing, also one per 1024 writes while nobody waits (see
+ * `rshm_value_create`).
+ *
+ * Returns 0. On failure returns -1, publishes nothing, and sets errno:
+ * - `EBADF`: `v` is a reader's handle (opened with `RSHM_O_RDONLY`), as
+ *   write(2) on a descriptor opened read-only.
+ * - `EMSGSIZE`: `len` exceeds `rshm_value_size`.
+ * - `EOVERFLOW`: 2^62 versions were published.
+ * - `EFAULT`: `v` is NULL, or `data` is NULL and `len` is not 0.
+ *
+ * Thread safety: a handle is used by one thread at a time; a handle
+ * inherited through fork must not be used in the child.
+ */
+int rshm_value_write(struct rshm_value *v, const void *data, size_t len);
+
+/**
+ * Copies the latest complete value into `buf` (`cap` bytes, borrowed for
+ * the call) and stores its version in `*version` (NULL: not wanted).
+ * Never waits for the writer and never writes to the object. A handle's
+ * versions never go back. Against a writer that writes flat out a read
+ * may copy a few times, and falls back to a copy the writer rewrites only
+ * every 64 versions (README, "Latest value"): it finishes.
+ *
+ * Returns the value's length (0 for an empty value, or none written yet).
+ * On failure returns -1 and sets errno:
+ * - `EMSGSIZE`: the value is longer than `cap`; nothing is stored in
+ *   `*version` and no byte of the value is returned (bytes of `buf` may
+ *   have been overwritten). A buffer of `rshm_value_size` bytes always
+ *   suffices.
+ * - `EBADMSG`: the value's shared state is corrupt (a peer wrote over it):
+ *   a length beyond the size, or no consistent copy within 0.1 s.
+ * - `EFAULT`: `v` is NULL, or `buf` is NULL and `cap` is not 0.
+ *
+ * Thread safety: as for `rshm_value_write`.
+ */
+int64_t rshm_value_read(struct rshm_value *v, void *buf, size_t cap, uint64_t *version);
+
+/**
+ * Waits until the value's version differs from `version` (the one the
+ * caller last read): returns at once if it already does, else as
+ * `timeout_ns` allows (-1 without limit, 0 not at all, else nanoseconds).
+ * Every write wakes every waiter. Signals do not end the wait.
+ *
+ * A reader whose user may write the object announces itself: on its
+ * first wait it maps the object a second time, read-write, only for that
+ * (Linux; its value is never written), and is woken by the first write.
+ * A reader that may only read it cannot announce: it sees a new version
+ * within 1 ms (it looks again that often), and usually at once, as the
+ * writer of such an object wakes it after writes (see `rshm_value_create`;
+ * after a run of writes that found no such waiter asleep, the writer
+ * skips the wake-ups of up to 1024 writes).
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EAGAIN`: the version is still `version` and `timeout_ns` is 0.
+ * - `ETIMEDOUT`: still `version` when the timeout passed.
+ * - `EINVAL`: `timeout_ns` is below -1.
+ * - `EFAULT`: `v` is NULL.
+ *
+ * Thread safety: as for `rshm_value_write`.
+ */
+int rshm_value_wait(struct rshm_value *v, uint64_t version, int64_t timeout_ns);
+
+/**
+ * The longest value in bytes: the `size` the creator asked for. A read
+ * into a buffer this long never fails with `EMSGSIZE`.
+ *
+ * Returns the size. On failure returns 0 and sets errno:
+ * - `EFAULT`: `v` is NULL.
+ *
+ * Thread safety: safe to call from any thread while no thread closes `v`.
+ */
+size_t rshm_value_size(const struct rshm_value *v);
+
+/**
+ * Closes the handle: the writer gives its role up (a later
+ * `rshm_value_open` with `RSHM_O_RDWR` may take it), the object is
+ * unmapped and the handle freed; it must not be used again. The value
+ * stays readable, and the name stays until `rshm_value_unlink`. NULL is a
+ * no-op.
+ *
+ * Returns 0. On failure returns -1 and sets errno (the handle is freed
+ * all the same):
+ * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+ *
+ * Thread safety: no other thread may use `v` during or after the call.
+ */
+int rshm_value_close(struct rshm_value *v);
+
+/**
+ * Removes the name of a value, as `rshm_shm_unlink` does: handles already
+ * open stay valid and keep working. Like `rshm_segment_unlink`, it removes
+ * whatever object has the name, without checking that it is a value.
+ *
+ * Returns 0. On failure returns -1 and sets errno as `rshm_shm_unlink` does:
+ * - `ENOENT`: no object has that name.
+ * - `EACCES`, `EINVAL`, `ENAMETOOLONG`, `EFAULT`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_value_unlink(const char *name);
 
 #ifdef __cplusplus
 }  // extern "C"

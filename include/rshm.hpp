@@ -473,6 +473,19 @@ std::int64_t timeout_ns(std::chrono::duration<Rep, Period> d) {
     const auto whole = static_cast<std::int64_t>(ns);
     return whole < ns ? whole + 1 : whole;
 }
+
+/** An open's uint32_t timeout in milliseconds: rounded up, and UINT32_MAX
+ *  (about 49 days) for any negative duration or one at least that long. */
+template <class Rep, class Period>
+std::uint32_t timeout_ms(std::chrono::duration<Rep, Period> timeout) {
+    const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max();
+    // Compared in long double milliseconds, which no duration overflows;
+    // below the limit, the rounded-up count fits.
+    const bool longest =
+        timeout < timeout.zero() || timeout >= std::chrono::duration<long double, std::milli>(limit);
+    return longest ? limit
+                   : static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
+}
 }  // namespace detail
 
 /** Owns an rshm_channel handle. One sender, one receiver: the object becomes
@@ -508,15 +521,7 @@ public:
     template <class Rep = long long, class Period = std::milli>
     static channel open(const std::string &name,
                         std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
-        const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max();
-        // Compared in long double milliseconds, which no duration overflows;
-        // below the limit, the rounded-up count fits.
-        const bool longest = timeout < timeout.zero() ||
-                             timeout >= std::chrono::duration<long double, std::milli>(limit);
-        const std::uint32_t t =
-            longest ? limit
-                    : static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
-        rshm_channel *c = rshm_channel_open(detail::c_str(name, "channel_open"), t);
+        rshm_channel *c = rshm_channel_open(detail::c_str(name, "channel_open"), detail::timeout_ms(timeout));
         if (!c) detail::fail("channel_open");
         return channel(c);
     }
@@ -859,3 +864,167 @@ static_assert(std::is_standard_layout_v<mutex> && std::is_trivially_default_cons
 }  // namespace rshm
 
 #endif /* RSHM_HPP_SYNC */
+
+/* ==== rshm::value, rshm::value_of<T> (rshm_value_*) =========================
+ * A latest value: one writer keeps it up to date, any number of readers in
+ * any processes copy it, never torn, never waiting for each other.
+ * Move-only, closed when destroyed. Timeouts are std::chrono durations as
+ * for rshm::channel. Failures throw rshm::error; wait()'s timeout is not a
+ * failure (false).
+ *
+ *     struct reading { double celsius; long seq; };          // trivially copyable
+ *     auto w = rshm::value_of<reading>::create("/sensor", 0644);
+ *     w.store({21.5, 1});
+ *     auto r = rshm::value_of<reading>::open("/sensor", RSHM_O_RDONLY, std::chrono::seconds(5));
+ *     auto [now, version] = r.load();
+ *     r.wait(version, std::chrono::seconds(1));               // true once a newer one is there
+ */
+#ifndef RSHM_HPP_VALUE
+#define RSHM_HPP_VALUE
+
+#include <chrono>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+namespace rshm {
+
+/** Owns an rshm_value handle: the writer's (create, or open with
+ *  RSHM_O_RDWR) or a reader's (RSHM_O_RDONLY). Use it from one thread at a
+ *  time; never in a fork child. */
+class value {
+public:
+    value() noexcept = default;
+    /** Adopts a handle from rshm_value_create/open (nullptr for none). */
+    explicit value(rshm_value *raw) noexcept : raw_(raw) {}
+    value(value &&other) noexcept : raw_(other.release_handle()) {}
+    value &operator=(value &&other) noexcept {
+        if (this != &other) {
+            rshm_value_close(raw_);
+            raw_ = other.release_handle();
+        }
+        return *this;
+    }
+    value(const value &) = delete;
+    value &operator=(const value &) = delete;
+    ~value() { rshm_value_close(raw_); }
+
+    /** rshm_value_create: values of up to `size` bytes; returns the writer. */
+    static value create(const std::string &name, std::size_t size, std::uint32_t mode = 0600) {
+        rshm_value *v = rshm_value_create(detail::c_str(name, "value_create"), size, mode);
+        if (!v) detail::fail("value_create");
+        return value(v);
+    }
+
+    /** rshm_value_open: RSHM_O_RDONLY for a reader, RSHM_O_RDWR for the
+     *  writer, waiting up to `timeout` (as for rshm::channel::open) for the
+     *  value to exist. */
+    template <class Rep = long long, class Period = std::milli>
+    static value open(const std::string &name, int oflag,
+                      std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
+        rshm_value *v = rshm_value_open(detail::c_str(name, "value_open"), oflag, detail::timeout_ms(timeout));
+        if (!v) detail::fail("value_open");
+        return value(v);
+    }
+
+    /** rshm_value_unlink: removes the name; open values keep working. */
+    static void unlink(const std::string &name) {
+        if (rshm_value_unlink(detail::c_str(name, "value_unlink")) != 0) detail::fail("value_unlink");
+    }
+
+    /** Publishes `len` bytes at `data` as the next version; never waits. */
+    void write(const void *data, std::size_t len) {
+        if (rshm_value_write(raw_, data, len) != 0) detail::fail("value_write");
+    }
+
+    /** Copies the latest value into `buf`: (length, version). */
+    std::pair<std::size_t, std::uint64_t> read(void *buf, std::size_t cap) {
+        std::uint64_t version = 0;
+        std::int64_t n = rshm_value_read(raw_, buf, cap, &version);
+        if (n < 0) detail::fail("value_read");
+        return {static_cast<std::size_t>(n), version};
+    }
+
+    /** Waits until the version differs from `version`: true then, false
+     *  when the timeout passed first (zero only looks). */
+    template <class Rep = long long, class Period = std::nano>
+    bool wait(std::uint64_t version, std::chrono::duration<Rep, Period> timeout = forever) {
+        if (rshm_value_wait(raw_, version, detail::timeout_ns(timeout)) == 0) return true;
+        if (errno == EAGAIN || errno == ETIMEDOUT) return false;
+        detail::fail("value_wait");
+    }
+
+    /** The longest value in bytes. */
+    std::size_t size() const noexcept { return rshm_value_size(raw_); }
+
+    /** The handle, still owned by this object; nullptr if none. */
+    rshm_value *get() const noexcept { return raw_; }
+    explicit operator bool() const noexcept { return raw_ != nullptr; }
+    /** Gives up ownership: the caller closes the result. */
+    rshm_value *release_handle() noexcept { return std::exchange(raw_, nullptr); }
+
+    /** Closes now (a writer gives its role up), reporting failure by throwing. */
+    void close() {
+        if (rshm_value_close(release_handle()) != 0) detail::fail("value_close");
+    }
+
+private:
+    rshm_value *raw_ = nullptr;
+};
+
+/** A value holding one T, copied as bytes: T must be trivially copyable
+ *  (no pointers into one process's memory) and default-constructible. */
+template <class T>
+class value_of {
+    static_assert(std::is_trivially_copyable_v<T>, "rshm::value_of<T> copies T as bytes");
+    static_assert(std::is_default_constructible_v<T>, "rshm::value_of<T>::load() builds a T");
+
+public:
+    value_of() noexcept = default;
+    explicit value_of(value v) noexcept : v_(std::move(v)) {}
+
+    /** rshm_value_create for sizeof(T) bytes; returns the writer. */
+    static value_of create(const std::string &name, std::uint32_t mode = 0600) {
+        return value_of(value::create(name, sizeof(T), mode));
+    }
+
+    /** rshm_value_open, as rshm::value::open; throws EMSGSIZE if the
+     *  value's size is not sizeof(T). */
+    template <class Rep = long long, class Period = std::milli>
+    static value_of open(const std::string &name, int oflag,
+                         std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
+        value v = value::open(name, oflag, timeout);
+        if (v.size() != sizeof(T)) throw error(EMSGSIZE, "value_open");
+        return value_of(std::move(v));
+    }
+
+    /** Publishes `t` as the next version. */
+    void store(const T &t) { v_.write(&t, sizeof(T)); }
+
+    /** The latest T and its version. Throws ENODATA before the first
+     *  store, EBADMSG for a value of another length. */
+    std::pair<T, std::uint64_t> load() {
+        T t{};
+        auto [n, version] = v_.read(&t, sizeof(T));
+        if (n != sizeof(T)) throw error(version == 0 ? ENODATA : EBADMSG, "value_load");
+        return {t, version};
+    }
+
+    /** As rshm::value::wait. */
+    template <class Rep = long long, class Period = std::nano>
+    bool wait(std::uint64_t version, std::chrono::duration<Rep, Period> timeout = forever) {
+        return v_.wait(version, timeout);
+    }
+
+    /** The untyped handle. */
+    value &untyped() noexcept { return v_; }
+    explicit operator bool() const noexcept { return static_cast<bool>(v_); }
+    void close() { v_.close(); }
+
+private:
+    value v_;
+};
+
+}  // namespace rshm
+
+#endif /* RSHM_HPP_VALUE */

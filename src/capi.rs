@@ -23,3 +23,4 @@ mod segment;
 mod shm;
 mod stat;
 mod version;
+mod value;

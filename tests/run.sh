@@ -198,12 +198,30 @@ pair "channel_receiver first, channel_sender second" \
 pair "channel_sender first, channel_receiver second" \
     "target/c/channel_sender $chan 3" "target/c/channel_receiver $chan 3"
 
+echo "== value_writer/value_reader pair, the writer killed midway and a second one taking over"
+val="/rshm-test-$$-value-demo"
+target/c/value_writer "$val" 100000 &
+w1=$!
+sleep 0.2
+target/c/value_reader "$val" 3000 &
+r=$!
+sleep 0.2
+kill -9 "$w1"
+wait "$w1" 2>/dev/null
+target/c/value_writer "$val" 100000 &
+w2=$!
+wait "$r"
+reader_status=$?
+kill "$w2"
+wait "$w2" 2>/dev/null
+add_one "$reader_status" "value_writer killed midway/value_reader"
+
 echo "== install into a temporary prefix, build C, C++ and Go through pkg-config"
 
 # Fuzzing (fuzz/run.sh, `make fuzz`): in CI only, each target one check,
 # passed when it ran FUZZ_SECONDS without a crash, hang or leak.
 if [ "${CI:-}" = true ]; then
-    for t in segment_header segment_open names flags channel_ring; do
+    for t in segment_header segment_open names flags channel_ring value_block; do
         echo "== fuzz $t (${FUZZ_SECONDS:-60} s)"
         sh fuzz/run.sh "$t"
         add_one $? "fuzz $t"

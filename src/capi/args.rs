@@ -61,6 +61,22 @@ pub fn out<'a, T>(p: *mut T) -> Result<&'a mut T> {
     unsafe { p.as_mut() }.ok_or(Errno(libc::EFAULT))
 }
 
+/// The caller's buffer of `len` bytes: NULL is EFAULT unless it is empty.
+///
+/// # Safety
+/// A non-NULL `p` points to `len` writable bytes, not used elsewhere,
+/// for the call.
+pub unsafe fn bytes_mut<'a>(p: *mut u8, len: usize) -> Result<&'a mut [u8]> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if p.is_null() {
+        return Err(Errno(libc::EFAULT));
+    }
+    // SAFETY: the caller's promise; an object cannot exceed isize::MAX bytes.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,159 @@
+package rshm
+
+// #include <stdlib.h>
+// #include <rshm.h>
+import "C"
+
+import (
+	"math"
+	"runtime"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Value is a latest value shared between processes (rshm_value_* in
+// rshm.h): one writer keeps a value of up to Size bytes up to date, and
+// any number of readers, in any processes, copy the latest version. A
+// reader never sees half an update, never waits for the writer and never
+// writes to the object; the writer never waits for readers. A Value is
+// not safe for concurrent use: one goroutine at a time. A Value that is
+// garbage collected unclosed is closed by a finalizer; Close it yourself
+// to give the writer's role up at a known time.
+type Value struct {
+	v *C.rshm_value
+}
+
+func newValue(v *C.rshm_value) *Value {
+	val := &Value{v}
+	runtime.SetFinalizer(val, (*Value).Close)
+	return val
+}
+
+// ValueCreate creates the value name ("/name") for values of up to size
+// bytes (at least 1), with permission bits mode, and returns its writer.
+// The value starts empty, at version 0. With 0o600 or 0o660 a Write makes
+// no system call unless a reader waits; when mode lets some users read
+// without writing (0o644), writes also wake the readers that may only
+// read, backing off while nobody waits (see rshm_value_create in rshm.h).
+// The name stays until ValueUnlink.
+// Errors: EEXIST, EINVAL (size 0, bad name), EOVERFLOW, ENOSPC, EACCES,
+// ENAMETOOLONG.
+func ValueCreate(name string, size int, mode uint32) (*Value, error) {
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	if size < 0 {
+		return nil, syscall.EINVAL
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	v, err := C.rshm_value_create(cname, C.size_t(size), C.uint32_t(mode))
+	if v == nil {
+		return nil, failed(err)
+	}
+	return newValue(v), nil
+}
+
+// ValueOpen opens the value name as a reader (flag O_RDONLY: read
+// permission suffices, the object is mapped read-only) or as its writer
+// (O_RDWR: taking over from a writer that died), waiting up to timeout
+// (rounded up to a millisecond; 0 looks once, a negative timeout waits
+// about 49 days) for it to be created. Errors: EBUSY (O_RDWR and a live
+// writer), ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a value, or another
+// flag), EPROTO (another layout, or corrupt), EACCES.
+func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	ms := C.uint32_t(math.MaxUint32)
+	if timeout >= 0 {
+		ms = waitMs(timeout)
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	v, err := C.rshm_value_open(cname, C.int(flag), ms)
+	if v == nil {
+		return nil, failed(err)
+	}
+	return newValue(v), nil
+}
+
+// ValueUnlink removes the name of a value; open Values keep working.
+// Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
+func ValueUnlink(name string) error {
+	return unlinkName(name, func(cname *C.char) (C.int, error) {
+		r, err := C.rshm_value_unlink(cname)
+		return r, err
+	})
+}
+
+// Write publishes data as the next version. It never waits. Errors: EBADF
+// (a reader's Value), EMSGSIZE (longer than Size), EFAULT (closed).
+func (v *Value) Write(data []byte) error {
+	var p unsafe.Pointer
+	if len(data) > 0 {
+		p = unsafe.Pointer(&data[0])
+	}
+	r, err := C.rshm_value_write(v.v, p, C.size_t(len(data)))
+	runtime.KeepAlive(v)
+	if r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Read copies the latest complete value into buf and returns its length
+// and version. It never waits for the writer; a Value's versions never go
+// back. Errors: EMSGSIZE (buf shorter than the value; a buffer of Size
+// bytes always suffices), EBADMSG (the object is corrupt), EFAULT (closed).
+func (v *Value) Read(buf []byte) (int, uint64, error) {
+	var p unsafe.Pointer
+	if len(buf) > 0 {
+		p = unsafe.Pointer(&buf[0])
+	}
+	var version C.uint64_t
+	n, err := C.rshm_value_read(v.v, p, C.size_t(len(buf)), &version)
+	runtime.KeepAlive(v)
+	if n < 0 {
+		return 0, 0, failed(err)
+	}
+	return int(n), uint64(version), nil
+}
+
+// Wait returns once the value's version differs from version (at once if
+// it already does), waiting up to timeout (negative: without limit; 0: not
+// at all). Errors: EAGAIN (timeout 0), ETIMEDOUT, EFAULT (closed).
+func (v *Value) Wait(version uint64, timeout time.Duration) error {
+	r, err := C.rshm_value_wait(v.v, C.uint64_t(version), timeoutNs(timeout))
+	runtime.KeepAlive(v)
+	if r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Size is the longest value in bytes, as the creator asked; 0 once closed.
+func (v *Value) Size() int {
+	if v.v == nil {
+		return 0
+	}
+	n := int(C.rshm_value_size(v.v))
+	runtime.KeepAlive(v)
+	return n
+}
+
+// Close gives the writer's role up (another process may then open the
+// value with O_RDWR) and unmaps the object. Closing twice is a no-op.
+func (v *Value) Close() error {
+	h := v.v
+	v.v = nil
+	if h == nil {
+		return nil
+	}
+	runtime.SetFinalizer(v, nil)
+	if r, err := C.rshm_value_close(h); r != 0 {
+		return failed(err)
+	}
+	return nil
+}

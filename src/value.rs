@@ -1,0 +1,241 @@
+//! The latest value: one writer keeps a value of up to `size` bytes up to
+//! date, any number of readers in any processes copy it, never torn and
+//! never waiting for each other, in a named segment of kind `KIND_VALUE`.
+//!
+//! `layout` is the shared block, `seqlock` the protocol (and its ordering
+//! argument), `wait` the waiting; the writer's role word is
+//! `object::peer`'s, the sleep handshake `object::handshake`'s.
+
+mod block;
+mod layout;
+mod seqlock;
+mod wait;
+
+use crate::errno::{Errno, Result};
+use crate::object::header::{self};
+use crate::object::{peer, Identity, Liveness, KIND_VALUE};
+use crate::segment::{self, Segment};
+use crate::sync::Timeout;
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+pub use block::Block;
+pub use layout::LAYOUT;
+
+/// A handle on a named value, from [`Value::create`] (the writer) or
+/// [`Value::open`] (a reader, or the writer). Dropping it closes it. A
+/// handle is used by one thread at a time, in the process that made it.
+pub struct Value {
+    // Declared before the segment, whose mapping they point into, so that
+    // they are dropped (the role given up) while it is still mapped.
+    block: Block,
+    /// The writer's role, held by the writer's handle only.
+    role: Option<Role>,
+    announce: Option<Option<wait::Announce>>,
+    seg: Segment,
+}
+
+/// The writer's role word, given up on drop.
+struct Role(&'static AtomicU32);
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        peer::give_up(self.0, peer::me());
+    }
+}
+
+impl Value {
+    /// Creates the value `name` for values of up to `size` bytes (length 0,
+    /// version 0 at first) with the permission bits `mode`, and returns its
+    /// writer. EINVAL for a `size` of 0, EOVERFLOW when it cannot be
+    /// mapped; otherwise as [`Segment::create`].
+    pub fn create(name: &CStr, size: usize, mode: u32) -> Result<Value> {
+        if size == 0 {
+            return Err(Errno(libc::EINVAL));
+        }
+        let len = Block::region_len(size).ok_or(Errno(libc::EOVERFLOW))?;
+        let me = peer::me();
+        let mut formatted = Ok(());
+        let seg = Segment::create_kind(name, len, mode, KIND_VALUE, |data, n| {
+            // SAFETY: the initialiser gets the new segment's data, n bytes,
+            // writable and unseen by anyone until it returns. The writer's
+            // role is taken before any opener can see the object.
+            formatted = unsafe { Block::init(data, n, size) }.map(|b| b.role_word().store(me, Ordering::SeqCst));
+            formatted.is_ok()
+        });
+        let seg = match (seg, formatted) {
+            (_, Err(e)) => return Err(e),
+            (seg, Ok(())) => seg?,
+        };
+        Value::attach(seg, Made::Created)
+    }
+
+    /// Opens the value `name`, waiting up to `timeout` for it to exist:
+    /// `oflag` `O_RDONLY` for a reader (mapped read-only; read permission
+    /// suffices), `O_RDWR` for the writer. EBUSY when another live process
+    /// (or another handle of this one) is the writer; a dead writer's role
+    /// is taken over. EINVAL when `name` is not a value, EPROTO when it
+    /// comes from another layout or its shared block is corrupt; otherwise
+    /// as [`Segment::open`].
+    pub fn open(name: &CStr, oflag: libc::c_int, timeout: Duration) -> Result<Value> {
+        let seg = Segment::open_kind(name, oflag, timeout, KIND_VALUE)?;
+        Value::attach(seg, if oflag == libc::O_RDWR { Made::Writer } else { Made::Reader })
+    }
+
+    fn attach(seg: Segment, made: Made) -> Result<Value> {
+        let writer = made != Made::Reader;
+        // SAFETY: the segment maps its data (read-write for a writer) for
+        // as long as the handle lives, and the block is dropped first.
+        let mut block = match unsafe { Block::attach(seg.data(), seg.size(), false) } {
+            Ok(b) => b,
+            // A complete segment whose block is unformatted was not made
+            // by Value::create: not a value this build understands.
+            Err(Errno(libc::EINVAL)) => return Err(Errno(libc::EPROTO)),
+            Err(e) => return Err(e),
+        };
+        let role = match made {
+            Made::Reader => None,
+            Made::Created => Some(Role(block.role_word())),
+            Made::Writer => {
+                peer::claim(block.role_word(), peer::me())?;
+                Some(Role(block.role_word()))
+            }
+        };
+        if writer {
+            // SAFETY: as above; the role is ours, so no other writer runs.
+            block = unsafe { Block::attach(seg.data(), seg.size(), true) }?;
+            let mode = crate::stat::fstat(seg.fd()).map(|s| s.mode).unwrap_or(0o644);
+            block.set_wake_always(wait::must_wake_always(mode));
+        }
+        Ok(Value { block, role, announce: None, seg })
+    }
+
+    /// The longest value in bytes, as the creator asked.
+    pub fn size(&self) -> usize {
+        self.block.capacity()
+    }
+
+    /// Whether this handle is the writer.
+    pub fn is_writer(&self) -> bool {
+        self.role.is_some()
+    }
+
+    /// See [`Block::write`]; EBADF for a reader's handle.
+    pub fn write(&mut self, data: &[u8]) -> Result<u64> {
+        self.block.write(data)
+    }
+
+    /// See [`Block::write_with`].
+    pub fn write_with(&mut self, len: usize, fill: impl Fn(*mut u8)) -> Result<u64> {
+        self.block.write_with(len, fill)
+    }
+
+    /// See [`Block::read`].
+    #[inline]
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
+        self.block.read(buf)
+    }
+
+    /// The version published last (it may change at once).
+    pub fn version(&self) -> u64 {
+        self.block.version()
+    }
+
+    /// Waits until the published version differs from `version`: at once
+    /// if it already does, else as `timeout` allows (EAGAIN for
+    /// `Timeout::Try`, ETIMEDOUT). Signals do not end the wait. A reader
+    /// that may write the object announces itself through a second,
+    /// read-write mapping made on its first wait (wait.rs).
+    pub fn wait(&mut self, version: u64, timeout: Timeout) -> Result<()> {
+        if self.block.is_writer() {
+            return self.block.wait(self.block.sleepers(), version, timeout);
+        }
+        let (fd, size) = (self.seg.fd(), self.seg.size());
+        let word = self.announce.get_or_insert_with(|| wait::Announce::open(fd, size)).as_ref().map(|a| a.word());
+        self.block.wait(word, version, timeout)
+    }
+
+    /// Gives the writer's role up (a later open may take it), unmaps and
+    /// closes, reporting the first failure of the last two.
+    pub fn close(self) -> Result<()> {
+        let Value { block, role, announce, seg } = self;
+        drop((block, role, announce));
+        seg.close()
+    }
+}
+
+/// How a handle comes to be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Made {
+    /// By create: the writer, its role taken inside the initialiser.
+    Created,
+    /// By open read-write: the writer, if it can take the role.
+    Writer,
+    Reader,
+}
+
+/// Removes the name of a value, as shm_unlink(3) does: open handles stay
+/// valid. Whether the object is a value is not checked.
+pub fn unlink(name: &CStr) -> Result<()> {
+    segment::unlink(name)
+}
+
+/// What a value object says of itself, for tools that list objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Description {
+    /// The shared block's layout ("rshm-value v1").
+    pub layout: u32,
+    /// The longest value in bytes.
+    pub size: u64,
+    /// The version published last.
+    pub version: u64,
+    /// The writer's pid, or None when nobody holds the role.
+    pub writer: Option<u32>,
+}
+
+impl Description {
+    /// Whether the writer still runs: `Dead` when there is none or it
+    /// exited, `Unknown` when its pid exists (the role word holds no start
+    /// time, so a reused pid reads as alive).
+    pub fn writer_liveness(&self) -> Liveness {
+        match self.writer {
+            None => Liveness::Dead,
+            Some(pid) => Identity { pid, start: 0 }.liveness(),
+        }
+    }
+}
+
+/// Describes a value object from its bytes (the whole object, header
+/// first, as read from it: a copy that may be torn or hostile). EINVAL
+/// when it is not a value; EPROTO for another layout or a block that does
+/// not fit in the bytes.
+pub fn describe(object: &[u8]) -> Result<Description> {
+    let h = header::parse(object)?;
+    if h.kind != KIND_VALUE {
+        return Err(Errno(libc::EINVAL));
+    }
+    h.fits(object.len() as u64).map_err(|_| Errno(libc::EPROTO))?;
+    // fits() bounded the data by object.len().
+    let data = &object[h.data_offset as usize..][..h.size as usize];
+    let u32_at = |i: usize| data.get(i..i + 4).map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")));
+    let u64_at = |i: usize| data.get(i..i + 8).map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")));
+    use layout::Shared;
+    use std::mem::offset_of;
+    let bad = Errno(libc::EPROTO);
+    let magic = u64_at(offset_of!(Shared, magic)).ok_or(bad)?;
+    let layout = u32_at(offset_of!(Shared, layout)).ok_or(bad)?;
+    if magic != layout::MAGIC {
+        return Err(bad);
+    }
+    let size = u64_at(offset_of!(Shared, capacity)).ok_or(bad)?;
+    let version = u64_at(offset_of!(Shared, published)).ok_or(bad)?;
+    let writer = match u32_at(offset_of!(Shared, writer)).ok_or(bad)? {
+        peer::NOBODY | peer::CLOSED => None,
+        pid => Some(pid),
+    };
+    Ok(Description { layout, size, version, writer })
+}
+
+#[cfg(test)]
+mod tests;

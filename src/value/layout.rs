@@ -1,0 +1,178 @@
+//! The value's shared block, at the start of its segment's data: what it
+//! is, who writes it, the published version, the wait words, then the
+//! slots. Every field is an atomic: other processes write them, a hostile
+//! one anything, so nothing is trusted beyond the load that reads it, and
+//! every size and index a handle uses comes from its own checked copy.
+//!
+//! | offset | field                                                       |
+//! |--------|-------------------------------------------------------------|
+//! | 0      | magic "rshmvalu", layout [`LAYOUT`], flags, capacity, slots |
+//! | 64     | the writer's role word (`object::peer`)                     |
+//! | 128    | published version (u64), its low 32 bits as a futex word,  |
+//! |        | and the fast slots' heads (stamp, length)                   |
+//! | 192    | the sleepers' announcement word (`object::handshake`)       |
+//! | 256    | the steady slot's head                                      |
+//! | 320    | [`SLOTS`] slots' bytes, `capacity` rounded up to 64 each    |
+//!
+//! A reader's fast path touches one line for the version, the stamp and
+//! the length, then the value's bytes: as few lines as a bare seqlock.
+
+use crate::errno::{Errno, Result};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// "rshmvalu", little-endian.
+pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"rshmvalu");
+/// The shared block's layout; another is EPROTO. `rshm ls` shows it as
+/// "rshm-value v1".
+pub const LAYOUT: u32 = 1;
+/// The fast slots the writer takes in turn (a power of two), and one more,
+/// the steady slot, rewritten only every [`STEADY_EVERY`] writes
+/// (seqlock.rs says why).
+pub(super) const FAST: u64 = 2;
+pub(super) const SLOTS: usize = FAST as usize + 1;
+pub(super) const STEADY_EVERY: u64 = 64;
+/// The highest version: stamps are `2 * version + 1` at most.
+pub(super) const MAX_VERSION: u64 = u64::MAX / 2 - 1;
+/// Flag: the writer wakes the tick word after writes, for waiters that
+/// cannot announce themselves (wait.rs). For tools: waiters do not rely on it.
+pub(super) const WAKE_ALWAYS: u32 = 1;
+
+const HEAD_LEN: usize = 320;
+
+/// Each group of fields has a cache line to itself: readers poll
+/// `published`, waiters write `sleepers`, and neither slows the other.
+#[repr(C)]
+pub(super) struct Shared {
+    pub magic: AtomicU64,
+    pub layout: AtomicU32,
+    pub flags: AtomicU32,
+    pub capacity: AtomicU64,
+    pub slots: AtomicU32,
+    _pad0: [u8; 36],
+    pub writer: AtomicU32,
+    _pad1: [u8; 60],
+    /// The version readers look at first; only the writer stores it.
+    pub published: AtomicU64,
+    /// `published as u32`, stored after it: what waiters that cannot
+    /// announce sleep on (a futex word is 32 bits).
+    pub tick: AtomicU32,
+    _pad2: [u8; 4],
+    pub heads: [SlotHead; FAST as usize],
+    _pad3: [u8; 16],
+    pub sleepers: AtomicU32,
+    _pad4: [u8; 60],
+    pub steady: SlotHead,
+    _pad5: [u8; 48],
+}
+
+const _: () = {
+    use std::mem::{offset_of, size_of};
+    assert!(size_of::<Shared>() == HEAD_LEN && FAST.is_power_of_two());
+    assert!(offset_of!(Shared, writer) == 64 && offset_of!(Shared, published) == 128);
+    assert!(offset_of!(Shared, heads) == 144 && offset_of!(Shared, sleepers) == 192);
+    assert!(offset_of!(Shared, steady) == 256);
+};
+
+/// A slot's head: `stamp` is `2 * version` while the slot holds that
+/// version whole, `2 * version + 1` while the writer fills it.
+#[repr(C)]
+pub(super) struct SlotHead {
+    pub stamp: AtomicU64,
+    pub len: AtomicU64,
+}
+
+/// One slot: its head and where its bytes start.
+#[derive(Clone, Copy)]
+pub(super) struct Slot<'a> {
+    pub head: &'a SlotHead,
+    pub data: *mut u8,
+}
+
+/// `capacity` rounded up to whole cache lines: one slot's bytes.
+fn stride(capacity: u64) -> Option<u64> {
+    Some(capacity.checked_add(63)? & !63)
+}
+
+/// Bytes of the shared block for values of up to `capacity` bytes.
+pub fn region_len(capacity: u64) -> Option<u64> {
+    stride(capacity)?.checked_mul(SLOTS as u64)?.checked_add(HEAD_LEN as u64)
+}
+
+/// A checked view of a region: the shared block and the capacity that
+/// bounds every access.
+#[derive(Clone, Copy)]
+pub(super) struct View<'a> {
+    pub shared: &'a Shared,
+    pub base: *mut u8,
+    pub capacity: usize,
+}
+
+impl<'a> View<'a> {
+    /// Slot `i` (`i < SLOTS`, else the last: the steady slot).
+    pub fn slot(&self, i: usize) -> Slot<'a> {
+        let i = i.min(SLOTS - 1);
+        let shared: &'a Shared = self.shared;
+        let head = shared.heads.get(i).unwrap_or(&shared.steady);
+        let at = HEAD_LEN + i * self.capacity.next_multiple_of(64);
+        // region_len(capacity) <= the region's length (init and attach
+        // check it), so every slot's bytes lie inside.
+        Slot { head, data: self.base.wrapping_add(at) }
+    }
+}
+
+fn check_region(base: *mut u8, len: usize) -> Result<()> {
+    if base.is_null() || base as usize % 64 != 0 || len < HEAD_LEN {
+        return Err(Errno(libc::EINVAL));
+    }
+    Ok(())
+}
+
+/// Formats `base..base + len` as an empty value (length 0, version 0) for
+/// values of up to `capacity` bytes. EINVAL when the region is too small
+/// or misaligned, or `capacity` is 0.
+///
+/// # Safety
+/// The region is writable and nobody else uses it meanwhile.
+pub(super) unsafe fn init<'a>(base: *mut u8, len: usize, capacity: usize) -> Result<View<'a>> {
+    check_region(base, len)?;
+    let need = region_len(capacity as u64).ok_or(Errno(libc::EINVAL))?;
+    if capacity == 0 || need > len as u64 {
+        return Err(Errno(libc::EINVAL));
+    }
+    // SAFETY: the caller owns the region, which holds the block (checked);
+    // zero bytes are a valid Shared (atomics and padding only), and a
+    // zero stamp and length are version 0, empty, in every slot.
+    let shared = unsafe {
+        std::ptr::write_bytes(base, 0, HEAD_LEN);
+        &*base.cast::<Shared>()
+    };
+    let view = View { shared, base, capacity };
+    shared.layout.store(LAYOUT, Ordering::Relaxed);
+    shared.capacity.store(capacity as u64, Ordering::Relaxed);
+    shared.slots.store(SLOTS as u32, Ordering::Relaxed);
+    shared.magic.store(MAGIC, Ordering::Release);
+    Ok(view)
+}
+
+/// Checks a region formatted by `init`, perhaps by another process.
+/// EPROTO for a wrong magic, layout, slot count or a capacity the region
+/// cannot hold; EINVAL for a region too small or misaligned.
+///
+/// # Safety
+/// The region stays mapped (readable at least) while the view is used.
+pub(super) unsafe fn attach<'a>(base: *mut u8, len: usize) -> Result<View<'a>> {
+    check_region(base, len)?;
+    // SAFETY: the region is mapped and holds a Shared; atomics accept any bytes.
+    let shared = unsafe { &*base.cast::<Shared>() };
+    let capacity = shared.capacity.load(Ordering::Relaxed);
+    if shared.magic.load(Ordering::Acquire) != MAGIC
+        || shared.layout.load(Ordering::Relaxed) != LAYOUT
+        || shared.slots.load(Ordering::Relaxed) != SLOTS as u32
+        || capacity == 0
+        || region_len(capacity).map_or(true, |n| n > len as u64)
+    {
+        return Err(Errno(libc::EPROTO));
+    }
+    // region_len bounded it by len, a usize.
+    Ok(View { shared, base, capacity: capacity as usize })
+}
