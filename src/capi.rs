@@ -22,5 +22,5 @@ mod seal;
 mod segment;
 mod shm;
 mod stat;
-mod version;
 mod value;
+mod version;
