@@ -1803,17 +1803,6 @@ int rshm_shm_unlink(const char *name);
 int rshm_fstat(int fd, struct rshm_stat *out);
 
 /**
- * The version of the library loaded at run time, "MAJOR.MINOR.PATCH" as
- * in its Cargo.toml (e.g. "0.1.0"). Compare it with `RSHM_VERSION`, the
- * header's compile-time version, to tell which library a program runs
- * against: the same MAJOR (the soname's) is compatible.
- *
- * Returns a static string: never NULL, never to be freed. Never fails.
- * Thread-safe.
- */
-const char *rshm_version(void);
-
-/**
  * Creates the named value `name`: one writer keeps a value of up to
  * `size` bytes up to date (a sensor reading, a configuration, a status
  * board), and any number of readers, in any processes, copy the latest
@@ -1990,6 +1979,17 @@ int rshm_value_close(struct rshm_value *v);
  * Thread safety: safe to call from any thread.
  */
 int rshm_value_unlink(const char *name);
+
+/**
+ * The version of the library loaded at run time, "MAJOR.MINOR.PATCH" as
+ * in its Cargo.toml (e.g. "0.1.0"). Compare it with `RSHM_VERSION`, the
+ * header's compile-time version, to tell which library a program runs
+ * against: the same MAJOR (the soname's) is compatible.
+ *
+ * Returns a static string: never NULL, never to be freed. Never fails.
+ * Thread-safe.
+ */
+const char *rshm_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"
