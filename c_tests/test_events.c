@@ -412,8 +412,9 @@ static void value_stream(void) {
     CHECK(made != NULL && rshm_value_close(made) == 0); /* the writer's role is free for the child */
     rshm_value *r = rshm_value_open(n, RSHM_O_RDONLY, 0);
     CHECK(r != NULL);
-    int fd = rshm_value_fd(r);
     fflush(NULL);
+    /* Forked before the descriptor's thread exists: a child would inherit
+     * the memory of a thread it does not have (valgrind: a leak). */
     pid_t pid = fork();
     if (pid == 0) {
         rshm_value_close(r);
@@ -429,6 +430,7 @@ static void value_stream(void) {
         }
         _exit(w && rshm_value_close(w) == 0 ? 0 : 1);
     }
+    int fd = rshm_value_fd(r);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN}, got;
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
