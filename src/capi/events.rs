@@ -69,8 +69,12 @@ pub unsafe extern "C" fn rshm_channel_fd(ch: *mut Channel) -> i32 {
 /// per write while the thread sleeps, none while it is parked behind a
 /// version the handle has not read), and handles that never ask for a
 /// descriptor cost nothing. A reader that may only read the object (mode
-/// 0644, another user) sees a new version within 1 ms, as its waits do;
-/// closing such a handle may take that long. After a read that takes a
+/// 0644, another user) cannot announce that it waits: its thread looks at
+/// the version every 1 ms while the descriptor is quiet (a thousand short
+/// wake-ups a second, for as long as the handle lives), so the descriptor
+/// turns readable within 1 ms of a write, usually at once (the writer of
+/// such an object wakes it; see `rshm_value_wait`); closing such a handle
+/// may take that long. After a read that takes a
 /// new version, the handle makes two system calls (unparking the thread
 /// and quieting the descriptor). A spurious readiness is possible (another
 /// process can ring the descriptor): the read then returns the version
@@ -85,7 +89,9 @@ pub unsafe extern "C" fn rshm_channel_fd(ch: *mut Channel) -> i32 {
 /// - `ENOTSUP`: not on Linux.
 /// - `EFAULT`: `v` is NULL.
 ///
-/// Thread safety: as for `rshm_value_read`.
+/// Thread safety: as for `rshm_value_read`. A child of fork(2) does not
+/// inherit the thread: in the child the handle's descriptor never turns
+/// readable (the child may close the handle, and should not use it).
 #[no_mangle]
 pub unsafe extern "C" fn rshm_value_fd(v: *mut Value) -> i32 {
     run(-1, || value::handle(v)?.fd())

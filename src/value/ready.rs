@@ -8,7 +8,8 @@
 //! move with the same rounds as `rshm_value_wait` (wait.rs): a reader that
 //! may write the object announces itself on the sleepers word through its
 //! own read-write mapping and the writer wakes it; one that may only read
-//! it sleeps on the tick word, at most `POLL` at a time. When the version
+//! it sleeps on the tick word, at most `POLL` (1 ms) at a time, so its
+//! watcher wakes a thousand times a second while the descriptor is quiet. When the version
 //! differs from the one the handle read last, the thread rings the bell
 //! and parks until the handle's next read takes a version, which tells
 //! it so (`seen`, `epoch`).
