@@ -1013,11 +1013,12 @@ int32_t rshm_channel_fd(struct rshm_channel *ch);
  * wake-ups a second, for as long as the handle lives), so the descriptor
  * turns readable within 1 ms of a write, usually at once (the writer of
  * such an object wakes it; see `rshm_value_wait`); closing such a handle
- * may take that long. After a read that takes a
- * new version, the handle makes two system calls (unparking the thread
- * and quieting the descriptor). A spurious readiness is possible (another
- * process can ring the descriptor): the read then returns the version
- * already read, and the descriptor is quiet again.
+ * may take that long. Once a handle has a descriptor, a read that takes
+ * the latest version makes two system calls (unparking the thread and
+ * quieting the descriptor), and one that finds nothing new makes one. A
+ * spurious readiness is possible (another process can ring the
+ * descriptor): the read then returns the version already read, and the
+ * descriptor is quiet again.
  *
  * Returns the descriptor. On failure returns -1 and sets errno:
  * - `EBADF`: `v` is the writer's handle (opened by `rshm_value_create` or

@@ -18,8 +18,9 @@
 //! waiter (here the watcher) sleeps, as for `rshm_value_wait`, and none
 //! while the watcher is parked behind an unread version. The polling
 //! reader pays a thread (a small stack, asleep but for one wake-up per
-//! version it is shown), and after a read that took a new version one
-//! futex_wake to unpark it and one recv to quiet the bell.
+//! version it is shown), one futex_wake to unpark it after a read that
+//! took a new version, and one recv to quiet the bell after a read that
+//! found the latest version.
 //!
 //! A writer's bell in the shared block (the channel's `wake_ringing`) would
 //! spare the thread for readers that may write the object; it needs a
@@ -120,9 +121,15 @@ impl Ready {
         self.door.fd()
     }
 
+    /// Test-only: the bell's token, for a ring from "another process".
+    #[cfg(test)]
+    pub fn token(&self) -> u64 {
+        self.door.token()
+    }
+
     /// After a read (or on `fd`): the handle has read `seen` last. Rings
-    /// if the version is past it, else quiets the bell; unparks the
-    /// watcher if `seen` moved.
+    /// if the version is past it, else quiets the bell (one recv(2)); unparks
+    /// the watcher if `seen` moved (one futex_wake).
     pub fn sync(&self, seen: u64) {
         let s = &self.shared;
         let moved = s.seen.load(Ordering::Relaxed) != seen;
@@ -134,7 +141,9 @@ impl Ready {
                     doorbell::ring(s.token);
                     *queued = true;
                 }
-            } else if *queued || moved {
+            } else {
+                // Always, not only when `queued`: a ring from another
+                // process must not outlive the read that found nothing.
                 self.door.drain();
                 *queued = false;
             }

@@ -213,6 +213,12 @@ fn a_readers_descriptor_follows_its_reads_with_either_watcher() {
             assert_eq!(r.read(&mut buf), Ok((8, i)));
             assert!(quiet(fd), "announcing {announcing}, version {i}");
         }
+        // A ring from elsewhere: readable, and quiet after a read that
+        // found nothing new.
+        crate::object::doorbell::ring(r.ready.as_ref().unwrap().token());
+        assert!(readable(fd));
+        assert_eq!(r.read(&mut buf), Ok((8, 50)));
+        assert!(quiet(fd), "a spurious ring outlived the read");
         let t = std::time::Instant::now();
         drop(r);
         assert!(t.elapsed() < Duration::from_millis(50), "close took {:?}", t.elapsed());
