@@ -954,6 +954,11 @@ static void values(void) {
     ROW("version current, timeout 1 ms", ETIMEDOUT, FAILS(rshm_value_wait(r, version, 1000000), -1));
     ROW_OK("version not current", "returns 0 at once", FAILS(rshm_value_wait(r, version + 1, -1), -1));
 
+    fn = "rshm_value_fd";
+    ROW("v NULL", EFAULT, FAILS(rshm_value_fd(NULL), -1));
+    ROW("the writer's handle", EBADF, FAILS(rshm_value_fd(w), -1));
+    ROW_OK("a reader, twice", "the same descriptor", rshm_value_fd(r) < 0 || rshm_value_fd(r) != rshm_value_fd(r));
+
     fn = "rshm_value_size";
     ROW("v NULL", EFAULT, FAILS(rshm_value_size(NULL), 0));
     fn = "rshm_value_close";

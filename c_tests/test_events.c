@@ -1,9 +1,16 @@
-/* Descriptors for event loops (rshm_channel_fd): readable exactly when the
+/* Descriptors for event loops. rshm_channel_fd: readable exactly when the
  * next receive would not block, in epoll beside other descriptors; only the
  * endpoint with a message; level-triggered; quiet once drained; readable
  * when the sender is SIGKILLed; closed with their handles; and no lost
  * wake-up over a long stream while the receiver alternates between spinning
- * and waiting in epoll. */
+ * and waiting in epoll. rshm_value_fd: readable exactly while the handle's
+ * next read would return a version it has not read; only that value's;
+ * level-triggered; quiet once read; unchanged by a writer's SIGKILL (a value
+ * does not report it); working for a reader of another user, who may only
+ * read the object; closed with its handle; no missed version over a long
+ * stream while the reader alternates between reading and epoll. */
+#include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -15,6 +22,8 @@
 #include "check.h"
 
 #define STREAM 1000000ULL
+#define VALUE_STREAM 200000ULL
+#define NOBODY 65534
 #define BOUND_MS 10000 /* a readiness that never comes fails here instead of hanging */
 
 static int readable(int fd) {
@@ -216,11 +225,265 @@ static void stream(void) {
     rshm_channel_unlink(n);
 }
 
+static int readable_within(int fd, int ms) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+static uint64_t read_version(rshm_value *r) {
+    char buf[64];
+    uint64_t ver = UINT64_MAX;
+    if (rshm_value_read(r, buf, sizeof buf, &ver) < 0)
+        return UINT64_MAX;
+    return ver;
+}
+
+/* Two values in one epoll set: each event names the value written. */
+static void value_epoll_set(void) {
+    char a[96], b[96];
+    check_name(a, sizeof a, "vev-a");
+    check_name(b, sizeof b, "vev-b");
+    rshm_value *wa = rshm_value_create(a, 64, 0600), *wb = rshm_value_create(b, 64, 0600);
+    rshm_value *ra = rshm_value_open(a, RSHM_O_RDONLY, 0), *rb = rshm_value_open(b, RSHM_O_RDONLY, 0);
+    CHECK(wa && wb && ra && rb);
+    int fa = rshm_value_fd(ra), fb = rshm_value_fd(rb);
+    CHECK(fa >= 0 && fb >= 0 && fa != fb);
+    CHECK(rshm_value_fd(ra) == fa);
+    CHECK((fcntl(fa, F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(!readable(fa) && !readable(fb)); /* version 0, as read "before the first read" */
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.u32 = 1;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev) == 0);
+    ev.data.u32 = 2;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fb, &ev) == 0);
+    struct epoll_event got[4];
+    CHECK(epoll_wait(ep, got, 4, 0) == 0);
+
+    CHECK(rshm_value_write(wb, "b", 1) == 0);
+    CHECK(epoll_wait(ep, got, 4, BOUND_MS) == 1 && got[0].data.u32 == 2);
+    usleep(20000);
+    CHECK(epoll_wait(ep, got, 4, 0) == 1 && got[0].data.u32 == 2); /* level-triggered */
+    CHECK(!readable(fa));
+    CHECK(read_version(rb) == 1);
+    CHECK(epoll_wait(ep, got, 4, 0) == 0); /* read: quiet */
+    CHECK(read_version(rb) == 1);
+    CHECK(!readable(fb)); /* a read of the same version keeps it quiet */
+
+    /* Several writes, one read of the latest: quiet after it. */
+    CHECK(rshm_value_write(wa, "a", 1) == 0 && rshm_value_write(wa, "aa", 2) == 0);
+    CHECK(readable_within(fa, BOUND_MS) && !readable(fb));
+    CHECK(read_version(ra) == 2);
+    CHECK(!readable(fa));
+    /* A write while the handle's read is behind, then more writes. */
+    CHECK(rshm_value_write(wa, "x", 1) == 0);
+    CHECK(readable_within(fa, BOUND_MS));
+    CHECK(rshm_value_write(wa, "y", 1) == 0);
+    CHECK(read_version(ra) == 4);
+    CHECK(!readable(fa));
+
+    close(ep);
+    CHECK(rshm_value_close(ra) == 0 && rshm_value_close(rb) == 0);
+
+    /* Versions written before the descriptor was asked for: readable at once. */
+    rshm_value *r = rshm_value_open(a, RSHM_O_RDONLY, 0);
+    CHECK(r != NULL);
+    int fd = rshm_value_fd(r);
+    CHECK(fd >= 0 && readable(fd));
+    CHECK(read_version(r) == 4 && !readable(fd));
+    CHECK(rshm_value_close(r) == 0);
+
+    CHECK_ERR(rshm_value_fd(wa), -1, EBADF);
+    CHECK(rshm_value_close(wa) == 0 && rshm_value_close(wb) == 0);
+    rshm_value_unlink(a);
+    rshm_value_unlink(b);
+}
+
+/* A writer killed with SIGKILL: the value does not report it (its last
+ * version stays readable; a new writer may take over), so the descriptor
+ * stays as it was; a new writer's write makes it readable. */
+static void killed_writer(void) {
+    char n[96];
+    check_name(n, sizeof n, "vev-kill");
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rshm_value *w = rshm_value_create(n, 64, 0600);
+        char one = 1;
+        if (!w || rshm_value_write(w, "hi", 2) != 0 || write(ready[1], &one, 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char one;
+    CHECK(read(ready[0], &one, 1) == 1);
+    rshm_value *r = rshm_value_open(n, RSHM_O_RDONLY, 1000);
+    CHECK(r != NULL);
+    int fd = rshm_value_fd(r);
+    CHECK(fd >= 0 && readable_within(fd, BOUND_MS));
+    CHECK(read_version(r) == 1 && !readable(fd));
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, NULL, 0) == pid);
+    CHECK(!readable_within(fd, 50));
+    rshm_value *w = rshm_value_open(n, RSHM_O_RDWR, 0); /* takes over */
+    CHECK(w != NULL && rshm_value_write(w, "again", 5) == 0);
+    CHECK(readable_within(fd, BOUND_MS));
+    CHECK(read_version(r) == 2 && !readable(fd));
+    close(ready[0]);
+    close(ready[1]);
+    CHECK(rshm_value_close(r) == 0 && rshm_value_close(w) == 0);
+    rshm_value_unlink(n);
+}
+
+/* A reader of another user, who may only read a 0644 value (it cannot
+ * announce a wait): its descriptor becomes readable on a write and quiet
+ * after its read. The child exits 0 when it saw both. */
+static void other_user(void) {
+    if (geteuid() != 0) {
+        printf("SKIP value events, another user: not root, cannot run as another user\n");
+        return;
+    }
+    char n[96];
+    check_name(n, sizeof n, "vev-user");
+    rshm_value *w = rshm_value_create(n, 64, 0644);
+    CHECK(w != NULL);
+    int go[2], set[2];
+    CHECK(pipe(go) == 0 && pipe(set) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rshm_value_close(w); /* the parent's role stays the parent's: the child's copy is dropped */
+        if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
+            _exit(6);
+        char one = 1;
+        rshm_value *r = rshm_value_open(n, RSHM_O_RDONLY, 0);
+        if (!r)
+            _exit(2);
+        int fd = rshm_value_fd(r);
+        if (fd < 0 || readable(fd))
+            _exit(3);
+        if (write(set[1], &one, 1) != 1 || read(go[0], &one, 1) != 1)
+            _exit(7);
+        if (!readable_within(fd, BOUND_MS))
+            _exit(4);
+        if (read_version(r) != 1 || readable(fd))
+            _exit(5);
+        _exit(rshm_value_close(r) == 0 ? 0 : 8);
+    }
+    char one = 1;
+    CHECK(read(set[0], &one, 1) == 1);
+    CHECK(rshm_value_write(w, "v", 1) == 0 && write(go[1], &one, 1) == 1);
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        fprintf(stderr, "other user: child status %d\n", st);
+    close(go[0]);
+    close(go[1]);
+    close(set[0]);
+    close(set[1]);
+    CHECK(rshm_value_close(w) == 0);
+    rshm_value_unlink(n);
+}
+
+/* 10 000 readers, each with its descriptor, opened and closed. */
+static void value_no_leak(void) {
+    char n[96];
+    check_name(n, sizeof n, "vev-leak");
+    rshm_value *w = rshm_value_create(n, 64, 0600);
+    CHECK(w != NULL && rshm_value_write(w, "x", 1) == 0);
+    int before = open_fds();
+    int ok = 1;
+    for (int i = 0; i < 10000 && ok; i++) {
+        rshm_value *r = rshm_value_open(n, RSHM_O_RDONLY, 0);
+        ok = r && rshm_value_fd(r) >= 0 && rshm_value_close(r) == 0;
+    }
+    CHECK(ok);
+    CHECK(open_fds() == before);
+    CHECK(rshm_value_close(w) == 0);
+    rshm_value_unlink(n);
+}
+
+/* A writer in another process publishes STREAM versions (each value is its
+ * version), flat out with random pauses; the reader alternates at random
+ * between reading and waiting in epoll. Every readiness is a new version
+ * (none spurious), versions only grow, and the reader ends on the last
+ * one; no wait runs past the bound. */
+static void value_stream(void) {
+    char n[96];
+    check_name(n, sizeof n, "vev-stream");
+    rshm_value *made = rshm_value_create(n, 64, 0600);
+    CHECK(made != NULL && rshm_value_close(made) == 0); /* the writer's role is free for the child */
+    rshm_value *r = rshm_value_open(n, RSHM_O_RDONLY, 0);
+    CHECK(r != NULL);
+    fflush(NULL);
+    /* Forked before the descriptor's thread exists: a child would inherit
+     * the memory of a thread it does not have (valgrind: a leak). */
+    pid_t pid = fork();
+    if (pid == 0) {
+        rshm_value_close(r);
+        rshm_value *w = rshm_value_open(n, RSHM_O_RDWR, 1000);
+        uint64_t s = 88172645463325252ULL;
+        for (uint64_t i = 1; w && i <= VALUE_STREAM; i++) {
+            if (rshm_value_write(w, &i, sizeof i) != 0)
+                _exit(1);
+            if (rnd(&s) % 256 == 0) {
+                struct timespec t = {0, (long)(rnd(&s) % 50000)};
+                nanosleep(&t, NULL);
+            }
+        }
+        _exit(w && rshm_value_close(w) == 0 ? 0 : 1);
+    }
+    int fd = rshm_value_fd(r);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN}, got;
+    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    uint64_t last = 0, s = 0x9e3779b97f4a7c15ULL, polls = 0, reads = 0, spurious = 0;
+    int ok = 1;
+    while (last < VALUE_STREAM && ok) {
+        if (rnd(&s) % 2) {
+            uint64_t v = 0, ver = 0;
+            int64_t len = rshm_value_read(r, &v, sizeof v, &ver);
+            ok = (len == 0 && ver == 0) || (len == 8 && v == ver && ver >= last);
+            last = ver;
+            reads++;
+        } else {
+            polls++;
+            ok = epoll_wait(ep, &got, 1, BOUND_MS) == 1;
+            if (!ok) {
+                fprintf(stderr, "no readiness for %d ms after version %llu\n", BOUND_MS, (unsigned long long)last);
+                break;
+            }
+            uint64_t v = 0, ver = 0;
+            ok = rshm_value_read(r, &v, sizeof v, &ver) == 8 && v == ver;
+            spurious += ver <= last;
+            last = ver;
+        }
+    }
+    CHECK(ok && last == VALUE_STREAM);
+    CHECK(spurious == 0);
+    CHECK(!readable(fd));
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    printf("# value stream: %llu versions, %llu reads, %llu epoll waits\n", (unsigned long long)VALUE_STREAM,
+           (unsigned long long)reads, (unsigned long long)polls);
+    close(ep);
+    CHECK(rshm_value_close(r) == 0);
+    rshm_value_unlink(n);
+}
+
 int main(void) {
     epoll_set();
     killed_sender();
     no_leak();
     stream();
     CHECK_ERR(rshm_channel_fd(NULL), -1, EFAULT);
+    value_epoll_set();
+    killed_writer();
+    other_user();
+    value_no_leak();
+    value_stream();
+    CHECK_ERR(rshm_value_fd(NULL), -1, EFAULT);
     return check_done("events");
 }

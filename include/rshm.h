@@ -1111,6 +1111,57 @@ const char *rshm_error_detail(void);
 int32_t rshm_channel_fd(struct rshm_channel *ch);
 
 /**
+ * The reader's descriptor of the value `v`, for poll(2), epoll(7),
+ * select(2) or any event loop built on them: it is readable exactly when
+ * the next `rshm_value_read` on `v` would return a version other than the
+ * one this handle read last (version 0 before its first read). It is
+ * level-triggered: it stays readable until a read on `v` takes a new
+ * version, and is quiet again once the handle has read the latest one.
+ * Poll for `POLLIN` (`EPOLLIN`).
+ *
+ * A value does not report its writer's death (the last version stays
+ * readable, and a new writer may take over), so neither does the
+ * descriptor: a writer that closes or dies leaves it as it was.
+ *
+ * Calling it again returns the same descriptor. Ownership: the descriptor
+ * belongs to the handle. Poll it; never read, write or close it
+ * (`rshm_value_close` does). It is close-on-exec.
+ *
+ * Cost: the first call starts a thread of the handle's own (64 KiB of
+ * stack) that waits for the version to move as `rshm_value_wait` does,
+ * makes the descriptor readable, and parks until the handle reads. So a
+ * writer pays what one waiter in `rshm_value_wait` costs it (a wake-up
+ * per write while the thread sleeps, none while it is parked behind a
+ * version the handle has not read), and handles that never ask for a
+ * descriptor cost nothing. A reader that may only read the object (mode
+ * 0644, another user) cannot announce that it waits: its thread looks at
+ * the version every 1 ms while the descriptor is quiet (a thousand short
+ * wake-ups a second, for as long as the handle lives), so the descriptor
+ * turns readable within 1 ms of a write, usually at once (the writer of
+ * such an object wakes it; see `rshm_value_wait`); closing such a handle
+ * may take that long. Once a handle has a descriptor, a read that takes
+ * the latest version makes two system calls (unparking the thread and
+ * quieting the descriptor), and one that finds nothing new makes one. A
+ * spurious readiness is possible (another process can ring the
+ * descriptor): the read then returns the version already read, and the
+ * descriptor is quiet again.
+ *
+ * Returns the descriptor. On failure returns -1 and sets errno:
+ * - `EBADF`: `v` is the writer's handle (opened by `rshm_value_create` or
+ *   with `RSHM_O_RDWR`): the descriptor is a reader's.
+ * - `EMFILE`, `ENFILE`: the descriptor limits (it takes two, and a third
+ *   for a moment while the thread maps the object to wait).
+ * - `EAGAIN`: no thread could be made.
+ * - `ENOTSUP`: not on Linux.
+ * - `EFAULT`: `v` is NULL.
+ *
+ * Thread safety: as for `rshm_value_read`. A child of fork(2) does not
+ * inherit the thread: in the child the handle's descriptor never turns
+ * readable (the child may close the handle, and should not use it).
+ */
+int32_t rshm_value_fd(struct rshm_value *v);
+
+/**
  * Reserves the storage of bytes `[offset, offset + len)` of the object
  * `fd` now, growing it if it is smaller: posix_fallocate(3), made to fail
  * the POSIX way (-1 and errno rather than a returned error number). On

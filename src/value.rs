@@ -3,11 +3,12 @@
 //! never waiting for each other, in a named segment of kind `KIND_VALUE`.
 //!
 //! `layout` is the shared block, `seqlock` the protocol (and its ordering
-//! argument), `wait` the waiting; the writer's role word is
+//! argument), `wait` the waiting, `ready` a reader's descriptor; the writer's role word is
 //! `object::peer`'s, the sleep handshake `object::handshake`'s.
 
 mod block;
 mod layout;
+mod ready;
 mod seqlock;
 mod wait;
 
@@ -28,7 +29,9 @@ pub use layout::LAYOUT;
 /// handle is used by one thread at a time, in the process that made it.
 pub struct Value {
     // Declared before the segment, whose mapping they point into, so that
-    // they are dropped (the role given up) while it is still mapped.
+    // they are dropped (the watcher joined, the role given up) while it is
+    // still mapped.
+    ready: Option<ready::Ready>,
     block: Block,
     /// The writer's role, held by the writer's handle only.
     role: Option<Role>,
@@ -108,7 +111,7 @@ impl Value {
             let mode = crate::stat::fstat(seg.fd()).map(|s| s.mode).unwrap_or(0o644);
             block.set_wake_always(wait::must_wake_always(mode));
         }
-        Ok(Value { block, role, announce: None, seg })
+        Ok(Value { ready: None, block, role, announce: None, seg })
     }
 
     /// The longest value in bytes, as the creator asked.
@@ -134,7 +137,29 @@ impl Value {
     /// See [`Block::read`].
     #[inline]
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
-        self.block.read(buf)
+        let r = self.block.read(buf);
+        if let Some(ready) = &self.ready {
+            ready.sync(self.block.version);
+        }
+        r
+    }
+
+    /// A reader's descriptor for poll, epoll and select: readable exactly
+    /// while the next `read` would return a version other than the one
+    /// this handle read last (0 before its first read). The same
+    /// descriptor every time; it belongs to the handle and closes with it
+    /// (ready.rs says how, and what it costs). EBADF for the writer's
+    /// handle; EMFILE/ENFILE; EAGAIN when no thread can be made; ENOTSUP
+    /// off Linux.
+    pub fn fd(&mut self) -> Result<std::os::fd::RawFd> {
+        if self.block.is_writer() {
+            return Err(Errno(libc::EBADF));
+        }
+        if self.ready.is_none() {
+            let announce = wait::Announce::open(self.seg.fd(), self.seg.size());
+            self.ready = Some(ready::Ready::new(self.block.view, announce, self.block.version)?);
+        }
+        Ok(self.ready.as_ref().expect("made above").fd())
     }
 
     /// The version published last (it may change at once).
@@ -159,8 +184,8 @@ impl Value {
     /// Gives the writer's role up (a later open may take it), unmaps and
     /// closes, reporting the first failure of the last two.
     pub fn close(self) -> Result<()> {
-        let Value { block, role, announce, seg } = self;
-        drop((block, role, announce));
+        let Value { ready, block, role, announce, seg } = self;
+        drop((ready, block, role, announce));
         seg.close()
     }
 }

@@ -255,7 +255,7 @@ fn into_handle(v: Value) -> *mut Value {
     Box::into_raw(Box::new(v))
 }
 
-fn handle<'a>(v: *mut Value) -> Result<&'a mut Value> {
+pub(super) fn handle<'a>(v: *mut Value) -> Result<&'a mut Value> {
     // SAFETY: a non-NULL v is a live handle from into_handle, used by one
     // thread at a time (the caller's contract).
     unsafe { v.as_mut() }.ok_or(Errno(libc::EFAULT))

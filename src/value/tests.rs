@@ -180,6 +180,54 @@ fn a_waiter_that_cannot_write_is_woken_or_polls() {
     }
 }
 
+fn readable(fd: std::os::fd::RawFd) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, 5000) == 1 }
+}
+
+fn quiet(fd: std::os::fd::RawFd) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, no waiting.
+    unsafe { libc::poll(&mut p, 1, 0) == 0 }
+}
+
+/// Both watchers (announcing through a read-write mapping, and sleeping on
+/// the tick as a reader that may only read): readable on a write, quiet
+/// after the read, and stopped promptly on close.
+#[test]
+fn a_readers_descriptor_follows_its_reads_with_either_watcher() {
+    for announcing in [true, false] {
+        let n = name("rfd");
+        let mut w = Value::create(&n, 8, 0o600).unwrap();
+        let mut r = Value::open(&n, RD, Duration::ZERO).unwrap();
+        let announce = announcing.then(|| wait::Announce::open(r.seg.fd(), r.seg.size()).unwrap());
+        r.ready = Some(ready::Ready::new(r.block.view, announce, 0).unwrap());
+        let fd = r.ready.as_ref().unwrap().fd();
+        assert!(quiet(fd));
+        let mut buf = [0u8; 8];
+        for i in 1..=50u64 {
+            w.write(&i.to_ne_bytes()).unwrap();
+            assert!(readable(fd), "announcing {announcing}, version {i}");
+            assert!(readable(fd), "level-triggered");
+            assert_eq!(r.read(&mut buf), Ok((8, i)));
+            assert!(quiet(fd), "announcing {announcing}, version {i}");
+        }
+        // A ring from elsewhere: readable, and quiet after a read that
+        // found nothing new.
+        crate::object::doorbell::ring(r.ready.as_ref().unwrap().token());
+        assert!(readable(fd));
+        assert_eq!(r.read(&mut buf), Ok((8, 50)));
+        assert!(quiet(fd), "a spurious ring outlived the read");
+        let t = std::time::Instant::now();
+        drop(r);
+        assert!(t.elapsed() < Duration::from_millis(50), "close took {:?}", t.elapsed());
+        assert_eq!(w.fd(), Err(Errno(libc::EBADF)));
+        drop(w);
+        unlink(&n).unwrap();
+    }
+}
+
 /// A heap region, 64-byte aligned, freed on drop.
 struct Region(*mut u8, std::alloc::Layout);
 

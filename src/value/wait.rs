@@ -102,8 +102,7 @@ pub(super) fn must_wake_always(mode: u32) -> bool {
 /// Waits until the published version differs from `version`. `announce`
 /// is the sleepers word in a writable mapping, if the caller has one.
 pub(super) fn wait(view: &View, announce: Option<&AtomicU32>, version: u64, timeout: Timeout) -> Result<()> {
-    let s = view.shared;
-    let changed = || s.published.load(Ordering::Acquire) != version;
+    let changed = || view.shared.published.load(Ordering::Acquire) != version;
     if changed() {
         return Ok(());
     }
@@ -119,25 +118,46 @@ pub(super) fn wait(view: &View, announce: Option<&AtomicU32>, version: u64, time
                 _ => return Err(Errno(libc::ETIMEDOUT)),
             },
         };
-        match announce {
-            Some(word) => {
-                HANDSHAKE.sleep(word, slice, || Ok(changed()))?;
-            }
-            None => {
-                // The tick before the version: a write between the two
-                // changes the tick, and the futex then returns at once.
-                let tick = s.tick.load(Ordering::Acquire);
-                if changed() {
-                    return Ok(());
-                }
-                // Timeouts, signals and spurious wake-ups come back here.
-                let _ = futex::wait(&s.tick, tick, Timeout::After(slice.min(POLL)));
-            }
-        }
-        if changed() {
+        if round(view, announce, version, slice, || false)? {
             return Ok(());
         }
     }
+}
+
+/// One round of [`wait`]: true once the version differs from `version`;
+/// false after at most `slice` (less without `announce`: `POLL`), or
+/// sooner when woken, interrupted, or `stop` holds. A caller that makes
+/// `stop` true wakes a round on `announce` with [`wake_round`].
+pub(super) fn round(
+    view: &View,
+    announce: Option<&AtomicU32>,
+    version: u64,
+    slice: Duration,
+    stop: impl Fn() -> bool,
+) -> Result<bool> {
+    let s = view.shared;
+    let changed = || s.published.load(Ordering::Acquire) != version;
+    match announce {
+        Some(word) => {
+            HANDSHAKE.sleep(word, slice, || Ok(changed() || stop()))?;
+        }
+        None => {
+            // The tick before the version: a write between the two
+            // changes the tick, and the futex then returns at once.
+            let tick = s.tick.load(Ordering::Acquire);
+            if changed() || stop() {
+                return Ok(changed());
+            }
+            // Timeouts, signals and spurious wake-ups come back here.
+            let _ = futex::wait(&s.tick, tick, Timeout::After(slice.min(POLL)));
+        }
+    }
+    Ok(changed())
+}
+
+/// Ends a [`round`] asleep on `announce` after its `stop` was made true.
+pub(super) fn wake_round(announce: &AtomicU32) {
+    HANDSHAKE.wake(announce);
 }
 
 /// A read-write mapping of a reader's object, made only to announce
@@ -151,6 +171,8 @@ pub(super) struct Announce {
 // SAFETY: the pointers are into the handle's own mapping, which moves
 // with it; nothing is tied to a thread.
 unsafe impl Send for Announce {}
+// SAFETY: shared, it only hands out `&AtomicU32`.
+unsafe impl Sync for Announce {}
 
 impl Announce {
     pub fn word(&self) -> &AtomicU32 {
