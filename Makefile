@@ -39,7 +39,8 @@ RUST_SRC := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs
 C_TESTS := $(patsubst c_tests/%.c,$(OUT)/%,$(wildcard c_tests/test_*.c))
 CXX_TESTS := $(patsubst c_tests/%.cpp,$(OUT)/%,$(wildcard c_tests/test_*.cpp))
 EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receiver \
-            $(OUT)/segment_writer $(OUT)/segment_reader $(OUT)/channel_sender $(OUT)/channel_receiver
+            $(OUT)/segment_writer $(OUT)/segment_reader $(OUT)/channel_sender $(OUT)/channel_receiver \
+            $(OUT)/topic_publisher $(OUT)/topic_subscriber
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
 
 # The C tests again, under AddressSanitizer + UndefinedBehaviorSanitizer

@@ -751,6 +751,110 @@ static void sync_and_channels(void) {
     rshm_channel_unlink(name);
 }
 
+static int topic_fails(rshm_topic *t) {
+    if (!t)
+        return 1;
+    rshm_topic_close(t);
+    return 0;
+}
+
+static void topics(void) {
+#define TOPIC_CREATE(name) topic_fails(rshm_topic_create(name, 4096, 4, 0, 0600))
+#define TOPIC_OPEN(name) topic_fails(rshm_topic_open(name, RSHM_O_RDONLY, 0))
+    char name[64], other[64], chan[64];
+    check_name(name, sizeof name, "topic");
+    check_name(other, sizeof other, "topic2");
+    check_name(chan, sizeof chan, "topicchan");
+    fn = "rshm_topic_create";
+    SEG_NAMES(TOPIC_CREATE);
+    ROW("name taken by an object that is not a topic", EEXIST, TOPIC_CREATE(n_plain));
+    ROW("capacity 0", EINVAL, topic_fails(rshm_topic_create(other, 0, 4, 0, 0600)));
+    ROW("max_subscribers 0", EINVAL, topic_fails(rshm_topic_create(other, 4096, 0, 0, 0600)));
+    ROW("max_subscribers 1025", EINVAL, topic_fails(rshm_topic_create(other, 4096, 1025, 0, 0600)));
+    ROW("max_subscribers UINT32_MAX", EINVAL, topic_fails(rshm_topic_create(other, 4096, UINT32_MAX, 0, 0600)));
+    ROW("flags with an unknown bit", EINVAL, topic_fails(rshm_topic_create(other, 4096, 4, 2, 0600)));
+    ROW("flags -1", EINVAL, topic_fails(rshm_topic_create(other, 4096, 4, -1, 0600)));
+    ROW("capacity SIZE_MAX", EOVERFLOW, topic_fails(rshm_topic_create(other, SIZE_MAX, 4, 0, 0600)));
+
+    fn = "rshm_topic_open";
+    SEG_NAMES(TOPIC_OPEN);
+    ROW("no such name with timeout 0", ENOENT, TOPIC_OPEN(n_missing));
+    ROW("no such name with timeout 10 ms", ETIMEDOUT, topic_fails(rshm_topic_open(n_missing, RSHM_O_RDONLY, 10)));
+    ROW("an object of zeros (no magic)", EINVAL, TOPIC_OPEN(n_plain));
+    ROW("header of layout version 99", EPROTO, TOPIC_OPEN(n_badver));
+    rshm_channel *ch = rshm_channel_create(chan, 4096, 0600);
+    ROW("a channel, not a topic", EINVAL, TOPIC_OPEN(chan));
+    rshm_channel_close(ch);
+    rshm_channel_unlink(chan);
+
+    rshm_topic *pub = rshm_topic_create(name, 256, 1, RSHM_TOPIC_BLOCK, 0600);
+    ROW("oflag RSHM_O_WRONLY", EINVAL, topic_fails(rshm_topic_open(name, RSHM_O_WRONLY, 0)));
+    ROW("oflag -1", EINVAL, topic_fails(rshm_topic_open(name, -1, 0)));
+    ROW("RSHM_O_RDWR while a live publisher exists", EBUSY, topic_fails(rshm_topic_open(name, RSHM_O_RDWR, 0)));
+    rshm_topic *sub = rshm_topic_open(name, RSHM_O_RDONLY, 0);
+    ROW("RSHM_O_RDONLY with every place taken", EUSERS, TOPIC_OPEN(name));
+    char buf[64] = "message";
+    size_t len;
+    fn = "rshm_topic_publish";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_publish(NULL, buf, 8, 0), -1));
+    ROW("msg NULL, len 8", EFAULT, FAILS(rshm_topic_publish(pub, NULL, 8, 0), -1));
+    ROW("timeout_ns -2", EINVAL, FAILS(rshm_topic_publish(pub, buf, 8, -2), -1));
+    ROW("len beyond rshm_topic_max_message", EMSGSIZE,
+        FAILS(rshm_topic_publish(pub, buf, rshm_topic_max_message(pub) + 1, 0), -1));
+    ROW("len SIZE_MAX", EMSGSIZE, FAILS(rshm_topic_publish(pub, buf, SIZE_MAX, 0), -1));
+    ROW("a subscriber's handle", EBADF, FAILS(rshm_topic_publish(sub, buf, 8, 0), -1));
+    while (rshm_topic_publish(pub, buf, 48, 0) == 0) {
+    }
+    ROW("RSHM_TOPIC_BLOCK, full, timeout 0", EAGAIN, FAILS(rshm_topic_publish(pub, buf, 48, 0), -1));
+    ROW("RSHM_TOPIC_BLOCK, full, timeout 1 ms", ETIMEDOUT, FAILS(rshm_topic_publish(pub, buf, 48, 1000000), -1));
+    fn = "rshm_topic_receive";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_receive(NULL, buf, sizeof buf, 0), -1));
+    ROW("buf NULL, cap 64", EFAULT, FAILS(rshm_topic_receive(sub, NULL, sizeof buf, 0), -1));
+    ROW("timeout_ns -2", EINVAL, FAILS(rshm_topic_receive(sub, buf, sizeof buf, -2), -1));
+    ROW("the publisher's handle", EBADF, FAILS(rshm_topic_receive(pub, buf, sizeof buf, 0), -1));
+    ROW("cap smaller than the message (it stays)", EMSGSIZE, FAILS(rshm_topic_receive(sub, buf, 8, 0), -1));
+    ROW_OK("cap large enough after EMSGSIZE", "the kept message", FAILS(rshm_topic_receive(sub, buf, sizeof buf, 0), -1));
+    while (rshm_topic_receive(sub, buf, sizeof buf, 0) >= 0) {
+    }
+    ROW("empty, timeout 0", EAGAIN, FAILS(rshm_topic_receive(sub, buf, sizeof buf, 0), -1));
+    ROW("empty, timeout 1 ms", ETIMEDOUT, FAILS(rshm_topic_receive(sub, buf, sizeof buf, 1000000), -1));
+    fn = "rshm_topic_lost";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_lost(NULL), 0));
+    fn = "rshm_topic_reserve";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_reserve(NULL, 8, 0), NULL));
+    ROW("len SIZE_MAX", EMSGSIZE, FAILS(rshm_topic_reserve(pub, SIZE_MAX, 0), NULL));
+    ROW("timeout_ns -2", EINVAL, FAILS(rshm_topic_reserve(pub, 8, -2), NULL));
+    ROW("a subscriber's handle", EBADF, FAILS(rshm_topic_reserve(sub, 8, 0), NULL));
+    fn = "rshm_topic_commit";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_commit(NULL, 8), -1));
+    ROW("nothing reserved", EINVAL, FAILS(rshm_topic_commit(pub, 8), -1));
+    rshm_topic_reserve(pub, 8, 0);
+    ROW("len beyond the reservation", EINVAL, FAILS(rshm_topic_commit(pub, 9), -1));
+    ROW("a subscriber's handle", EBADF, FAILS(rshm_topic_commit(sub, 8), -1));
+    fn = "rshm_topic_peek";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_peek(NULL, &len, 0), NULL));
+    ROW("len NULL", EFAULT, FAILS(rshm_topic_peek(sub, NULL, 0), NULL));
+    ROW("empty, timeout 0", EAGAIN, FAILS(rshm_topic_peek(sub, &len, 0), NULL));
+    ROW("the publisher's handle", EBADF, FAILS(rshm_topic_peek(pub, &len, 0), NULL));
+    fn = "rshm_topic_release";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_release(NULL), -1));
+    ROW("nothing peeked", EINVAL, FAILS(rshm_topic_release(sub), -1));
+    fn = "rshm_topic_capacity";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_capacity(NULL), 0));
+    fn = "rshm_topic_max_message";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_max_message(NULL), 0));
+    fn = "rshm_topic_close";
+    ROW_OK("t NULL", "succeeds (no-op)", FAILS(rshm_topic_close(NULL), -1));
+    rshm_topic_close(pub);
+    fn = "rshm_topic_receive";
+    ROW("empty, the publisher closed", EPIPE, FAILS(rshm_topic_receive(sub, buf, sizeof buf, -1), -1));
+    rshm_topic_close(sub);
+    fn = "rshm_topic_unlink";
+    ROW("name NULL", EFAULT, FAILS(rshm_topic_unlink(NULL), -1));
+    ROW("no such name", ENOENT, FAILS(rshm_topic_unlink(n_missing), -1));
+    rshm_topic_unlink(name);
+}
+
 static void strings(void) {
     char buf[32];
     fn = "rshm_mode_string";
@@ -852,6 +956,7 @@ int main(int argc, char **argv) {
     memory();
     segments();
     sync_and_channels();
+    topics();
     strings();
     teardown();
     if (argc > 1 && strcmp(argv[1], "--table") == 0) {

@@ -14,9 +14,10 @@
 #include <time.h>
 
 #include "check.h"
+#include "numbered.h"
 
 #define ROUNDS 100
-#define MAXLEN 600
+#define MAXLEN NUMBERED_MAXLEN
 #define TIMEOUT_NS (10LL * 1000000000LL) /* a hang fails the test instead */
 
 /* What the sender shares with the test, outside the channel. */
@@ -24,41 +25,8 @@ struct progress {
     _Atomic uint64_t committed; /* messages whose commit/send returned */
 };
 
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* Message `seq`: [seq][bytes][checksum of everything before], length from seq. */
-static size_t msg_len(uint64_t seq) {
-    return 16 + 8 * (size_t)(mix(seq) % ((MAXLEN - 16) / 8));
-}
-
-static uint64_t checksum(const unsigned char *p, size_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
-}
-
-static void fill(unsigned char *p, uint64_t seq) {
-    size_t n = msg_len(seq);
-    memcpy(p, &seq, 8);
-    for (size_t i = 8; i < n - 8; i++)
-        p[i] = (unsigned char)(mix(seq + i));
-    uint64_t c = checksum(p, n - 8);
-    memcpy(p + n - 8, &c, 8);
-}
-
 static int intact(const unsigned char *p, size_t n, uint64_t want) {
-    uint64_t seq, c;
-    if (n < 16 || n != msg_len(want))
-        return 0;
-    memcpy(&seq, p, 8);
-    memcpy(&c, p + n - 8, 8);
-    return seq == want && c == checksum(p, n - 8);
+    return msg_seq(p, n) == want;
 }
 
 static void sender(const char *name, struct progress *pr) {

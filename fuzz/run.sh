@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")" || exit 2
 secs=${FUZZ_SECONDS:-60}
-targets=${*:-"segment_header segment_open names flags channel_ring"}
+targets=${*:-"segment_header segment_open names flags channel_ring topic_ring"}
 bin=target/x86_64-unknown-linux-gnu/release
 export RUSTC_BOOTSTRAP=1 # cargo-fuzz wants nightly flags; only stable is installed
 

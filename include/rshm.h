@@ -110,6 +110,12 @@
 #define RSHM_F_SEAL_FUTURE_WRITE 16
 
 /**
+ * The publisher waits for the slowest live subscriber instead of
+ * overwriting what it has not read (`rshm_topic_create` flags).
+ */
+#define RSHM_TOPIC_BLOCK 1
+
+/**
  * Start writing dirty pages back and return at once (`rshm_msync` flags).
  */
 #define RSHM_MS_ASYNC 1
@@ -504,6 +510,10 @@
 #define RSHM_MFD_HUGE_16GB 2281701376
 #endif
 
+
+
+
+
 /**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
@@ -520,6 +530,14 @@ typedef struct rshm_channel rshm_channel;
  * it does). The name stays until `rshm_segment_unlink`.
  */
 typedef struct rshm_segment rshm_segment;
+
+/**
+ * A handle on a named topic: its publisher (from `create`, or `open` with
+ * O_RDWR) or one of its subscribers (`open` with O_RDONLY). Dropping or
+ * closing it gives its role up. The name stays until `unlink`. A handle is
+ * used by one thread at a time, in the process that made it.
+ */
+typedef struct rshm_topic rshm_topic;
 
 /**
  * A mutex that lives in shared memory and works across processes: 64
@@ -1744,6 +1762,288 @@ int rshm_shm_unlink(const char *name);
  * Thread safety: safe to call from any thread.
  */
 int rshm_fstat(int fd, struct rshm_stat *out);
+
+/**
+ * Creates the topic `name`: one publisher, up to `max_subscribers`
+ * subscribers at once, variable-length messages that every subscriber
+ * receives, in a shared-memory segment of its own kind. Returns the
+ * publisher's handle; subscribers join with `rshm_topic_open`, before or
+ * after (it waits for the name).
+ *
+ * `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
+ * call. `capacity` is the room for messages in bytes, rounded up to a
+ * multiple of 16 and to at least 64; each message takes its length
+ * rounded up to 16 plus 16, and the longest is the capacity minus 32
+ * (`rshm_topic_capacity`, `rshm_topic_max_message`). `flags` is 0 or
+ * `RSHM_TOPIC_BLOCK`:
+ * - 0: the publisher never waits. A subscriber that falls more than the
+ *   ring behind loses the oldest messages, counted exactly by
+ *   `rshm_topic_lost`, and goes on in order with the oldest still there.
+ * - `RSHM_TOPIC_BLOCK`: nothing is lost; the publisher waits, up to its
+ *   timeout, for the slowest live subscriber.
+ *
+ * In both, a subscriber that dies is noticed (pidfd) and never holds the
+ * publisher up. `mode` gives the permission bits (the umask applies):
+ * publisher and subscribers both need read and write permission, and
+ * whoever has write permission can disturb the others (README, docs/topic.md:
+ * what a hostile subscriber can do). The pages are reserved now, so a full
+ * /dev/shm is ENOSPC here, not SIGBUS later.
+ *
+ * Returns a handle owned by the caller, released with `rshm_topic_close`.
+ * The name stays until `rshm_topic_unlink`.
+ *
+ * On failure returns NULL, leaves nothing behind, and sets errno:
+ * - `EEXIST`: `name` exists; it is untouched.
+ * - `EINVAL`: `capacity` or `max_subscribers` is 0, `max_subscribers`
+ *   exceeds 1024, `flags` has a bit other than `RSHM_TOPIC_BLOCK`, or the
+ *   name is empty, only slashes, or has an inner '/'.
+ * - `EOVERFLOW`: `capacity` is too large to map.
+ * - `ENOSPC`: /dev/shm has no room.
+ * - `ENAMETOOLONG`: the name is longer than 255 bytes (31 on macOS).
+ * - `EFAULT`: `name` is NULL.
+ * - `EACCES`, `EMFILE`, `ENFILE`, `ENOMEM`: as for `rshm_segment_create`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_topic *rshm_topic_create(const char *name,
+                                     size_t capacity,
+                                     uint32_t max_subscribers,
+                                     int flags,
+                                     uint32_t mode);
+
+/**
+ * Opens the topic `name` made by `rshm_topic_create`, waiting up to
+ * `timeout_ms` milliseconds for it to exist (0: look once).
+ * - `oflag` `RSHM_O_RDONLY`: subscribes. The handle receives every message
+ *   published after this call returns, in order.
+ * - `oflag` `RSHM_O_RDWR`: becomes the publisher, taking over from one that
+ *   closed or died; it goes on with the next message number, and a message
+ *   its predecessor committed just before dying counts as published.
+ *
+ * Returns a handle owned by the caller, released with `rshm_topic_close`.
+ *
+ * On failure returns NULL and sets errno:
+ * - `EUSERS`: `RSHM_O_RDONLY` and `max_subscribers` live subscribers hold
+ *   every place (a place frees when its holder closes or dies).
+ * - `EBUSY`: `RSHM_O_RDWR` and a live publisher exists.
+ * - `ETIMEDOUT`: no topic appeared within `timeout_ms`.
+ * - `ENOENT`: `timeout_ms` is 0 and no object has that name.
+ * - `EINVAL`: `oflag` is neither `RSHM_O_RDONLY` nor `RSHM_O_RDWR`, the
+ *   object is not an rshm topic, or the name is invalid.
+ * - `EPROTO`: the topic comes from another layout version, its shared
+ *   counters are corrupt (a new publisher found them so), or its creator
+ *   picked a sleep handshake this process cannot run (membarrier(2)
+ *   refused here; `RSHM_HANDSHAKE=seqcst` in the creator's environment
+ *   avoids it).
+ * - `EACCES`: the object's mode does not let the caller read and write it.
+ * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
+ *   `rshm_segment_open`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+struct rshm_topic *rshm_topic_open(const char *name, int oflag, uint32_t timeout_ms);
+
+/**
+ * Publishes the `len` bytes at `msg` as one message to every subscriber:
+ * copies them into the topic once. `msg` is borrowed for the call; it may
+ * be NULL when `len` is 0. Only with `RSHM_TOPIC_BLOCK` does it wait, for
+ * room the slowest live subscriber still holds, as `timeout_ns` allows
+ * (-1 without limit, 0 not at all, else nanoseconds); without, it never
+ * waits and `timeout_ns` is only checked. An open reservation
+ * (`rshm_topic_reserve`) is abandoned, unless the call fails with `EFAULT`
+ * or `EINVAL`. Publishing with no subscriber is no error.
+ *
+ * No system call is made unless a subscriber sleeps (then one wake-up for
+ * all).
+ *
+ * Returns 0. On failure returns -1, publishes nothing, and sets errno:
+ * - `EAGAIN`: `RSHM_TOPIC_BLOCK`, no room, and `timeout_ns` is 0.
+ * - `ETIMEDOUT`: still no room when the timeout passed.
+ * - `EMSGSIZE`: `len` exceeds `rshm_topic_max_message`.
+ * - `EBADF`: `t` is a subscriber's handle.
+ * - `EINVAL`: `timeout_ns` is below -1.
+ * - `EFAULT`: `t` is NULL, or `msg` is NULL and `len` is not 0.
+ *
+ * Thread safety: a handle is used by one thread at a time; a handle
+ * inherited through fork must not be used in the child.
+ */
+int rshm_topic_publish(struct rshm_topic *t, const void *msg, size_t len, int64_t timeout_ns);
+
+/**
+ * Receives this subscriber's next message: copies it into `buf` (`cap`
+ * bytes, borrowed for the call), waiting for one as `timeout_ns` allows
+ * (-1, 0 or nanoseconds, as for `rshm_topic_publish`). Messages arrive
+ * whole and in the order they were published; a message overwritten
+ * while it was copied (the subscriber fell a ring behind) is never
+ * returned: it counts in `rshm_topic_lost` and the next one still there
+ * is taken instead. Only messages the publisher completed are seen, even
+ * if it was killed.
+ *
+ * Returns the message's length (0 for an empty message). On failure
+ * returns -1 and sets errno:
+ * - `EAGAIN`: nothing new and `timeout_ns` is 0.
+ * - `ETIMEDOUT`: still nothing when the timeout passed.
+ * - `EMSGSIZE`: the message is longer than `cap`. It stays: retry with a
+ *   larger buffer (`rshm_topic_max_message` bounds every message).
+ * - `EPIPE`: nothing is left and the publisher has closed or died. Every
+ *   message it published before was delivered first (or counted lost). A
+ *   new publisher may take over; receiving then goes on.
+ * - `EBADMSG`, `EPROTO`: the topic's shared memory is corrupt (a peer
+ *   wrote over it).
+ * - `EBADF`: `t` is the publisher's handle.
+ * - `EINVAL`: `timeout_ns` is below -1.
+ * - `EFAULT`: `t` is NULL, or `buf` is NULL and `cap` is not 0.
+ *
+ * Thread safety: as for `rshm_topic_publish`.
+ */
+int64_t rshm_topic_receive(struct rshm_topic *t, void *buf, size_t cap, int64_t timeout_ns);
+
+/**
+ * How many messages this subscriber missed because it fell more than the
+ * ring behind (never with `RSHM_TOPIC_BLOCK`, unless a peer scribbled):
+ * received + lost = published since it subscribed, exactly, once it has
+ * taken what is left. The publisher's handle answers 0.
+ *
+ * Returns the count. On failure returns 0 and sets errno:
+ * - `EFAULT`: `t` is NULL.
+ *
+ * Thread safety: safe from any thread while no thread uses or closes `t`.
+ */
+uint64_t rshm_topic_lost(const struct rshm_topic *t);
+
+/**
+ * Zero-copy publishing, step one: reserves room for a message of `len`
+ * bytes in the topic and returns where to write it, waiting for room as
+ * `rshm_topic_publish` does. Write it there, then publish it with
+ * `rshm_topic_commit`; no subscriber sees anything before.
+ *
+ * Returns the address of `len` writable, contiguous, 16-byte-aligned bytes
+ * inside the shared segment (valid also for `len` 0), valid until
+ * `rshm_topic_commit`, the next `rshm_topic_reserve` or
+ * `rshm_topic_publish` (which abandon it unless they fail with `EFAULT`
+ * or `EINVAL`), or `rshm_topic_close`.
+ *
+ * On failure returns NULL and sets errno as `rshm_topic_publish` does:
+ * `EAGAIN`, `ETIMEDOUT`, `EMSGSIZE`, `EBADF`, `EINVAL`, or `EFAULT` (`t`
+ * is NULL).
+ *
+ * Thread safety: as for `rshm_topic_publish`.
+ */
+void *rshm_topic_reserve(struct rshm_topic *t, size_t len, int64_t timeout_ns);
+
+/**
+ * Zero-copy publishing, step two: publishes the first `len` bytes of the
+ * reservation as one message (the rest is given back). The reserved
+ * pointer is invalid afterwards. Never waits.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: no reservation is open, or `len` exceeds it; nothing is
+ *   published and an open reservation stays open.
+ * - `EBADF`: `t` is a subscriber's handle.
+ * - `EFAULT`: `t` is NULL.
+ *
+ * Thread safety: as for `rshm_topic_publish`.
+ */
+int rshm_topic_commit(struct rshm_topic *t, size_t len);
+
+/**
+ * Zero-copy receiving, step one: returns this subscriber's next message
+ * where it lies in the topic, without copying it, waiting for one as
+ * `timeout_ns` allows; stores its length in `*len`. Read it in place, then
+ * call `rshm_topic_release`, which says whether what was read is whole.
+ * Peeking again before releasing returns the same message.
+ *
+ * Every length and index read from shared memory is checked, so the
+ * message lies inside the segment whatever a peer wrote; its bytes are
+ * the publisher's, to be validated like any input. Without
+ * `RSHM_TOPIC_BLOCK` the publisher may overwrite the message while it is
+ * read: act on the bytes only after `rshm_topic_release` returned 0 (or
+ * copy them first).
+ *
+ * Returns the address of the message's `*len` bytes, 16-byte aligned, not
+ * NULL. The memory is the topic's and read-only to subscribers: it is
+ * valid until `rshm_topic_release`, `rshm_topic_receive` or
+ * `rshm_topic_close`.
+ *
+ * On failure returns NULL, leaves `*len` unchanged, and sets errno as
+ * `rshm_topic_receive` does (`EAGAIN`, `ETIMEDOUT`, `EPIPE`, `EBADMSG`,
+ * `EPROTO`, `EBADF`, `EINVAL`), or:
+ * - `EFAULT`: `t` or `len` is NULL.
+ *
+ * Thread safety: as for `rshm_topic_publish`.
+ */
+const void *rshm_topic_peek(struct rshm_topic *t, size_t *len, int64_t timeout_ns);
+
+/**
+ * Zero-copy receiving, step two: consumes the message `rshm_topic_peek`
+ * returned. Its pointer is invalid afterwards. Never waits.
+ *
+ * Returns 0: the message was whole while it was peeked. On failure
+ * returns -1 and sets errno:
+ * - `ESTALE`: the publisher overwrote the message (default policy, the
+ *   subscriber fell a ring behind): what was read may be torn and must be
+ *   dropped. It counts in `rshm_topic_lost`; the next peek returns the
+ *   oldest message still there.
+ * - `EINVAL`: no message is peeked.
+ * - `EBADF`: `t` is the publisher's handle.
+ * - `EFAULT`: `t` is NULL.
+ *
+ * Thread safety: as for `rshm_topic_publish`.
+ */
+int rshm_topic_release(struct rshm_topic *t);
+
+/**
+ * Closes the handle: gives up its role (the publisher's, or the
+ * subscriber's place), wakes whoever waits on it, unmaps the segment and
+ * frees the handle, which must not be used again; pointers from
+ * `rshm_topic_reserve` and `rshm_topic_peek` die with it. After the
+ * publisher closes, subscribers receive what is left, then `EPIPE`; a new
+ * publisher may take over. The name stays until `rshm_topic_unlink`.
+ * NULL is a no-op.
+ *
+ * Returns 0. On failure returns -1 and sets errno (the handle is freed
+ * all the same):
+ * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+ *
+ * Thread safety: no other thread may use `t` during or after the call.
+ */
+int rshm_topic_close(struct rshm_topic *t);
+
+/**
+ * Removes the name of a topic, as `rshm_shm_unlink` does: handles already
+ * open keep working; new `rshm_topic_open` calls wait for a new topic of
+ * that name. It removes whatever object has the name, without checking
+ * that it is a topic.
+ *
+ * Returns 0. On failure returns -1 and sets errno as `rshm_shm_unlink` does:
+ * - `ENOENT`: no object has that name.
+ * - `EACCES`, `EINVAL`, `ENAMETOOLONG`, `EFAULT`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+int rshm_topic_unlink(const char *name);
+
+/**
+ * The room for messages in bytes, as the creator made it: at least the
+ * capacity asked for. A message of n bytes takes n rounded up to 16, plus 16.
+ *
+ * Returns the capacity. On failure returns 0 and sets errno:
+ * - `EFAULT`: `t` is NULL.
+ *
+ * Thread safety: safe from any thread while no thread closes `t`.
+ */
+size_t rshm_topic_capacity(const struct rshm_topic *t);
+
+/**
+ * The longest message the topic can ever carry (its capacity minus 32):
+ * longer ones fail with `EMSGSIZE`.
+ *
+ * Returns the length. On failure returns 0 and sets errno:
+ * - `EFAULT`: `t` is NULL.
+ *
+ * Thread safety: as for `rshm_topic_capacity`.
+ */
+size_t rshm_topic_max_message(const struct rshm_topic *t);
 
 /**
  * The version of the library loaded at run time, "MAJOR.MINOR.PATCH" as

@@ -16,7 +16,7 @@
  * with any callable, open with a timeout; it is unmapped and closed in its
  * destructor. Later groups of the C API follow in delimited sections at the
  * end of this file, each with its own include guard: rshm::channel, then
- * rshm::wait, rshm::wake and rshm::mutex.
+ * rshm::wait, rshm::wake and rshm::mutex, then rshm::topic.
  *
  * Link with the library as for C (pkg-config --cflags --libs rshm).
  */
@@ -473,6 +473,17 @@ std::int64_t timeout_ns(std::chrono::duration<Rep, Period> d) {
     const auto whole = static_cast<std::int64_t>(ns);
     return whole < ns ? whole + 1 : whole;
 }
+
+/** An open call's uint32_t timeout in milliseconds: rounded up, and any
+ *  negative duration or one past about 49 days is the longest there is. */
+template <class Rep, class Period>
+std::uint32_t timeout_ms(std::chrono::duration<Rep, Period> d) {
+    const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max();
+    // Compared in long double milliseconds, which no duration overflows;
+    // below the limit, the rounded-up count fits.
+    if (d < d.zero() || d >= std::chrono::duration<long double, std::milli>(limit)) return limit;
+    return static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::milliseconds>(d).count());
+}
 }  // namespace detail
 
 /** Owns an rshm_channel handle. One sender, one receiver: the object becomes
@@ -508,15 +519,7 @@ public:
     template <class Rep = long long, class Period = std::milli>
     static channel open(const std::string &name,
                         std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
-        const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max();
-        // Compared in long double milliseconds, which no duration overflows;
-        // below the limit, the rounded-up count fits.
-        const bool longest = timeout < timeout.zero() ||
-                             timeout >= std::chrono::duration<long double, std::milli>(limit);
-        const std::uint32_t t =
-            longest ? limit
-                    : static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::milliseconds>(timeout).count());
-        rshm_channel *c = rshm_channel_open(detail::c_str(name, "channel_open"), t);
+        rshm_channel *c = rshm_channel_open(detail::c_str(name, "channel_open"), detail::timeout_ms(timeout));
         if (!c) detail::fail("channel_open");
         return channel(c);
     }
@@ -859,3 +862,143 @@ static_assert(std::is_standard_layout_v<mutex> && std::is_trivially_default_cons
 }  // namespace rshm
 
 #endif /* RSHM_HPP_SYNC */
+
+/* ==== rshm::topic (rshm_topic_*) ==========================================
+ * One publisher, many subscribers, move-only, closed when destroyed.
+ * Timeouts as for rshm::channel (rshm::forever, zero only tries); every
+ * failure throws rshm::error, EAGAIN and ETIMEDOUT included.
+ *
+ *     auto pub = rshm::topic::create("/ticks", 1 << 20, 8);      // default policy
+ *     auto sub = rshm::topic::subscribe("/ticks", std::chrono::seconds(5));
+ *     pub.publish("tick", 4);                                     // never waits
+ *     char buf[64];
+ *     std::size_t n = sub.receive(buf, sizeof buf, std::chrono::milliseconds(100));
+ *     std::uint64_t missed = sub.lost();                          // fell behind
+ */
+#ifndef RSHM_HPP_TOPIC
+#define RSHM_HPP_TOPIC
+
+namespace rshm {
+
+/** Owns an rshm_topic handle: the publisher's (create, take_over) or a
+ *  subscriber's (subscribe). Use it from one thread at a time; never in a
+ *  fork child. */
+class topic {
+public:
+    topic() noexcept = default;
+    /** Adopts a handle from rshm_topic_create/open (nullptr for none). */
+    explicit topic(rshm_topic *raw) noexcept : raw_(raw) {}
+    topic(topic &&other) noexcept : raw_(other.release_handle()) {}
+    topic &operator=(topic &&other) noexcept {
+        if (this != &other) {
+            rshm_topic_close(raw_);
+            raw_ = other.release_handle();
+        }
+        return *this;
+    }
+    topic(const topic &) = delete;
+    topic &operator=(const topic &) = delete;
+    ~topic() { rshm_topic_close(raw_); }
+
+    /** rshm_topic_create: the publisher of a new topic. `flags` 0 never
+     *  waits (laggards lose messages); RSHM_TOPIC_BLOCK waits for the slowest. */
+    static topic create(const std::string &name, std::size_t capacity, std::uint32_t max_subscribers,
+                        int flags = 0, std::uint32_t mode = 0600) {
+        rshm_topic *t = rshm_topic_create(detail::c_str(name, "topic_create"), capacity, max_subscribers, flags, mode);
+        if (!t) detail::fail("topic_create");
+        return topic(t);
+    }
+
+    /** rshm_topic_open with RSHM_O_RDONLY, waiting up to `timeout` (as for
+     *  rshm::channel::open) for the topic to exist. */
+    template <class Rep = long long, class Period = std::milli>
+    static topic subscribe(const std::string &name,
+                           std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
+        return open(name, RSHM_O_RDONLY, detail::timeout_ms(timeout));
+    }
+
+    /** rshm_topic_open with RSHM_O_RDWR: becomes the publisher in place of
+     *  one that closed or died (a live one is EBUSY). */
+    template <class Rep = long long, class Period = std::milli>
+    static topic take_over(const std::string &name,
+                           std::chrono::duration<Rep, Period> timeout = std::chrono::milliseconds(0)) {
+        return open(name, RSHM_O_RDWR, detail::timeout_ms(timeout));
+    }
+
+    /** rshm_topic_unlink: removes the name; open handles keep working. */
+    static void unlink(const std::string &name) {
+        if (rshm_topic_unlink(detail::c_str(name, "topic_unlink")) != 0) detail::fail("topic_unlink");
+    }
+
+    /** Copies `len` bytes at `msg` in as one message for every subscriber. */
+    template <class Rep = long long, class Period = std::nano>
+    void publish(const void *msg, std::size_t len, std::chrono::duration<Rep, Period> timeout = forever) {
+        if (rshm_topic_publish(raw_, msg, len, detail::timeout_ns(timeout)) != 0) detail::fail("topic_publish");
+    }
+
+    /** Copies this subscriber's next message into `buf`; returns its length. */
+    template <class Rep = long long, class Period = std::nano>
+    std::size_t receive(void *buf, std::size_t cap, std::chrono::duration<Rep, Period> timeout = forever) {
+        std::int64_t n = rshm_topic_receive(raw_, buf, cap, detail::timeout_ns(timeout));
+        if (n < 0) detail::fail("topic_receive");
+        return static_cast<std::size_t>(n);
+    }
+
+    /** Room for a `len`-byte message, written in place and published by commit(). */
+    template <class Rep = long long, class Period = std::nano>
+    void *reserve(std::size_t len, std::chrono::duration<Rep, Period> timeout = forever) {
+        void *p = rshm_topic_reserve(raw_, len, detail::timeout_ns(timeout));
+        if (!p) detail::fail("topic_reserve");
+        return p;
+    }
+
+    void commit(std::size_t len) {
+        if (rshm_topic_commit(raw_, len) != 0) detail::fail("topic_commit");
+    }
+
+    /** The next message in place (address, length), valid until release(). */
+    template <class Rep = long long, class Period = std::nano>
+    std::pair<const void *, std::size_t> peek(std::chrono::duration<Rep, Period> timeout = forever) {
+        std::size_t len = 0;
+        const void *p = rshm_topic_peek(raw_, &len, detail::timeout_ns(timeout));
+        if (!p) detail::fail("topic_peek");
+        return {p, len};
+    }
+
+    /** Consumes the peeked message: true when it was whole while peeked,
+     *  false (ESTALE) when the publisher overwrote it: drop what was read. */
+    bool release() {
+        if (rshm_topic_release(raw_) == 0) return true;
+        if (errno == ESTALE) return false;
+        detail::fail("topic_release");
+    }
+
+    /** Messages this subscriber missed by falling behind. */
+    std::uint64_t lost() const noexcept { return rshm_topic_lost(raw_); }
+    std::size_t capacity() const noexcept { return rshm_topic_capacity(raw_); }
+    /** The longest message the topic can carry. */
+    std::size_t max_message() const noexcept { return rshm_topic_max_message(raw_); }
+
+    rshm_topic *get() const noexcept { return raw_; }
+    explicit operator bool() const noexcept { return raw_ != nullptr; }
+    /** Gives up ownership: the caller closes the result. */
+    rshm_topic *release_handle() noexcept { return std::exchange(raw_, nullptr); }
+
+    /** Closes now, reporting failure by throwing. */
+    void close() {
+        if (rshm_topic_close(release_handle()) != 0) detail::fail("topic_close");
+    }
+
+private:
+    static topic open(const std::string &name, int oflag, std::uint32_t ms) {
+        rshm_topic *t = rshm_topic_open(detail::c_str(name, "topic_open"), oflag, ms);
+        if (!t) detail::fail("topic_open");
+        return topic(t);
+    }
+
+    rshm_topic *raw_ = nullptr;
+};
+
+}  // namespace rshm
+
+#endif /* RSHM_HPP_TOPIC */

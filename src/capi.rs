@@ -22,4 +22,5 @@ mod seal;
 mod segment;
 mod shm;
 mod stat;
+mod topic;
 mod version;

@@ -89,7 +89,7 @@ impl Channel {
             Errno(libc::EAGAIN) => Errno(libc::EPROTO),
             e => e,
         })?;
-        populate(&seg);
+        crate::object::pages::populate(&seg);
         Ok(Channel { ring, seg })
     }
 
@@ -151,20 +151,6 @@ impl Channel {
         drop(ring);
         seg.close()
     }
-}
-
-/// Faults the ring's pages in now, in this process: every one of them is
-/// written lap after lap, and a fault costs a few microseconds on the path
-/// of the message that first touches the page. Best effort: kernels before
-/// 5.14 answer EINVAL and the pages are faulted in on first use instead.
-fn populate(seg: &Segment) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: the range is the segment's own data mapping, page-aligned and
-    // writable (channels are always opened read-write); populating it
-    // changes no byte in it.
-    let _ = unsafe { crate::memctl::advise(seg.data().cast(), seg.size(), libc::MADV_POPULATE_WRITE) };
-    #[cfg(not(target_os = "linux"))]
-    let _ = seg;
 }
 
 /// Removes the name of a channel, as shm_unlink(3) does: open handles stay

@@ -43,6 +43,9 @@ pub const RSHM_F_SEAL_GROW: c_uint = 0x4;
 pub const RSHM_F_SEAL_WRITE: c_uint = 0x8;
 /// Forbid new writable mappings and writes; existing mappings keep writing (`rshm_add_seals`).
 pub const RSHM_F_SEAL_FUTURE_WRITE: c_uint = 0x10;
+/// The publisher waits for the slowest live subscriber instead of
+/// overwriting what it has not read (`rshm_topic_create` flags).
+pub const RSHM_TOPIC_BLOCK: c_int = 1;
 
 #[cfg(target_os = "linux")]
 mod platform {

@@ -28,6 +28,7 @@ pub mod segment;
 pub mod shm;
 pub mod stat;
 pub mod sync;
+pub mod topic;
 
 mod capi;
 #[cfg(test)]

@@ -7,8 +7,10 @@
 pub mod doorbell;
 pub mod handshake;
 pub mod header;
+pub(crate) mod pages;
 pub(crate) mod peer;
 pub mod process;
+pub(crate) mod wait;
 
 pub use header::Header;
 #[allow(unused_imports)] // every kind is named here, whether or not this build has its module yet

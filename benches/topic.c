@@ -1,0 +1,337 @@
+/* make bench: the topic against the channel (and memcpy), each pair
+ * measured side by side in one run, alternating, each figure with its ratio.
+ *   1. 64-byte messages one way, one subscriber (RSHM_TOPIC_BLOCK: nothing
+ *      lost, as through a channel): topic vs SPSC channel. Goal >= 0.7x.
+ *   2. Ping-pong round trip of 64 bytes, both sides busy: two topics vs two
+ *      channels. Goal <= 1.3x.
+ *   3. Publisher throughput with 2 subscribers vs 1 (one copy in, N reads).
+ *   4. 1 MiB messages in place (reserve/commit, peek/release) vs memcpy of
+ *      the same bytes, in GB/s.
+ * Ends are threads of one process pinned to two CPUs when there are two:
+ * the topic and the channel put nothing process-specific on the data path,
+ * so threads measure what processes would. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rshm.h>
+
+#include "clock.h"
+
+#define ROUNDS 5
+#define MSG 64
+#define BIG (1u << 20)
+
+static char base[64];
+static int ncpu;
+/* Subscribers that have joined: nothing is published before they all have. */
+static _Atomic int joined;
+
+static void wait_joined(int n) {
+    while (atomic_load(&joined) < n)
+        sched_yield();
+    atomic_store(&joined, 0);
+}
+
+_Noreturn static void die(const char *what) {
+    int e = errno;
+    fprintf(stderr, "bench_topic: %s: %s (%s)\n", what, rshm_errno_name(e), rshm_errno_string(e));
+    exit(1);
+}
+
+static const char *obj(const char *tag) {
+    static char buf[96];
+    snprintf(buf, sizeof buf, "%s-%s", base, tag);
+    return buf;
+}
+
+/* Pins the calling thread to CPU `i` modulo the CPUs there are. */
+static void on_cpu(int i) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(i % ncpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* ---- what the other thread does ---- */
+
+struct peer {
+    const char *name; /* what it opens */
+    const char *back; /* ping-pong: where it answers */
+    long n;
+    int cpu;
+    int zero_copy;
+};
+
+static void *topic_sub(void *arg) {
+    const struct peer *p = arg;
+    on_cpu(p->cpu);
+    rshm_topic *t = rshm_topic_open(p->name, RSHM_O_RDONLY, 5000);
+    if (!t)
+        die("topic_open");
+    atomic_fetch_add(&joined, 1);
+    static __thread unsigned char buf[BIG];
+    for (long i = 0; i < p->n; i++) {
+        if (p->zero_copy) {
+            size_t len;
+            const void *m = rshm_topic_peek(t, &len, -1);
+            if (!m)
+                die("topic_peek");
+            volatile uint64_t sum = 0;
+            for (size_t off = 0; off + 8 <= len; off += 64)
+                sum += *(const uint64_t *)((const char *)m + off);
+            rshm_topic_release(t);
+        } else if (rshm_topic_receive(t, buf, sizeof buf, -1) < 0) {
+            die("topic_receive");
+        }
+    }
+    rshm_topic_close(t);
+    return NULL;
+}
+
+static void *chan_recv(void *arg) {
+    const struct peer *p = arg;
+    on_cpu(p->cpu);
+    rshm_channel *c = rshm_channel_open(p->name, 5000);
+    if (!c)
+        die("channel_open");
+    unsigned char buf[MSG];
+    for (long i = 0; i < p->n; i++)
+        if (rshm_channel_recv(c, buf, sizeof buf, -1) < 0)
+            die("channel_recv");
+    rshm_channel_close(c);
+    return NULL;
+}
+
+/* Answers each ping on `back`; the topic it publishes on is made by the
+ * other side (created before this thread starts). */
+static void *topic_pong(void *arg) {
+    const struct peer *p = arg;
+    on_cpu(p->cpu);
+    rshm_topic *in = rshm_topic_open(p->name, RSHM_O_RDONLY, 5000);
+    rshm_topic *out = rshm_topic_open(p->back, RSHM_O_RDWR, 5000);
+    if (!in || !out)
+        die("topic_open (pong)");
+    atomic_fetch_add(&joined, 1);
+    unsigned char buf[MSG];
+    for (long i = 0; i < p->n; i++)
+        if (rshm_topic_receive(in, buf, sizeof buf, -1) < 0 || rshm_topic_publish(out, buf, MSG, -1) != 0)
+            die("topic pong");
+    rshm_topic_close(in);
+    rshm_topic_close(out);
+    return NULL;
+}
+
+static void *chan_pong(void *arg) {
+    const struct peer *p = arg;
+    on_cpu(p->cpu);
+    rshm_channel *in = rshm_channel_open(p->name, 5000), *out = rshm_channel_open(p->back, 5000);
+    if (!in || !out)
+        die("channel_open (pong)");
+    unsigned char buf[MSG];
+    for (long i = 0; i < p->n; i++)
+        if (rshm_channel_recv(in, buf, sizeof buf, -1) < 0 || rshm_channel_send(out, buf, MSG, -1) != 0)
+            die("channel pong");
+    rshm_channel_close(in);
+    rshm_channel_close(out);
+    return NULL;
+}
+
+/* ---- measurements: each returns its figure ---- */
+
+/* Messages per second published to `subs` subscribers (64 bytes, BLOCK). */
+static double topic_stream(long n, int subs) {
+    const char *name = obj("stream");
+    rshm_topic *t = rshm_topic_create(name, 64 << 10, (uint32_t)subs, RSHM_TOPIC_BLOCK, 0600);
+    if (!t)
+        die("topic_create");
+    pthread_t th[2];
+    struct peer p = {name, NULL, n, 1, 0};
+    for (int i = 0; i < subs; i++)
+        pthread_create(&th[i], NULL, topic_sub, &p);
+    wait_joined(subs);
+    unsigned char msg[MSG] = {1};
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (rshm_topic_publish(t, msg, MSG, -1) != 0)
+            die("topic_publish");
+    for (int i = 0; i < subs; i++)
+        pthread_join(th[i], NULL);
+    double s = (double)(now_ns() - t0) / 1e9;
+    rshm_topic_close(t);
+    rshm_topic_unlink(name);
+    return (double)n / s;
+}
+
+static double chan_stream(long n) {
+    const char *name = obj("chan");
+    rshm_channel *c = rshm_channel_create(name, 64 << 10, 0600);
+    if (!c)
+        die("channel_create");
+    pthread_t th;
+    struct peer p = {name, NULL, n, 1, 0};
+    pthread_create(&th, NULL, chan_recv, &p);
+    unsigned char msg[MSG] = {1};
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (rshm_channel_send(c, msg, MSG, -1) != 0)
+            die("channel_send");
+    pthread_join(th, NULL);
+    double s = (double)(now_ns() - t0) / 1e9;
+    rshm_channel_close(c);
+    rshm_channel_unlink(name);
+    return (double)n / s;
+}
+
+/* Nanoseconds per round trip through two topics. */
+static double topic_pingpong(long n) {
+    char ping[96], pong[96];
+    snprintf(ping, sizeof ping, "%s", obj("ping"));
+    snprintf(pong, sizeof pong, "%s", obj("pong"));
+    rshm_topic *out = rshm_topic_create(ping, 4096, 1, RSHM_TOPIC_BLOCK, 0600);
+    rshm_topic *back = rshm_topic_create(pong, 4096, 1, RSHM_TOPIC_BLOCK, 0600);
+    if (!out || !back)
+        die("topic_create (ping)");
+    rshm_topic_close(back); /* the ponger takes its publisher's role over */
+    rshm_topic *in = rshm_topic_open(pong, RSHM_O_RDONLY, 0);
+    pthread_t th;
+    struct peer p = {ping, pong, n, 1, 0};
+    pthread_create(&th, NULL, topic_pong, &p);
+    wait_joined(1);
+    unsigned char buf[MSG] = {2};
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (rshm_topic_publish(out, buf, MSG, -1) != 0 || rshm_topic_receive(in, buf, sizeof buf, -1) < 0)
+            die("topic ping");
+    double ns = (double)(now_ns() - t0) / (double)n;
+    pthread_join(th, NULL);
+    rshm_topic_close(out);
+    rshm_topic_close(in);
+    rshm_topic_unlink(ping);
+    rshm_topic_unlink(pong);
+    return ns;
+}
+
+static double chan_pingpong(long n) {
+    char ping[96], pong[96];
+    snprintf(ping, sizeof ping, "%s", obj("cping"));
+    snprintf(pong, sizeof pong, "%s", obj("cpong"));
+    rshm_channel *out = rshm_channel_create(ping, 4096, 0600), *in = rshm_channel_create(pong, 4096, 0600);
+    if (!out || !in)
+        die("channel_create (ping)");
+    pthread_t th;
+    struct peer p = {ping, pong, n, 1, 0};
+    pthread_create(&th, NULL, chan_pong, &p);
+    unsigned char buf[MSG] = {2};
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (rshm_channel_send(out, buf, MSG, -1) != 0 || rshm_channel_recv(in, buf, sizeof buf, -1) < 0)
+            die("channel ping");
+    double ns = (double)(now_ns() - t0) / (double)n;
+    pthread_join(th, NULL);
+    rshm_channel_close(out);
+    rshm_channel_close(in);
+    rshm_channel_unlink(ping);
+    rshm_channel_unlink(pong);
+    return ns;
+}
+
+/* GB/s of 1 MiB messages written in place and read in place. */
+static double topic_big(long n) {
+    const char *name = obj("big");
+    rshm_topic *t = rshm_topic_create(name, 8 * BIG, 1, RSHM_TOPIC_BLOCK, 0600);
+    if (!t)
+        die("topic_create (big)");
+    static unsigned char src[BIG];
+    memset(src, 3, sizeof src);
+    pthread_t th;
+    struct peer p = {name, NULL, n, 1, 1};
+    pthread_create(&th, NULL, topic_sub, &p);
+    wait_joined(1);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        void *dst = rshm_topic_reserve(t, BIG, -1);
+        if (!dst)
+            die("topic_reserve");
+        memcpy(dst, src, BIG);
+        rshm_topic_commit(t, BIG);
+    }
+    pthread_join(th, NULL);
+    double s = (double)(now_ns() - t0) / 1e9;
+    rshm_topic_close(t);
+    rshm_topic_unlink(name);
+    return (double)n * BIG / s / 1e9;
+}
+
+static double memcpy_big(long n) {
+    static unsigned char src[BIG], dst[8 * BIG];
+    memset(src, 3, sizeof src);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        memcpy(dst + (size_t)(i % 8) * BIG, src, BIG);
+        __asm__ volatile("" ::"r"(dst) : "memory");
+    }
+    return (double)n * BIG / ((double)(now_ns() - t0) / 1e9) / 1e9;
+}
+
+/* ---- comparison ---- */
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Measures a and b alternately, ROUNDS times, and prints both medians and
+ * the median of the per-round ratios a/b. */
+static void compare(const char *what, const char *unit, const char *vs, double (*a)(long, int), int a_arg,
+                    double (*b)(long, int), int b_arg, long n, const char *goal) {
+    double fa[ROUNDS], fb[ROUNDS], r[ROUNDS];
+    for (int i = 0; i < ROUNDS; i++) {
+        if (i & 1) {
+            fb[i] = b(n, b_arg);
+            fa[i] = a(n, a_arg);
+        } else {
+            fa[i] = a(n, a_arg);
+            fb[i] = b(n, b_arg);
+        }
+        r[i] = fa[i] / fb[i];
+    }
+    qsort(fa, ROUNDS, sizeof(double), by_value);
+    qsort(fb, ROUNDS, sizeof(double), by_value);
+    qsort(r, ROUNDS, sizeof(double), by_value);
+    printf("   %-30s %12.1f %-6s vs %-14s %12.1f   ratio %#6.3gx (range %#.3g..%#.3g; %s)\n", what, fa[ROUNDS / 2],
+           unit, vs, fb[ROUNDS / 2], r[ROUNDS / 2], r[0], r[ROUNDS - 1], goal);
+}
+
+static double topic_stream_arg(long n, int subs) { return topic_stream(n, subs); }
+static double chan_stream_arg(long n, int unused) { (void)unused; return chan_stream(n); }
+static double topic_pingpong_arg(long n, int unused) { (void)unused; return topic_pingpong(n); }
+static double chan_pingpong_arg(long n, int unused) { (void)unused; return chan_pingpong(n); }
+static double topic_big_arg(long n, int unused) { (void)unused; return topic_big(n); }
+static double memcpy_big_arg(long n, int unused) { (void)unused; return memcpy_big(n); }
+
+int main(void) {
+    snprintf(base, sizeof base, "/rshm-bench-topic-%ld", (long)getpid());
+    ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 1)
+        ncpu = 1;
+    on_cpu(0);
+    printf("topic benchmarks: %d rounds alternating; medians and the median per-round ratio; %d CPUs\n", ROUNDS, ncpu);
+    printf("1. 64-byte messages one way, msgs/s (higher is better)\n");
+    compare("topic, 1 subscriber (BLOCK)", "msg/s", "channel", topic_stream_arg, 1, chan_stream_arg, 0, 150000,
+            "goal >= 0.7x");
+    printf("2. ping-pong round trip, 64 bytes, ns (lower is better)\n");
+    compare("two topics", "ns", "two channels", topic_pingpong_arg, 0, chan_pingpong_arg, 0, 10000, "goal <= 1.3x");
+    printf("3. publisher throughput, msgs/s: 2 subscribers vs 1 (each gets every message)\n");
+    compare("topic, 2 subscribers", "msg/s", "1 subscriber", topic_stream_arg, 2, topic_stream_arg, 1, 100000,
+            ncpu > 2 ? "more CPUs: near 1x" : "2 CPUs: 3 threads share them");
+    printf("4. 1 MiB messages in place (reserve/commit, peek/release), GB/s\n");
+    compare("topic zero-copy", "GB/s", "memcpy", topic_big_arg, 0, memcpy_big_arg, 0, 100, "as the channel's");
+    return 0;
+}

@@ -1,0 +1,175 @@
+package rshm
+
+// #include <stdlib.h>
+// #include <rshm.h>
+import "C"
+
+import (
+	"math"
+	"runtime"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// TopicBlock makes a topic's publisher wait for the slowest live
+// subscriber instead of overwriting what it has not read (TopicCreate flags).
+const TopicBlock = C.RSHM_TOPIC_BLOCK
+
+// Topic is one end of a one-to-many topic (rshm_topic_* in rshm.h): the
+// publisher's (TopicCreate, or TopicOpen with O_RDWR) or a subscriber's
+// (TopicOpen with O_RDONLY). Every subscriber receives every message
+// published after it subscribed, in order, or counts it in Lost. A Topic
+// is not safe for concurrent use: one goroutine at a time. A Topic that
+// becomes unreachable without Close is closed by a finalizer, which gives
+// its role up; call Close to do it at a known time.
+type Topic struct {
+	t *C.rshm_topic
+	// A pointer to an incomplete C type is not one the garbage collector
+	// scans, so a Topic of that field alone would be an 8-byte object
+	// without pointers, which the tiny allocator packs with others, and
+	// whose finalizer may then never run. This field makes it an object of
+	// its own.
+	_ unsafe.Pointer
+}
+
+func newTopic(t *C.rshm_topic) *Topic {
+	topic := &Topic{t: t}
+	runtime.SetFinalizer(topic, (*Topic).Close)
+	return topic
+}
+
+// TopicCreate creates the topic name ("/name") and returns its publisher:
+// room for capacity bytes of messages (rounded up to 16 and to at least 64;
+// each message takes its length rounded up to 16, plus 16), up to
+// maxSubscribers subscribers at once (at most 1024), flags 0 (the publisher
+// never waits; a subscriber that falls a ring behind loses the oldest
+// messages) or TopicBlock, and permission bits mode (e.g. 0o600; publisher
+// and subscribers need read and write). Errors: EEXIST, EINVAL (capacity
+// or maxSubscribers 0 or too many, unknown flags, bad name), EOVERFLOW,
+// ENOSPC, EACCES, ENAMETOOLONG.
+func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (*Topic, error) {
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	cflags, err := cint(flags)
+	if err != nil || capacity < 0 {
+		return nil, syscall.EINVAL
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	t, err := C.rshm_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode))
+	if t == nil {
+		return nil, failed(err)
+	}
+	return newTopic(t), nil
+}
+
+// TopicOpen opens the topic name, waiting up to timeout (rounded up to a
+// millisecond; 0 looks once, a negative timeout waits about 49 days) for it
+// to be created: with O_RDONLY as a new subscriber, with O_RDWR as the
+// publisher in place of one that closed or died. Errors: EUSERS (every
+// subscriber place taken), EBUSY (a live publisher exists), ETIMEDOUT,
+// ENOENT (timeout 0), EINVAL (another oflag, not a topic), EPROTO, EACCES.
+func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	coflag, err := cint(oflag)
+	if err != nil {
+		return nil, syscall.EINVAL
+	}
+	ms := C.uint32_t(math.MaxUint32)
+	if timeout >= 0 {
+		ms = waitMs(timeout)
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	t, err := C.rshm_topic_open(cname, coflag, ms)
+	if t == nil {
+		return nil, failed(err)
+	}
+	return newTopic(t), nil
+}
+
+// TopicUnlink removes the name of a topic; open Topics keep working.
+// Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
+func TopicUnlink(name string) error {
+	return unlinkName(name, func(cname *C.char) (C.int, error) {
+		r, err := C.rshm_topic_unlink(cname)
+		return r, err
+	})
+}
+
+// Publish copies msg into the topic once, for every subscriber. Only a
+// TopicBlock topic waits, for room, up to timeout (negative: without
+// limit; 0: not at all). Errors: EAGAIN, ETIMEDOUT (TopicBlock only),
+// EMSGSIZE (longer than MaxMessage), EBADF (a subscriber), EFAULT (closed).
+func (t *Topic) Publish(msg []byte, timeout time.Duration) error {
+	var p unsafe.Pointer
+	if len(msg) > 0 {
+		p = unsafe.Pointer(&msg[0])
+	}
+	r, err := C.rshm_topic_publish(t.t, p, C.size_t(len(msg)), timeoutNs(timeout))
+	runtime.KeepAlive(t)
+	if r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// Receive copies this subscriber's next message into buf and returns its
+// length, waiting for one up to timeout as for Publish. Errors: EAGAIN
+// (nothing new, timeout 0), ETIMEDOUT, EMSGSIZE (buf too small: the message
+// stays), EPIPE (nothing left and the publisher closed or died), EBADMSG,
+// EPROTO (corrupt shared memory), EBADF (the publisher), EFAULT (closed).
+func (t *Topic) Receive(buf []byte, timeout time.Duration) (int, error) {
+	var p unsafe.Pointer
+	if len(buf) > 0 {
+		p = unsafe.Pointer(&buf[0])
+	}
+	n, err := C.rshm_topic_receive(t.t, p, C.size_t(len(buf)), timeoutNs(timeout))
+	runtime.KeepAlive(t)
+	if n < 0 {
+		return 0, failed(err)
+	}
+	return int(n), nil
+}
+
+// Lost is how many messages this subscriber missed by falling behind:
+// received + lost = published since it subscribed. 0 for the publisher.
+func (t *Topic) Lost() uint64 {
+	n := uint64(C.rshm_topic_lost(t.t))
+	runtime.KeepAlive(t)
+	return n
+}
+
+// Capacity is the room for messages in bytes.
+func (t *Topic) Capacity() int {
+	n := int(C.rshm_topic_capacity(t.t))
+	runtime.KeepAlive(t)
+	return n
+}
+
+// MaxMessage is the longest message the topic can carry.
+func (t *Topic) MaxMessage() int {
+	n := int(C.rshm_topic_max_message(t.t))
+	runtime.KeepAlive(t)
+	return n
+}
+
+// Close gives up the Topic's role (after the publisher, subscribers get
+// what is left, then EPIPE; a subscriber's place frees) and unmaps the
+// segment. Closing twice is a no-op.
+func (t *Topic) Close() error {
+	h := t.t
+	t.t = nil
+	runtime.SetFinalizer(t, nil)
+	if h == nil {
+		return nil
+	}
+	if r, err := C.rshm_topic_close(h); r != 0 {
+		return failed(err)
+	}
+	return nil
+}

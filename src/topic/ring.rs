@@ -1,0 +1,189 @@
+//! The broadcast ring: one publisher writes variable-length records that
+//! any number of subscribers read, each at its own pace, in a region that
+//! processes share without trusting each other.
+//!
+//! # Layout
+//! The region holds the `Header`, `max_subscribers` slots (a cache line
+//! each: role word, cursor, next message number, lost count), then the
+//! record area, `capacity` bytes, a multiple of 16. A record is a 16-byte
+//! header, the commit word and the length word, and the payload padded to
+//! 16. Message numbers (`seq`) count from 0 and never repeat. The commit
+//! word says what the place holds: `2 * seq`, empty, the next message will
+//! be `seq`; `2 * seq + 1`, a record committed with number `seq`. The
+//! length word is the payload length, or `PAD` for a padding record that
+//! fills the area's end (a record never wraps); a padding record carries
+//! the number of the message after it and is no message itself.
+//!
+//! # Counters
+//! `head` (bytes published) and `low` only grow; a record at counter `c`
+//! sits at `c % capacity`. Records from `low` to `head` are whole; the word
+//! at `head` is an empty header announcing the next number. To write a
+//! record of `n` bytes the publisher needs `n + 16` bytes past head (the
+//! record and the next empty header), so it first moves `low` past every
+//! record overlapping them, and an eighth of the ring more where it may
+//! (so that `low`, which every subscriber reads after each record, changes
+//! once per many messages); the largest message is `capacity - 32`. The
+//! publisher keeps head, low, its position and the next number in its own
+//! memory, publishes them and never reads them back; the lengths it reads
+//! at `low` to step over old records are checked, and a bad one makes it
+//! drop every old record at once (`low = head`), so a scribbler costs
+//! subscribers messages, never the publisher its progress.
+//!
+//! # Overwrite detection (the seqlock argument)
+//! The publisher stores `low` (Release) and then issues a Release fence
+//! before it writes any byte below the new value. A subscriber reads a
+//! record at `c`, then issues an Acquire fence and loads `low`: if it reads
+//! `low <= c`, no byte of the record was overwritten before its reads (had
+//! it read an overwritten byte, the fences would make the store of a `low`
+//! past `c` visible to that load). Otherwise it was lapped: it discards
+//! what it read and resynchronises at `low`, reading the number in the
+//! header there the same way (checked by a second load of `low`); the
+//! difference of the numbers is added to `lost`. So received + lost counts
+//! every number from the subscriber's first to its next, exactly. A
+//! record at the subscriber's position that is neither its number
+//! committed nor its number announced is, with `low <= c`, corrupt
+//! (EBADMSG). Subscribers reach `c` only through the record before it,
+//! committed after the empty header at `c` was written, so they never take
+//! a stale record of an earlier lap for a new one. The commit and length
+//! words are atomics; the payload is copied with plain loads that may race
+//! with the publisher's overwrite, which, as in every seqlock (crossbeam's
+//! `SeqLock` reads the same way), is harmless because the copy is used
+//! only once the check after it passes; the memory is another process's
+//! mapping, reached through raw pointers, which no compiler assumption
+//! about this process's own objects covers.
+//!
+//! # Publishing
+//! The payload, the length word and the next place's empty header are
+//! written before the commit word (Release); a subscriber loads the commit
+//! word with Acquire. Then `head` (Release) and the wake of sleeping
+//! subscribers. A publisher that dies before the commit leaves nothing
+//! visible; one that dies after it leaves `head` one record behind, and
+//! the next publisher counts that record as published when it takes over.
+//!
+//! # RSHM_TOPIC_BLOCK
+//! Subscribers store their cursor (Release) after reading a record; the
+//! publisher loads it (Acquire) before overwriting, so reads come before
+//! the overwrite. The publisher moves `low` past a record only when no
+//! live subscriber's cursor lies below the record's end. A cursor is
+//! trusted only between the publisher's own `low` and `head`: outside, it
+//! is ignored; a subscriber whose pidfd says it died is ignored; a live
+//! one that does not move blocks the publisher only up to its timeout.
+//!
+//! # Joining
+//! A subscriber takes a slot (CAS of the role word), stores `JOINING` as
+//! its cursor, a SeqCst fence, then reads `head` and stores it as its
+//! cursor. A publisher about to overwrite stores head, a SeqCst fence, then
+//! reads each slot's role word and cursor. (Both fences are this module's
+//! own: the handshake's waker may have none.) Of the two fences one comes
+//! first: either the publisher sees the slot taken and its cursor
+//! `JOINING` or later (and waits for the real one), or the subscriber's
+//! read of head sees the head the publisher stored, at or past every byte
+//! that publisher's scan lets it overwrite. A subscriber thus receives
+//! every message committed after its join, in both policies.
+//!
+//! # Waiting
+//! Through `object::handshake` (its protocol, picked by the creator, is in
+//! the header) and `object::wait`: subscribers sleep on
+//! `sub_wait` (many waiters) for a change of the commit word at their
+//! position; a blocked publisher sleeps on `pub_wait`, which subscribers
+//! wake after each cursor they store. Sleeps last a slice, after which a
+//! subscriber checks the publisher lives (EPIPE once it is gone and
+//! nothing is left) and a publisher whether its blockers still live.
+
+use super::header::{Header, Shape, Slot};
+use std::sync::atomic::AtomicU64;
+
+/// The length word of a padding record.
+pub(super) const PAD: u64 = u64::MAX;
+/// Bytes of a record's header: the commit word and the length word.
+pub(super) const HDR: u64 = 16;
+
+/// Bytes a record with `len` payload bytes takes; `len <= capacity - 32`.
+pub(super) fn record(len: u64) -> u64 {
+    HDR + ((len + 15) & !15)
+}
+
+/// The commit word of an empty place announcing message `seq`.
+pub(super) fn empty(seq: u64) -> u64 {
+    seq.wrapping_mul(2)
+}
+
+/// The commit word of a committed record numbered `seq`.
+pub(super) fn committed(seq: u64) -> u64 {
+    seq.wrapping_mul(2) | 1
+}
+
+/// A handle's view of the shared region: pointers checked once at attach.
+pub(super) struct Area {
+    hdr: *const Header,
+    slots: *const Slot,
+    data: *mut u8,
+    pub shape: Shape,
+}
+
+// SAFETY: the region is shared memory made for concurrent use (the header
+// and slots are atomics, records are checked after reading); the handle's
+// private state moves with it.
+unsafe impl Send for Area {}
+
+impl Area {
+    /// # Safety
+    /// `base` holds a header `attach` accepted as `shape`, mapped writable
+    /// for as long as the area is used.
+    pub unsafe fn new(base: *mut u8, shape: Shape) -> Area {
+        // SAFETY: the slots follow the header at 512 and the area follows
+        // the slots; attach checked the region holds them.
+        let (slots, data) = unsafe { (base.add(512).cast::<Slot>(), base.add(shape.data_offset())) };
+        Area { hdr: base.cast::<Header>(), slots, data, shape }
+    }
+
+    /// The shared header, borrowed apart from the handle's private state.
+    pub fn hdr<'a>(&self) -> &'a Header {
+        // SAFETY: the region outlives the handle (constructor contract); the
+        // reference is used only within a method call.
+        unsafe { &*self.hdr }
+    }
+
+    /// Subscriber slot `i < max_subscribers`.
+    pub fn slot<'a>(&self, i: u32) -> &'a Slot {
+        assert!(i < self.shape.max_subscribers);
+        // SAFETY: i is below the slot count the region was checked to hold.
+        unsafe { &*self.slots.add(i as usize) }
+    }
+
+    pub fn cap(&self) -> u64 {
+        self.shape.capacity
+    }
+
+    pub fn max_message(&self) -> u64 {
+        self.shape.capacity - 2 * HDR
+    }
+
+    pub fn block(&self) -> bool {
+        self.shape.flags & super::header::FLAG_BLOCK != 0
+    }
+
+    /// The commit word of the record at `off`.
+    pub fn commit_word<'a>(&self, off: u64) -> &'a AtomicU64 {
+        self.word(off)
+    }
+
+    /// The length word of the record at `off`.
+    pub fn len_word<'a>(&self, off: u64) -> &'a AtomicU64 {
+        self.word(off + 8)
+    }
+
+    fn word<'a>(&self, off: u64) -> &'a AtomicU64 {
+        assert!(off % 8 == 0 && off < self.cap());
+        // SAFETY: off is a multiple of 8 below the capacity: 8 aligned bytes
+        // in the area (which starts 64-byte aligned); any bits are a valid
+        // AtomicU64, and the region outlives the call.
+        unsafe { &*self.data.add(off as usize).cast::<AtomicU64>() }
+    }
+
+    /// The payload of the record at `off`.
+    pub fn payload(&self, off: u64) -> *mut u8 {
+        debug_assert!(off + HDR <= self.cap());
+        self.data.wrapping_add((off + HDR) as usize)
+    }
+}

@@ -1,0 +1,277 @@
+//! A subscriber's end of the broadcast ring (the protocol is ring.rs's).
+
+use super::header::JOINING;
+use super::ring::{committed, empty, record, Area, HDR, PAD};
+use crate::errno::{Errno, Result};
+use crate::object::handshake::Handshake;
+use crate::object::peer::{self, Peer, Watch};
+use crate::object::wait::{self, Pace, Spin};
+use crate::sync::Timeout;
+use std::sync::atomic::{fence, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
+use std::time::Duration;
+
+/// The longest sleep before this side looks whether the publisher lives.
+const SLICE: Duration = Duration::from_millis(50);
+/// Tries at a consistent look at `low` before a call gives up for now (a
+/// publisher that laps this side again while it looks).
+const TRIES: u32 = 64;
+
+pub(super) struct Subscriber {
+    area: Area,
+    me: u32,
+    hs: Handshake,
+    slot: u32,
+    /// Byte counter of the next record, and its place `cursor % capacity`.
+    cursor: u64,
+    pos: u64,
+    /// Number of the next message.
+    seq: u64,
+    lost: u64,
+    /// Payload length of the message handed out by `peek`.
+    peeked: Option<u64>,
+    watch: Watch,
+    spin: Spin,
+}
+
+impl Subscriber {
+    /// Takes a free slot and joins at the next message. EUSERS when every
+    /// slot is held by a live process (or by another handle of this one);
+    /// EPROTO when the shared counters are corrupt.
+    pub fn join(area: Area, hs: Handshake) -> Result<Subscriber> {
+        let me = peer::me();
+        let slot = (0..area.shape.max_subscribers)
+            .find(|&i| peer::claim(&area.slot(i).pid, me).is_ok())
+            .ok_or(Errno(libc::EUSERS))?;
+        let s = area.slot(slot);
+        s.cursor.store(JOINING, SeqCst);
+        // Pairs with the publisher's fence before it scans (ring.rs, Joining).
+        fence(SeqCst);
+        let mut sub = Subscriber {
+            area,
+            me,
+            hs,
+            slot,
+            cursor: 0,
+            pos: 0,
+            seq: 0,
+            lost: 0,
+            peeked: None,
+            watch: Watch::default(),
+            spin: Spin::default(),
+        };
+        let start = (0..TRIES).find_map(|_| sub.start_at_head().transpose());
+        match start {
+            Some(Ok(())) => {
+                s.lost.store(0, Relaxed);
+                sub.publish();
+                Ok(sub)
+            }
+            e => {
+                peer::give_up(&s.pid, me);
+                Err(e.map_or(Errno(libc::EAGAIN), |r| r.unwrap_err()))
+            }
+        }
+    }
+
+    /// Places this side at head, numbered as the header there says: None
+    /// when the publisher lapped it meanwhile.
+    fn start_at_head(&mut self) -> Result<Option<()>> {
+        let (h, cap) = (self.area.hdr(), self.area.cap());
+        let head = h.head.0.load(Acquire);
+        if head % HDR != 0 {
+            return Err(Errno(libc::EPROTO));
+        }
+        let w = self.area.commit_word(head % cap).load(Acquire);
+        if !self.intact(head) {
+            return Ok(None);
+        }
+        (self.cursor, self.pos, self.seq) = (head, head % cap, w / 2);
+        Ok(Some(()))
+    }
+
+    /// Whether the record at counter `c`, read before this call, was whole
+    /// while it was read (ring.rs, Overwrite detection).
+    fn intact(&self, c: u64) -> bool {
+        fence(Acquire);
+        self.area.hdr().low.0.load(Relaxed) <= c
+    }
+
+    /// Lapped: goes on at the oldest whole record, counting what was
+    /// overwritten as lost. Ok(false) when the publisher moved again while
+    /// this side looked; EPROTO for a number behind this side's.
+    fn resync(&mut self) -> Result<bool> {
+        let (h, cap) = (self.area.hdr(), self.area.cap());
+        let low = h.low.0.load(Acquire);
+        if low <= self.cursor {
+            return Ok(true);
+        }
+        if low % HDR != 0 {
+            return Err(Errno(libc::EPROTO));
+        }
+        let w = self.area.commit_word(low % cap).load(Acquire);
+        fence(Acquire);
+        if h.low.0.load(Relaxed) != low {
+            return Ok(false);
+        }
+        let seq = w / 2;
+        if seq < self.seq {
+            return Err(Errno(libc::EPROTO));
+        }
+        self.lost += seq - self.seq;
+        (self.cursor, self.pos, self.seq) = (low, low % cap, seq);
+        self.area.slot(self.slot).lost.store(self.lost, Relaxed);
+        self.publish();
+        Ok(true)
+    }
+
+    /// The next message's length, this side at its record, or None when
+    /// there is none yet. Steps over padding and resynchronises when lapped.
+    fn poll(&mut self) -> Result<Option<u64>> {
+        let cap = self.area.cap();
+        for _ in 0..TRIES {
+            let pos = self.pos;
+            let w = self.area.commit_word(pos).load(Acquire);
+            let len = self.area.len_word(pos).load(Relaxed);
+            if !self.intact(self.cursor) {
+                if !self.resync()? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            if w == empty(self.seq) {
+                return Ok(None);
+            }
+            if w != committed(self.seq) {
+                return Err(Errno(libc::EBADMSG));
+            }
+            if len == PAD {
+                // The publisher never pads at 0, which also bounds this
+                // loop to one padding a lap.
+                if pos == 0 {
+                    return Err(Errno(libc::EBADMSG));
+                }
+                self.advance(cap - pos, false);
+                continue;
+            }
+            if len > self.area.max_message() || pos + record(len) > cap {
+                return Err(Errno(libc::EBADMSG));
+            }
+            return Ok(Some(len));
+        }
+        Ok(None)
+    }
+
+    /// Whether something changed at this side's place: the sleep's check.
+    fn changed(&self) -> bool {
+        self.area.commit_word(self.pos).load(Acquire) != empty(self.seq) || !self.intact(self.cursor)
+    }
+
+    /// Moves past the record at the cursor and says so in the slot.
+    fn advance(&mut self, rec: u64, message: bool) {
+        let cap = self.area.cap();
+        self.cursor += rec;
+        self.pos = if self.pos + rec == cap { 0 } else { self.pos + rec };
+        if message {
+            self.seq += 1;
+        }
+        self.publish();
+    }
+
+    /// Stores cursor and number in the slot; RSHM_TOPIC_BLOCK wakes a
+    /// publisher waiting for room.
+    fn publish(&self) {
+        let s = self.area.slot(self.slot);
+        s.seq.store(self.seq, Relaxed);
+        s.cursor.store(self.cursor, Release);
+        if self.area.block() {
+            self.hs.wake(&self.area.hdr().pub_wait.0);
+        }
+    }
+
+    pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
+        if let Some(len) = self.peeked {
+            return Ok((self.area.payload(self.pos), len as usize));
+        }
+        let hs = self.hs;
+        let word = &self.area.hdr().sub_wait.0;
+        let poll = |s: &mut Subscriber| {
+            if !s.changed() {
+                return Ok(None);
+            }
+            s.poll()
+        };
+        let gone = |s: &mut Subscriber| s.watch.peer(&s.area.hdr().publisher.0) == Peer::Gone;
+        let len = match self.poll()? {
+            Some(len) => len,
+            None => {
+                let pace = Pace { spin: self.spin.limit(), slice: SLICE };
+                let learn = |s: &mut Subscriber, waited| s.spin.learn(waited);
+                wait::until(self, hs, word, pace, timeout, poll, gone, learn)?
+            }
+        };
+        self.peeked = Some(len);
+        Ok((self.area.payload(self.pos), len as usize))
+    }
+
+    /// Consumes the peeked message. ESTALE when the publisher overwrote it
+    /// meanwhile: it counts as lost, and this side goes on at the oldest
+    /// message still there.
+    pub fn release(&mut self) -> Result<()> {
+        let len = self.peeked.take().ok_or(Errno(libc::EINVAL))?;
+        if self.intact(self.cursor) {
+            self.advance(record(len), true);
+            return Ok(());
+        }
+        // Not resynchronised within the tries: the next call does it, and
+        // counts this message with the rest.
+        for _ in 0..TRIES {
+            if self.resync()? {
+                break;
+            }
+        }
+        Err(Errno(libc::ESTALE))
+    }
+
+    pub fn receive(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
+        // A message overwritten while copied sends this side round again:
+        // the rounds share one deadline, so a publisher that laps it each
+        // time cannot keep the call past its timeout.
+        let end = timeout.deadline();
+        let mut left = timeout;
+        loop {
+            let (p, len) = self.peek(left)?;
+            if len > buf.len() {
+                return Err(Errno(libc::EMSGSIZE));
+            }
+            // SAFETY: peek checked p..p + len lies in the area; buf is ours.
+            // The bytes may change while copied: release says whether they did.
+            unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len) };
+            match self.release() {
+                Err(Errno(libc::ESTALE)) => {}
+                r => return r.map(|()| len),
+            }
+            if let (Timeout::After(_), Some(end)) = (timeout, end) {
+                let now = std::time::Instant::now();
+                left = Timeout::After(
+                    end.checked_duration_since(now).filter(|d| !d.is_zero()).ok_or(Errno(libc::ETIMEDOUT))?,
+                );
+            }
+        }
+    }
+
+    pub fn lost(&self) -> u64 {
+        self.lost
+    }
+
+    pub fn close(&mut self) {
+        let s = self.area.slot(self.slot);
+        peer::give_up(&s.pid, self.me);
+        if self.area.block() {
+            self.hs.wake(&self.area.hdr().pub_wait.0);
+        }
+    }
+
+    pub fn area(&self) -> &Area {
+        &self.area
+    }
+}
