@@ -500,6 +500,42 @@ mod tests {
         }
     }
 
+    /// Many waiters: an armer's BELL and a sleeper's SLEEPER share the word,
+    /// neither erases the other, and one wake both wakes and rings.
+    #[test]
+    fn a_bell_and_a_sleeper_share_a_word() {
+        for p in protocols() {
+            let word = Arc::new(AtomicU32::new(0));
+            let flag = Arc::new(AtomicU32::new(0));
+            let hs = Handshake::new(p, Waiters::Many);
+            let token = AtomicU64::new(0);
+            let round = hs.arm_with(&word, || token.store(7, Relaxed), || Ok(flag.load(Acquire) != 0));
+            assert_eq!(round, Ok(Round::Slept));
+            let sleeper = {
+                let (word, flag) = (Arc::clone(&word), Arc::clone(&flag));
+                std::thread::spawn(move || {
+                    let t = Instant::now();
+                    while flag.load(Acquire) == 0 {
+                        hs.sleep(&word, Duration::from_secs(30), || Ok(flag.load(Acquire) != 0)).unwrap();
+                    }
+                    t.elapsed()
+                })
+            };
+            while word.load(Relaxed) != SLEEPER | BELL {
+                std::thread::yield_now();
+            }
+            flag.store(1, Release);
+            let mut rung = 0;
+            hs.wake_ringing_with(&word, || rung = token.load(Relaxed));
+            assert_eq!(rung, 7, "{p:?}: the armed bell was not rung");
+            assert_eq!(word.load(Relaxed), 0);
+            assert!(sleeper.join().unwrap() < Duration::from_secs(10), "{p:?}: the sleeper slept its slice out");
+            // A check that holds leaves the announcement for the next waker.
+            assert_eq!(hs.arm_with(&word, || {}, || Ok(true)), Ok(Round::Ready));
+            assert_eq!(word.load(Relaxed), BELL);
+        }
+    }
+
     /// Every sleeper on a word is woken by one wake, long before its slice.
     #[test]
     fn one_wake_reaches_every_sleeper() {
