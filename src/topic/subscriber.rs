@@ -4,7 +4,7 @@ use super::header::JOINING;
 use super::ring::{committed, empty, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
 use crate::object::doorbell::Bell;
-use crate::object::handshake::Handshake;
+use crate::object::handshake::{Handshake, Round};
 use crate::object::peer::{self, Peer, Watch};
 use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
@@ -334,7 +334,15 @@ impl Subscriber {
             ready,
             || s.armed.swap(0, AcqRel) != 0,
             || s.armed.load(Acquire) != 0,
-            |token| hs.arm_with(word, || publish(token), || Ok(self.ready())),
+            |token| {
+                let r = hs.arm_with(word, || publish(token), || Ok(self.ready()));
+                // Ready at once: take the flag back (the BELL it left in
+                // sub_wait only costs the next wake a pass over the slots).
+                if !matches!(r, Ok(Round::Slept)) {
+                    s.armed.store(0, Relaxed);
+                }
+                r
+            },
         );
         self.bell = Some(b);
     }
