@@ -1059,6 +1059,9 @@ static void topics(void) {
     fn = "rshm_topic_release";
     ROW("t NULL", EFAULT, FAILS(rshm_topic_release(NULL), -1));
     ROW("nothing peeked", EINVAL, FAILS(rshm_topic_release(sub), -1));
+    fn = "rshm_topic_fd";
+    ROW("t NULL", EFAULT, FAILS(rshm_topic_fd(NULL), -1));
+    ROW("the publisher's handle (nothing to receive)", EBADF, FAILS(rshm_topic_fd(pub), -1));
     fn = "rshm_topic_capacity";
     ROW("t NULL", EFAULT, FAILS(rshm_topic_capacity(NULL), 0));
     fn = "rshm_topic_max_message";

@@ -1,7 +1,10 @@
-/* Descriptors for event loops. rshm_channel_fd: readable exactly when the
- * next receive would not block, in epoll beside other descriptors; only the
- * endpoint with a message; level-triggered; quiet once drained; readable
- * when the sender is SIGKILLed; closed with their handles; and no lost
+/* Descriptors for event loops. rshm_channel_fd and rshm_topic_fd: readable
+ * exactly when the next receive would not block, in epoll beside other
+ * descriptors; only the endpoint with a message (for a topic, every polling
+ * subscriber of the topic published to); a polling and a blocking
+ * subscriber both get everything, in both handshake protocols;
+ * level-triggered; quiet once drained; readable when the sender is
+ * SIGKILLed; closed with their handles; and no lost
  * wake-up over a long stream while the receiver alternates between spinning
  * and waiting in epoll. rshm_value_fd: readable exactly while the handle's
  * next read would return a version it has not read; only that value's;
@@ -12,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -24,6 +28,7 @@
 #define STREAM 1000000ULL
 #define VALUE_STREAM 200000ULL
 #define NOBODY 65534
+#define BOTH 200000ULL
 #define BOUND_MS 10000 /* a readiness that never comes fails here instead of hanging */
 
 static int readable(int fd) {
@@ -473,6 +478,290 @@ static void value_stream(void) {
     rshm_value_unlink(n);
 }
 
+/* Two topics, three subscribers in one epoll set: a publish makes readable
+ * both subscribers of its topic and not the other topic's. */
+static void topic_readiness(void) {
+    char a[96], b[96];
+    check_name(a, sizeof a, "tev-a");
+    check_name(b, sizeof b, "tev-b");
+    rshm_topic *pa = rshm_topic_create(a, 4096, 4, 0, 0600), *pb = rshm_topic_create(b, 4096, 4, 0, 0600);
+    CHECK(pa && pb);
+    rshm_topic *s1 = rshm_topic_open(a, RSHM_O_RDONLY, 0), *s2 = rshm_topic_open(a, RSHM_O_RDONLY, 0);
+    rshm_topic *s3 = rshm_topic_open(b, RSHM_O_RDONLY, 0);
+    CHECK(s1 && s2 && s3);
+    int f1 = rshm_topic_fd(s1), f2 = rshm_topic_fd(s2), f3 = rshm_topic_fd(s3);
+    CHECK(f1 >= 0 && f2 >= 0 && f3 >= 0 && f1 != f2 && f2 != f3);
+    CHECK(rshm_topic_fd(s1) == f1);
+    CHECK(fcntl(f1, F_GETFD) & FD_CLOEXEC);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN}, got[4];
+    int fds[3] = {f1, f2, f3};
+    for (uint32_t i = 0; i < 3; i++) {
+        ev.data.u32 = i + 1;
+        CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0);
+    }
+    CHECK(epoll_wait(ep, got, 4, 0) == 0);
+
+    CHECK(rshm_topic_publish(pa, "one", 3, 0) == 0);
+    CHECK(epoll_wait(ep, got, 4, BOUND_MS) >= 1);
+    struct pollfd p = {.fd = f2, .events = POLLIN};
+    CHECK(poll(&p, 1, BOUND_MS) == 1);
+    int n = epoll_wait(ep, got, 4, 0), seen = 0;
+    for (int i = 0; i < n; i++)
+        seen |= 1 << got[i].data.u32;
+    CHECK(n == 2 && seen == (1 << 1 | 1 << 2)); /* both of topic a, not b's */
+    CHECK(readable(f1) && readable(f2) && !readable(f3)); /* level-triggered */
+
+    char buf[16];
+    CHECK(rshm_topic_publish(pa, "two", 3, 0) == 0);
+    CHECK(rshm_topic_receive(s1, buf, sizeof buf, 0) == 3 && memcmp(buf, "one", 3) == 0);
+    CHECK(readable(f1)); /* "two" is still there */
+    CHECK(rshm_topic_receive(s1, buf, sizeof buf, 0) == 3 && memcmp(buf, "two", 3) == 0);
+    CHECK(!readable(f1) && readable(f2)); /* s1 drained; s2 has not taken its own */
+    CHECK_ERR(rshm_topic_receive(s1, buf, sizeof buf, 0), -1, EAGAIN);
+    CHECK(!readable(f1));
+    CHECK(rshm_topic_receive(s2, buf, sizeof buf, 0) == 3 && rshm_topic_receive(s2, buf, sizeof buf, 0) == 3);
+    CHECK(!readable(f2));
+    size_t len;
+    CHECK(rshm_topic_publish(pa, "three", 5, 0) == 0);
+    CHECK(poll(&p, 1, BOUND_MS) == 1);
+    CHECK(rshm_topic_peek(s2, &len, 0) != NULL && len == 5);
+    CHECK(readable(f2)); /* peeked, not yet released */
+    CHECK(rshm_topic_release(s2) == 0 && !readable(f2));
+
+    CHECK(rshm_topic_publish(pb, "b", 1, 0) == 0);
+    p.fd = f3;
+    CHECK(poll(&p, 1, BOUND_MS) == 1 && readable(f1) && !readable(f2));
+    close(ep);
+    rshm_topic_close(pa);
+    CHECK(readable(f2)); /* the publisher closed */
+    CHECK_ERR(rshm_topic_receive(s2, buf, sizeof buf, 0), -1, EPIPE);
+    CHECK(readable(f2)); /* and says so again */
+    CHECK(rshm_topic_receive(s1, buf, sizeof buf, 0) == 5);
+    CHECK_ERR(rshm_topic_receive(s1, buf, sizeof buf, 0), -1, EPIPE);
+    CHECK(readable(f1));
+    rshm_topic_close(pb);
+    rshm_topic_close(s1);
+    rshm_topic_close(s2);
+    rshm_topic_close(s3);
+    rshm_topic_unlink(a);
+    rshm_topic_unlink(b);
+}
+
+/* A child creates the topic (as the creator its environment picks the
+ * handshake), waits for the parent to subscribe, then runs `body`. */
+struct child {
+    pid_t pid;
+    int to_parent[2], to_child[2];
+};
+
+static void child_start(struct child *c, const char *name, int flags, const char *handshake,
+                        void (*body)(rshm_topic *, struct child *)) {
+    CHECK(pipe(c->to_parent) == 0 && pipe(c->to_child) == 0);
+    c->pid = fork();
+    if (c->pid == 0) {
+        if (handshake)
+            setenv("RSHM_HANDSHAKE", handshake, 1);
+        rshm_topic *t = rshm_topic_create(name, 1024, 4, flags, 0600);
+        char one = 1;
+        if (!t || write(c->to_parent[1], &one, 1) != 1 || read(c->to_child[0], &one, 1) != 1)
+            _exit(1);
+        body(t, c);
+        _exit(0);
+    }
+    char one;
+    CHECK(read(c->to_parent[0], &one, 1) == 1);
+}
+
+static void child_go(struct child *c) {
+    char one = 1;
+    CHECK(write(c->to_child[1], &one, 1) == 1);
+}
+
+static void child_pipes_close(struct child *c) {
+    for (int i = 0; i < 2; i++) {
+        close(c->to_parent[i]);
+        close(c->to_child[i]);
+    }
+}
+
+static int child_end(struct child *c) {
+    int status;
+    int ok = waitpid(c->pid, &status, 0) == c->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    child_pipes_close(c);
+    return ok;
+}
+
+static void publish_and_hang(rshm_topic *t, struct child *c) {
+    char one = 1;
+    if (rshm_topic_publish(t, "hi", 2, 0) != 0 || write(c->to_parent[1], &one, 1) != 1)
+        _exit(1);
+    pause();
+}
+
+/* A publisher killed with SIGKILL announces nothing; the descriptor tells. */
+static void killed_publisher(void) {
+    char n[96];
+    check_name(n, sizeof n, "tev-kill");
+    struct child c;
+    child_start(&c, n, 0, NULL, publish_and_hang);
+    rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
+    CHECK(s != NULL);
+    int fd = rshm_topic_fd(s);
+    CHECK(fd >= 0 && !readable(fd));
+    child_go(&c);
+    char one, buf[8];
+    CHECK(read(c.to_parent[0], &one, 1) == 1);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    CHECK(poll(&p, 1, BOUND_MS) == 1);
+    CHECK(rshm_topic_receive(s, buf, sizeof buf, 0) == 2);
+    CHECK(!readable(fd)); /* drained, the publisher alive */
+    kill(c.pid, SIGKILL);
+    CHECK(poll(&p, 1, BOUND_MS) == 1 && (p.revents & POLLIN));
+    CHECK_ERR(rshm_topic_receive(s, buf, sizeof buf, 0), -1, EPIPE);
+    CHECK(readable(fd));
+    int status;
+    CHECK(waitpid(c.pid, &status, 0) == c.pid && WIFSIGNALED(status));
+    child_pipes_close(&c);
+    rshm_topic_close(s);
+    rshm_topic_unlink(n);
+}
+
+static void publish_stream(rshm_topic *t, struct child *c) {
+    (void)c;
+    uint64_t s = 88172645463325252ULL;
+    for (uint64_t i = 0; i < STREAM; i++) {
+        if (rshm_topic_publish(t, &i, sizeof i, -1) != 0)
+            _exit(1);
+        if (rnd(&s) % 4096 == 0) {
+            struct timespec ts = {0, (long)(rnd(&s) % 50000)};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static void publish_both(rshm_topic *t, struct child *c) {
+    (void)c;
+    for (uint64_t i = 0; i < BOTH; i++)
+        if (rshm_topic_publish(t, &i, sizeof i, -1) != 0)
+            _exit(1);
+}
+
+struct blocking {
+    rshm_topic *s;
+    uint64_t got;
+    int ok;
+};
+
+static void *receive_blocking(void *arg) {
+    struct blocking *b = arg;
+    uint64_t v;
+    int64_t r;
+    while ((r = rshm_topic_receive(b->s, &v, sizeof v, -1)) == 8 && v == b->got)
+        b->got++;
+    b->ok = r == -1 && errno == EPIPE;
+    return NULL;
+}
+
+/* Waits in epoll whenever a receive would block; counts what arrives in
+ * order, up to EPIPE. `alternate` spins instead of waiting half the time. */
+static uint64_t receive_polling(rshm_topic *s, int alternate, uint64_t *polls) {
+    int fd = rshm_topic_fd(s);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN}, got;
+    CHECK(fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    uint64_t next = 0, rs = 0x9e3779b97f4a7c15ULL;
+    for (;;) {
+        uint64_t v;
+        int64_t r = rshm_topic_receive(s, &v, sizeof v, 0);
+        if (r == 8 && v == next) {
+            next++;
+        } else if (r < 0 && errno == EAGAIN) {
+            if (!alternate || rnd(&rs) % 2) {
+                ++*polls;
+                if (epoll_wait(ep, &got, 1, BOUND_MS) != 1) {
+                    fprintf(stderr, "no readiness for %d ms with message %llu due\n", BOUND_MS,
+                            (unsigned long long)next);
+                    break;
+                }
+            }
+        } else {
+            if (!(r < 0 && errno == EPIPE))
+                fprintf(stderr, "receive %lld (errno %d) at %llu\n", (long long)r, errno, (unsigned long long)next);
+            break;
+        }
+    }
+    close(ep);
+    return next;
+}
+
+/* One subscriber polls, one blocks in receive: both get every message. */
+static void polling_and_blocking(void) {
+    char n[96];
+    check_name(n, sizeof n, "tev-both");
+    struct child c;
+    child_start(&c, n, RSHM_TOPIC_BLOCK, NULL, publish_both);
+    rshm_topic *sp = rshm_topic_open(n, RSHM_O_RDONLY, 0);
+    struct blocking b = {.s = rshm_topic_open(n, RSHM_O_RDONLY, 0)};
+    CHECK(sp && b.s);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, receive_blocking, &b) == 0);
+    child_go(&c);
+    uint64_t polls = 0;
+    uint64_t got = receive_polling(sp, 0, &polls);
+    CHECK(pthread_join(th, NULL) == 0);
+    CHECK(got == BOTH && b.got == BOTH && b.ok);
+    CHECK(child_end(&c));
+    printf("# polling and blocking: %llu messages each, %llu epoll waits\n", (unsigned long long)got,
+           (unsigned long long)polls);
+    rshm_topic_close(sp);
+    rshm_topic_close(b.s);
+    rshm_topic_unlink(n);
+}
+
+/* 10 000 subscribers, each with its descriptor, opened and closed. */
+static void topic_no_leak(void) {
+    char n[96];
+    check_name(n, sizeof n, "tev-leak");
+    rshm_topic *pub = rshm_topic_create(n, 64, 2, 0, 0600);
+    CHECK(pub && rshm_topic_publish(pub, "", 0, 0) == 0);
+    /* The ringer's socket exists from the first ring. */
+    rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
+    CHECK(s && rshm_topic_fd(s) >= 0 && rshm_topic_publish(pub, "", 0, 0) == 0 && rshm_topic_close(s) == 0);
+    int before = open_fds();
+    int ok = 1;
+    for (int i = 0; i < 10000 && ok; i++) {
+        s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
+        ok = s && rshm_topic_fd(s) >= 0 && rshm_topic_close(s) == 0;
+    }
+    CHECK(ok);
+    CHECK(open_fds() == before);
+    rshm_topic_close(pub);
+    rshm_topic_unlink(n);
+}
+
+/* 10^6 messages in RSHM_TOPIC_BLOCK from another process, the subscriber
+ * alternating at random between trying and waiting in epoll, the publisher
+ * between publishing flat out and pausing: all arrive in order, none lost,
+ * no wait past the bound. */
+static void topic_stream(const char *handshake) {
+    char n[96];
+    check_name(n, sizeof n, "tev-stream");
+    struct child c;
+    child_start(&c, n, RSHM_TOPIC_BLOCK, handshake, publish_stream);
+    rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
+    CHECK(s != NULL);
+    child_go(&c);
+    uint64_t polls = 0;
+    uint64_t got = receive_polling(s, 1, &polls);
+    CHECK(got == STREAM && rshm_topic_lost(s) == 0);
+    CHECK(child_end(&c));
+    printf("# topic stream (%s): %llu messages, %llu epoll waits\n", handshake ? handshake : "default",
+           (unsigned long long)got, (unsigned long long)polls);
+    rshm_topic_close(s);
+    rshm_topic_unlink(n);
+}
+
 int main(void) {
     epoll_set();
     killed_sender();
@@ -485,5 +774,12 @@ int main(void) {
     value_no_leak();
     value_stream();
     CHECK_ERR(rshm_value_fd(NULL), -1, EFAULT);
+    topic_readiness();
+    killed_publisher();
+    polling_and_blocking();
+    topic_no_leak();
+    topic_stream(NULL);
+    topic_stream("seqcst");
+    CHECK_ERR(rshm_topic_fd(NULL), -1, EFAULT);
     return check_done("events");
 }

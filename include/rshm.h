@@ -1162,6 +1162,47 @@ int32_t rshm_channel_fd(struct rshm_channel *ch);
 int32_t rshm_value_fd(struct rshm_value *v);
 
 /**
+ * The subscriber's descriptor of the topic `t`, for poll(2), epoll(7),
+ * select(2) or any event loop built on them: it is readable exactly when
+ * this subscriber's next `rshm_topic_receive` or `rshm_topic_peek` would
+ * not block — a message is waiting for it, or the publisher closed or
+ * died (even by SIGKILL; the receive then says `EPIPE` once everything
+ * published has been taken). It is level-triggered, like a socket: it
+ * stays readable until this handle's receives take what is there, and
+ * stops being readable once they have drained it. Each subscriber has its
+ * own; a publish makes every polling subscriber's readable. Poll for
+ * `POLLIN` (`EPOLLIN`).
+ *
+ * Calling it again returns the same descriptor.
+ *
+ * Ownership: the descriptor belongs to the handle. Poll it; never read,
+ * write or close it (`rshm_topic_close` does). It is close-on-exec.
+ *
+ * Cost: the publisher pays nothing for subscribers that do not poll, nor
+ * while every polling subscriber is busy with what is there; it rings
+ * (one system call per polling subscriber) only for the first message
+ * after such a subscriber found nothing to receive, as it wakes a
+ * sleeping one. A spurious readiness is possible (another process that
+ * can read the topic can ring it): the receive then fails with `EAGAIN`
+ * and the descriptor is quiet again.
+ *
+ * Scope: the publisher must share the subscriber's network namespace
+ * (the descriptor is rung through an abstract unix socket); a publisher
+ * elsewhere still delivers, but the descriptor then only tells of its
+ * death. Linux only.
+ *
+ * Returns the descriptor. On failure returns -1 and sets errno:
+ * - `EBADF`: `t` is the publisher's handle (it has nothing to receive).
+ * - `EMFILE`, `ENFILE`: the descriptor limits (it takes two, and one more
+ *   while a publisher is attached).
+ * - `ENOTSUP`: not on Linux.
+ * - `EFAULT`: `t` is NULL.
+ *
+ * Thread safety: as for `rshm_topic_receive`.
+ */
+int32_t rshm_topic_fd(struct rshm_topic *t);
+
+/**
  * Reserves the storage of bytes `[offset, offset + len)` of the object
  * `fd` now, growing it if it is smaller: posix_fallocate(3), made to fail
  * the POSIX way (-1 and errno rather than a returned error number). On

@@ -213,6 +213,12 @@ impl Topic {
         self.subscriber()?.release()
     }
 
+    /// The subscriber's descriptor for event loops (`Subscriber::fd`);
+    /// EBADF for the publisher's handle.
+    pub fn fd(&mut self) -> Result<std::os::fd::RawFd> {
+        self.subscriber()?.fd()
+    }
+
     /// Messages this subscriber missed because it fell behind (0 for the
     /// publisher): received + lost = published since it subscribed.
     pub fn lost(&self) -> u64 {

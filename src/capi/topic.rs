@@ -384,7 +384,7 @@ fn into_handle(t: Topic) -> *mut Topic {
     Box::into_raw(Box::new(t))
 }
 
-fn handle<'a>(t: *mut Topic) -> Result<&'a mut Topic> {
+pub(super) fn handle<'a>(t: *mut Topic) -> Result<&'a mut Topic> {
     // SAFETY: a non-NULL t is a live handle from into_handle, used by one
     // thread at a time (the caller's contract).
     unsafe { t.as_mut() }.ok_or(Errno(libc::EFAULT))

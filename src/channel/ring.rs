@@ -87,8 +87,8 @@
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
-use crate::object::doorbell::{self, Doorbell};
-use crate::object::handshake::{self, Handshake, Protocol, Round, Waiters};
+use crate::object::doorbell::Bell;
+use crate::object::handshake::{self, Handshake, Protocol, Waiters};
 use crate::object::peer::{self, Peer, Watch};
 use crate::sync::Timeout;
 use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
@@ -217,18 +217,6 @@ pub struct Ring {
     rx: Option<Rx>,
     /// The receiver's doorbell, once `rx_fd` asked for it.
     bell: Option<Bell>,
-}
-
-/// What makes the receiver's descriptor readable exactly when its next
-/// receive would not block: its doorbell, armed on `rx_wait` while the
-/// ring is empty, rung by the sender's first message after that.
-struct Bell {
-    door: Doorbell,
-    /// BELL is announced on rx_wait and no waker was seen to take it.
-    armed: bool,
-    /// A ring is queued (rung by us, or by a waker that took the bell):
-    /// the descriptor is readable.
-    queued: bool,
 }
 
 // SAFETY: the region is shared memory made for concurrent use (its header
@@ -686,7 +674,7 @@ impl Ring {
             self.rx = Some(self.claim_rx()?);
         }
         if self.bell.is_none() {
-            self.bell = Some(Bell { door: Doorbell::new()?, armed: false, queued: false });
+            self.bell = Some(Bell::new()?);
         }
         self.bell_sync();
         Ok(self.bell.as_ref().expect("made above").door.fd())
@@ -744,37 +732,15 @@ impl Ring {
         // A failure to watch leaves the descriptor readable (Doorbell::watch).
         let _ = b.door.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
         let peeked = self.rx.as_ref().is_some_and(|rx| rx.peeked.is_some());
-        if peeked || self.rx_ready() || sender == peer::CLOSED {
-            if b.armed {
-                b.armed = false;
-                // A waker that took the bell has rung it.
-                b.queued |= !handshake::disarm(word);
-            }
-            if !b.queued {
-                doorbell::ring(b.door.token());
-                b.queued = true;
-            }
-            return;
-        }
-        // Empty: take what is queued first. While the bell is still armed
-        // no waker has rung it, so what was queued was stray (a ring from
-        // elsewhere) and the descriptor is quiet now; once a waker took it,
-        // arm again, and the check finds what it published.
-        b.door.drain();
-        b.queued = false;
-        if b.armed && handshake::armed(word) {
-            return;
-        }
+        let ready = peeked || self.rx_ready() || sender == peer::CLOSED;
         let hs = self.hs;
-        let ready = || Ok(self.rx_ready() || h.sender.0.load(Acquire) == peer::CLOSED);
-        match hs.arm(word, &h.rx_wait.0.bell, b.door.token(), ready) {
-            Ok(Round::Slept) => b.armed = true,
-            _ => {
-                b.armed = false;
-                doorbell::ring(b.door.token());
-                b.queued = true;
-            }
-        }
+        let check = || Ok(self.rx_ready() || h.sender.0.load(Acquire) == peer::CLOSED);
+        b.sync(
+            ready,
+            || handshake::disarm(word),
+            || handshake::armed(word),
+            |token| hs.arm(word, &h.rx_wait.0.bell, token, check),
+        );
     }
 
     fn claim_rx(&self) -> Result<Rx> {
@@ -907,7 +873,7 @@ impl Ring {
             self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
         }
         if self.rx.take().is_some() {
-            if self.bell.take().is_some_and(|b| b.armed) {
+            if self.bell.take().is_some_and(|b| b.armed()) {
                 handshake::disarm(&h.rx_wait.0.word);
             }
             peer::give_up(&h.receiver, self.me);

@@ -32,6 +32,7 @@
 //! is ENOTSUP.
 
 use crate::errno::{Errno, Result};
+use crate::object::handshake::Round;
 #[cfg(target_os = "linux")]
 use std::os::fd::FromRawFd;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -166,6 +167,75 @@ impl Doorbell {
     }
     pub fn peer_exited(&self) -> bool {
         false
+    }
+}
+
+/// A doorbell kept in step with one waiter's "the next receive would not
+/// block" (the channel's receiver, a topic's subscriber): readable when it
+/// would not, armed on the object's wait word otherwise. The object says
+/// how its bell is withdrawn, looked at and armed; the bookkeeping, and
+/// the order of drain and check that keeps a ring from being lost, are
+/// here once.
+#[derive(Debug)]
+pub(crate) struct Bell {
+    pub door: Doorbell,
+    /// Armed on the object and no waker was seen to take it.
+    armed: bool,
+    /// A ring is queued (rung by us, or by a waker that took the bell):
+    /// the descriptor is readable.
+    queued: bool,
+}
+
+impl Bell {
+    pub fn new() -> Result<Bell> {
+        Ok(Bell { door: Doorbell::new()?, armed: false, queued: false })
+    }
+
+    /// Whether the bell is armed on the object and no waker was seen to take it.
+    pub fn armed(&self) -> bool {
+        self.armed
+    }
+
+    /// Brings the descriptor in step: `ready` says the next receive would
+    /// not block now. `withdraw` takes the armed bell back (true when no
+    /// waker took it first), `still_armed` says no waker has taken it,
+    /// `arm(token)` arms it (`Round::Ready` when the object turned ready
+    /// meanwhile). While ready and already rung this makes no system call.
+    pub fn sync(
+        &mut self,
+        ready: bool,
+        withdraw: impl FnOnce() -> bool,
+        still_armed: impl FnOnce() -> bool,
+        arm: impl FnOnce(u64) -> Result<Round>,
+    ) {
+        if ready {
+            if self.armed {
+                self.armed = false;
+                // A waker that took the bell has rung it.
+                self.queued |= !withdraw();
+            }
+            if !self.queued {
+                ring(self.door.token());
+                self.queued = true;
+            }
+            return;
+        }
+        // Not ready: take what is queued first (a spurious ring, or one
+        // from a bell taken earlier), so the descriptor goes quiet; a ring
+        // after this drain stays.
+        self.door.drain();
+        self.queued = false;
+        if self.armed && still_armed() {
+            return;
+        }
+        match arm(self.door.token()) {
+            Ok(Round::Slept) => self.armed = true,
+            _ => {
+                self.armed = false;
+                ring(self.door.token());
+                self.queued = true;
+            }
+        }
     }
 }
 

@@ -63,6 +63,14 @@
 //! either the waker sees `BELL` and rings, or the armer's check sees the
 //! publication and does not stay armed.
 //!
+//! With `Waiters::Many` (a topic's subscribers) sleepers and armers share
+//! the word: each ors its bit in (`SLEEPER`, `BELL`) instead of storing
+//! it, so no announcement erases another, and a sleeper's futex waits on
+//! the whole word it saw (a later announcement ends its round early,
+//! never makes it miss one). Each armer keeps its token in a place of its
+//! own ([`Handshake::arm_with`]); a waker that sees `BELL` rings all of
+//! them ([`Handshake::wake_ringing_with`]).
+//!
 //! # Ordering: no lost wake-up
 //! The waker stores the condition (S) and then loads the word (L); the
 //! sleeper stores its announcement (A) and then loads the condition (C).
@@ -252,9 +260,17 @@ impl Handshake {
     /// whose token is in `bell`: the same single load while nobody waits.
     #[inline]
     pub fn wake_ringing(&self, word: &AtomicU32, bell: &AtomicU64) {
+        self.wake_ringing_with(word, || doorbell::ring(bell.load(Relaxed)));
+    }
+
+    /// As [`wake_ringing`](Self::wake_ringing), for a word with many
+    /// waiters that keep their tokens elsewhere: `ring` rings every bell
+    /// armed on `word`, and runs only when the word says `BELL`.
+    #[inline]
+    pub fn wake_ringing_with(&self, word: &AtomicU32, ring: impl FnOnce()) {
         self.waker_fence();
         if word.load(Relaxed) != 0 {
-            wake_and_ring(word, bell);
+            wake_and_ring(word, ring);
         }
     }
 
@@ -270,10 +286,31 @@ impl Handshake {
         token: u64,
         check: impl FnOnce() -> Result<bool>,
     ) -> Result<Round> {
-        bell.store(token, Relaxed);
+        self.arm_with(word, || bell.store(token, Relaxed), check)
+    }
+
+    /// As [`arm`](Self::arm), with the token published by `publish` (which
+    /// stores it where the waker's `ring` of
+    /// [`wake_ringing_with`](Self::wake_ringing_with) finds it, Release or
+    /// stronger). With `Waiters::Many` the announcement is or-ed into the
+    /// word beside the others' and is not withdrawn here when `check`
+    /// holds: the caller withdraws its own token, and the next waker clears
+    /// the word.
+    pub fn arm_with(
+        &self,
+        word: &AtomicU32,
+        publish: impl FnOnce(),
+        check: impl FnOnce() -> Result<bool>,
+    ) -> Result<Round> {
+        publish();
         // The waker reads the token after seeing BELL; SeqCst keeps this
         // store before the announcement in every observer's view.
-        word.store(BELL, SeqCst);
+        match self.waiters {
+            Waiters::One => word.store(BELL, SeqCst),
+            Waiters::Many => {
+                word.fetch_or(BELL, SeqCst);
+            }
+        }
         // A failed barrier (membarrier refused after registration, which
         // the kernel does not do) leaves the waker unordered: answer ready,
         // so the caller's descriptor is readable and its owner looks again,
@@ -281,7 +318,9 @@ impl Handshake {
         let ordered = self.barrier();
         let ready = if ordered { check() } else { Ok(true) };
         if !matches!(ready, Ok(false)) {
-            disarm(word);
+            if self.waiters == Waiters::One {
+                disarm(word);
+            }
             return ready.map(|_| Round::Ready);
         }
         Ok(Round::Slept)
@@ -290,7 +329,15 @@ impl Handshake {
     /// The sleeper's half, one round: announce on `word`, `check`, sleep at
     /// most `slice` unless it held, withdraw. Errors are `check`'s.
     pub fn sleep(&self, word: &AtomicU32, slice: Duration, check: impl FnOnce() -> Result<bool>) -> Result<Round> {
-        word.store(SLEEPER, Relaxed);
+        // Many waiters share the word, some perhaps with a bell armed: the
+        // announcement keeps theirs, and the futex waits on the whole word.
+        let announced = match self.waiters {
+            Waiters::One => {
+                word.store(SLEEPER, Relaxed);
+                SLEEPER
+            }
+            Waiters::Many => word.fetch_or(SLEEPER, Relaxed) | SLEEPER,
+        };
         let slice = if self.barrier() { slice } else { slice.min(BLIND_SLICE) };
         let ready = check();
         if !matches!(ready, Ok(false)) {
@@ -298,7 +345,7 @@ impl Handshake {
             return ready.map(|_| Round::Ready);
         }
         // Timeouts, signals and spurious wake-ups alike end the round.
-        let _ = futex::wait(word, SLEEPER, Timeout::After(slice));
+        let _ = futex::wait(word, announced, Timeout::After(slice));
         self.withdraw(word);
         Ok(Round::Slept)
     }
@@ -341,13 +388,13 @@ pub fn armed(word: &AtomicU32) -> bool {
 /// it is rare.
 #[cold]
 #[inline(never)]
-fn wake_and_ring(word: &AtomicU32, bell: &AtomicU64) {
+fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
     let v = word.swap(0, SeqCst);
     if v & SLEEPER != 0 {
         let _ = futex::wake(word, i32::MAX);
     }
     if v & BELL != 0 {
-        doorbell::ring(bell.load(Relaxed));
+        ring();
     }
 }
 
@@ -450,6 +497,42 @@ mod tests {
             assert_eq!(word.load(Relaxed), 1);
             many.wake(&word);
             assert_eq!(word.load(Relaxed), 0);
+        }
+    }
+
+    /// Many waiters: an armer's BELL and a sleeper's SLEEPER share the word,
+    /// neither erases the other, and one wake both wakes and rings.
+    #[test]
+    fn a_bell_and_a_sleeper_share_a_word() {
+        for p in protocols() {
+            let word = Arc::new(AtomicU32::new(0));
+            let flag = Arc::new(AtomicU32::new(0));
+            let hs = Handshake::new(p, Waiters::Many);
+            let token = AtomicU64::new(0);
+            let round = hs.arm_with(&word, || token.store(7, Relaxed), || Ok(flag.load(Acquire) != 0));
+            assert_eq!(round, Ok(Round::Slept));
+            let sleeper = {
+                let (word, flag) = (Arc::clone(&word), Arc::clone(&flag));
+                std::thread::spawn(move || {
+                    let t = Instant::now();
+                    while flag.load(Acquire) == 0 {
+                        hs.sleep(&word, Duration::from_secs(30), || Ok(flag.load(Acquire) != 0)).unwrap();
+                    }
+                    t.elapsed()
+                })
+            };
+            while word.load(Relaxed) != SLEEPER | BELL {
+                std::thread::yield_now();
+            }
+            flag.store(1, Release);
+            let mut rung = 0;
+            hs.wake_ringing_with(&word, || rung = token.load(Relaxed));
+            assert_eq!(rung, 7, "{p:?}: the armed bell was not rung");
+            assert_eq!(word.load(Relaxed), 0);
+            assert!(sleeper.join().unwrap() < Duration::from_secs(10), "{p:?}: the sleeper slept its slice out");
+            // A check that holds leaves the announcement for the next waker.
+            assert_eq!(hs.arm_with(&word, || {}, || Ok(true)), Ok(Round::Ready));
+            assert_eq!(word.load(Relaxed), BELL);
         }
     }
 

@@ -69,6 +69,11 @@ pub(crate) struct Slot {
     pub seq: AtomicU64,
     /// Messages it lost (for `describe` only; the handle keeps its own count).
     pub lost: AtomicU64,
+    /// Its doorbell's token (`object::doorbell`), while `armed`.
+    pub bell: AtomicU64,
+    /// 1 while its doorbell is armed on `sub_wait`: the publisher's wake,
+    /// seeing `BELL` there, takes it (swap to 0) and rings `bell`.
+    pub armed: AtomicU32,
 }
 
 const _: () = assert!(std::mem::size_of::<Header>() <= SLOTS_OFFSET && std::mem::size_of::<Slot>() == SLOT_LEN);

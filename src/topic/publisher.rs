@@ -130,7 +130,7 @@ impl Publisher {
         }
         self.reserved = None;
         self.put(record(len as u64), len as u64);
-        self.hs.wake(&self.area.hdr().sub_wait.0);
+        self.wake_subscribers();
         Ok(())
     }
 
@@ -241,7 +241,14 @@ impl Publisher {
     pub fn close(&mut self) {
         let h = self.area.hdr();
         peer::give_up(&h.publisher.0, self.me);
-        self.hs.wake(&h.sub_wait.0);
+        self.wake_subscribers();
+    }
+
+    /// Wakes sleeping subscribers and rings polling ones (ring.rs, Doorbells).
+    #[inline]
+    fn wake_subscribers(&self) {
+        let area = &self.area;
+        self.hs.wake_ringing_with(&area.hdr().sub_wait.0, || area.ring_armed());
     }
 
     pub fn area(&self) -> &Area {

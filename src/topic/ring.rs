@@ -89,9 +89,38 @@
 //! wake after each cursor they store. Sleeps last a slice, after which a
 //! subscriber checks the publisher lives (EPIPE once it is gone and
 //! nothing is left) and a publisher whether its blockers still live.
+//!
+//! # Doorbells
+//! A subscriber that waits in an event loop (`rshm_topic_fd`) arms a
+//! doorbell (`object::doorbell`, `object::handshake`'s Doorbells) instead
+//! of sleeping: it stores its bell's token in its slot, then 1 in the
+//! slot's `armed` (Release), then ors `BELL` into the shared `sub_wait`
+//! (`Handshake::arm_with`, SeqCst, beside any sleeper's `SLEEPER`), takes
+//! the handshake's barriers and looks at its place again. The publisher's
+//! wake after each commit (and at close) is the handshake's: one load of
+//! `sub_wait` while nobody waits; when it sees `BELL` it clears the word
+//! and, in `Area::ring_armed`, swaps each slot's `armed` to 0 and rings
+//! the token of every slot that held 1. The ordering is the handshake's
+//! (announce, barrier, re-check against publish, barrier, look), with the
+//! slot's flag and token published before the announcement: a publisher
+//! whose swap of `sub_wait` reads a subscriber's `BELL` sees its flag and
+//! token. A subscriber takes its bell back with the same swap of `armed`:
+//! exactly one of it and a publisher gets the 1, so a subscriber that gets
+//! 0 knows a ring is coming. A `BELL` left in `sub_wait` with no flag
+//! beside it (the armer found a message and withdrew) costs the next wake
+//! one pass over the slots, bounded by `max_subscribers`; publishers
+//! whose subscribers do not poll never see `BELL` and pay nothing.
+//! Trust: a hostile subscriber can set `BELL` and flags at will, which
+//! costs the publisher that pass and a one-byte datagram per commit to
+//! whatever address the token names (the bell's address space is random
+//! and a ring only causes a spurious, harmless wake-up), as setting
+//! `SLEEPER` already costs it a futex wake; it cannot stop another
+//! subscriber's ring, other than by clearing its flag, which it could
+//! already do to that slot's cursor.
 
 use super::header::{Header, Shape, Slot};
-use std::sync::atomic::AtomicU64;
+use crate::object::doorbell;
+use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Relaxed};
 
 /// The length word of a padding record.
 pub(super) const PAD: u64 = u64::MAX;
@@ -161,6 +190,19 @@ impl Area {
 
     pub fn block(&self) -> bool {
         self.shape.flags & super::header::FLAG_BLOCK != 0
+    }
+
+    /// The waker's `ring` for `sub_wait` (ring.rs, Doorbells): takes and
+    /// rings every armed subscriber bell. One pass over the slots, so a
+    /// scribbled flag or token costs the publisher at most that pass and a
+    /// one-byte datagram to some address.
+    pub fn ring_armed(&self) {
+        for i in 0..self.shape.max_subscribers {
+            let s = self.slot(i);
+            if s.armed.load(Relaxed) != 0 && s.armed.swap(0, AcqRel) != 0 {
+                doorbell::ring(s.bell.load(Relaxed));
+            }
+        }
     }
 
     /// The commit word of the record at `off`.

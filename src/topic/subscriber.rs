@@ -3,11 +3,14 @@
 use super::header::JOINING;
 use super::ring::{committed, empty, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
-use crate::object::handshake::Handshake;
+use crate::object::doorbell::Bell;
+use crate::object::handshake::{Handshake, Round};
 use crate::object::peer::{self, Peer, Watch};
 use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
-use std::sync::atomic::{fence, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
+use std::sync::atomic::{
+    fence, Ordering::AcqRel, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
+};
 use std::time::Duration;
 
 /// The longest sleep before this side looks whether the publisher lives.
@@ -31,6 +34,8 @@ pub(super) struct Subscriber {
     peeked: Option<u64>,
     watch: Watch,
     spin: Spin,
+    /// The descriptor's doorbell, once `fd` asked for it.
+    bell: Option<Bell>,
 }
 
 impl Subscriber {
@@ -58,6 +63,7 @@ impl Subscriber {
             peeked: None,
             watch: Watch::default(),
             spin: Spin::default(),
+            bell: None,
         };
         let start = (0..TRIES).find_map(|_| sub.start_at_head().transpose());
         match start {
@@ -189,6 +195,11 @@ impl Subscriber {
     }
 
     pub fn peek(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
+        let r = self.peek_msg(timeout);
+        self.after(r)
+    }
+
+    fn peek_msg(&mut self, timeout: Timeout) -> Result<(*const u8, usize)> {
         if let Some(len) = self.peeked {
             return Ok((self.area.payload(self.pos), len as usize));
         }
@@ -217,6 +228,11 @@ impl Subscriber {
     /// meanwhile: it counts as lost, and this side goes on at the oldest
     /// message still there.
     pub fn release(&mut self) -> Result<()> {
+        let r = self.release_msg();
+        self.after(r)
+    }
+
+    fn release_msg(&mut self) -> Result<()> {
         let len = self.peeked.take().ok_or(Errno(libc::EINVAL))?;
         if self.intact(self.cursor) {
             self.advance(record(len), true);
@@ -233,20 +249,25 @@ impl Subscriber {
     }
 
     pub fn receive(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
+        let r = self.receive_msg(buf, timeout);
+        self.after(r)
+    }
+
+    fn receive_msg(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
         // A message overwritten while copied sends this side round again:
         // the rounds share one deadline, so a publisher that laps it each
         // time cannot keep the call past its timeout.
         let end = timeout.deadline();
         let mut left = timeout;
         loop {
-            let (p, len) = self.peek(left)?;
+            let (p, len) = self.peek_msg(left)?;
             if len > buf.len() {
                 return Err(Errno(libc::EMSGSIZE));
             }
             // SAFETY: peek checked p..p + len lies in the area; buf is ours.
             // The bytes may change while copied: release says whether they did.
             unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len) };
-            match self.release() {
+            match self.release_msg() {
                 Err(Errno(libc::ESTALE)) => {}
                 r => return r.map(|()| len),
             }
@@ -263,8 +284,73 @@ impl Subscriber {
         self.lost
     }
 
+    /// This subscriber's descriptor: readable exactly when the next
+    /// receive would not block (a message, an error to report, or the
+    /// publisher closed or died). The same descriptor every time; it
+    /// closes with the handle. ENOTSUP off Linux; EMFILE/ENFILE.
+    pub fn fd(&mut self) -> Result<std::os::fd::RawFd> {
+        if self.bell.is_none() {
+            self.bell = Some(Bell::new()?);
+        }
+        self.bell_sync();
+        Ok(self.bell.as_ref().expect("made above").door.fd())
+    }
+
+    /// After each receiving call: the descriptor follows what the call
+    /// left. A handle without a descriptor pays one branch.
+    #[inline]
+    fn after<T>(&mut self, r: Result<T>) -> Result<T> {
+        if self.bell.is_some() {
+            self.bell_sync();
+        }
+        r
+    }
+
+    /// Whether the next receive would not block: a message (or a corrupt
+    /// record, reported at once) at this side's place, or the publisher
+    /// closed. A publisher that died is the pidfd's to tell.
+    fn ready(&mut self) -> bool {
+        self.peeked.is_some()
+            || !matches!(self.poll(), Ok(None))
+            || self.area.hdr().publisher.0.load(Acquire) == peer::CLOSED
+    }
+
+    /// Makes the descriptor readable when the next receive would not block
+    /// and arms the bell otherwise (ring.rs, Doorbells); no system call
+    /// while messages stream and the descriptor is readable already.
+    #[cold]
+    fn bell_sync(&mut self) {
+        let Some(mut b) = self.bell.take() else { return };
+        let publisher = self.area.hdr().publisher.0.load(Acquire);
+        // A failure to watch leaves the descriptor readable (Doorbell::watch).
+        let _ = b.door.watch(if publisher == peer::NOBODY || publisher == peer::CLOSED { 0 } else { publisher });
+        let ready = self.ready();
+        let (hs, s, word) = (self.hs, self.area.slot(self.slot), &self.area.hdr().sub_wait.0);
+        let publish = |token| {
+            s.bell.store(token, Relaxed);
+            s.armed.store(1, Release);
+        };
+        b.sync(
+            ready,
+            || s.armed.swap(0, AcqRel) != 0,
+            || s.armed.load(Acquire) != 0,
+            |token| {
+                let r = hs.arm_with(word, || publish(token), || Ok(self.ready()));
+                // Ready at once: take the flag back (the BELL it left in
+                // sub_wait only costs the next wake a pass over the slots).
+                if !matches!(r, Ok(Round::Slept)) {
+                    s.armed.store(0, Relaxed);
+                }
+                r
+            },
+        );
+        self.bell = Some(b);
+    }
+
     pub fn close(&mut self) {
         let s = self.area.slot(self.slot);
+        // Nobody rings a bell about to close.
+        s.armed.store(0, Relaxed);
         peer::give_up(&s.pid, self.me);
         if self.area.block() {
             self.hs.wake(&self.area.hdr().pub_wait.0);
