@@ -70,6 +70,15 @@ $(SONAME_LINK): $(SO)
 header:
 	RSHM_BLESS=1 $(CARGO) test --locked --test header
 
+# rshm(1) and a page per subcommand, rshm-NAME(1), rendered by the built
+# command from its own clap definition (clap_mangen).
+MAN1 := $(OUT)/man1
+$(MAN1)/rshm.1: $(CLI)
+	mkdir -p $(MAN1)
+	$(CLI) man-page > $@.tmp && mv $@.tmp $@
+	for s in $$($(CLI) --help | awk '/^Commands:/ { on = 1; next } on && !NF { exit } on && $$1 != "help" { print $$1 }'); do \
+	    $(CLI) man-page $$s > $(MAN1)/rshm-$$s.1 || exit 1; done
+
 # man/man3: a page per group of C functions, from the header's doc comments.
 man: header
 	RSHM_BLESS=1 $(CARGO) test --locked --test man
@@ -121,11 +130,11 @@ test-san-cxx: $(SAN_CXX_TESTS)
 conformance: all
 	sh tests/conformance.sh
 
-# README's "Reliability" table, from the bad-input test's own output.
+# docs/reliability.md's bad-input table, from the bad-input test's own output.
 reliability-table: $(OUT)/test_bad_input
 	$(OUT)/test_bad_input --table > $(OUT)/reliability-table.md
 	sed -i -e '/^<!-- reliability-table/,/^<!-- end reliability-table/{/^<!--/!d}' \
-	    -e '/^<!-- reliability-table/r $(OUT)/reliability-table.md' README.md
+	    -e '/^<!-- reliability-table/r $(OUT)/reliability-table.md' docs/reliability.md
 
 # Every fuzz target in turn for FUZZ_SECONDS (default 60), bounded in
 # memory and time (fuzz/run.sh); needs cargo-fuzz. One target: FUZZ_TARGETS=names.
@@ -142,7 +151,7 @@ rshm.pc: rshm.pc.in Cargo.toml
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h $(HPP)
+install: $(SO) $(A) $(CLI) $(MAN1)/rshm.1 rshm.pc include/rshm.h $(HPP)
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0755 $(SO) $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
 	ln -sf librshm.so.$(VERSION) $(DESTDIR)$(LIBDIR)/librshm.so.$(MAJOR)
@@ -155,6 +164,8 @@ install: $(SO) $(A) $(CLI) rshm.pc include/rshm.h $(HPP)
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/rshm
 	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man3
 	$(INSTALL) -m 0644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 0644 $(MAN1)/*.1 $(DESTDIR)$(MANDIR)/man1/
 ifeq ($(INSTALL_STRIP),1)
 	$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/librshm.so.$(VERSION)
 	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/librshm.a
@@ -172,6 +183,7 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/rshm.pc \
 	      $(DESTDIR)$(BINDIR)/rshm
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(wildcard man/man3/*.3)))
+	rm -f $(DESTDIR)$(MANDIR)/man1/rshm.1 $(DESTDIR)$(MANDIR)/man1/rshm-*.1
 
 clean:
 	$(CARGO) clean

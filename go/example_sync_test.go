@@ -46,10 +46,10 @@ func ExampleMutex() {
 	}
 }
 
-// README's Mutex snippet is part of ExampleMutex, so that go vet and go
-// test compile what the README shows.
+// go/README.md's Mutex snippet is part of ExampleMutex, so that go vet
+// and go test compile what the README shows.
 func TestReadmeShowsExampleMutex(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatalf("read README: %v", err)
 	}

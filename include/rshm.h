@@ -722,7 +722,7 @@ extern "C" {
  * result). Size it for the traffic: a stream wants room for its bursts,
  * while a request/response exchange is fastest on a ring of a few
  * messages (256 bytes hold up to three of 64), which reuses the same few
- * cache lines instead of walking the whole area (README, Benchmarks: a
+ * cache lines instead of walking the whole area (docs/performance.md: a
  * 64-byte round trip through 256-byte rings against 64 KiB ones).
  * `mode` gives the permission
  * bits (0600 unless other users must open it; the umask applies). They
@@ -2121,7 +2121,7 @@ int rshm_fstat(int fd, struct rshm_stat *out);
  * In both, a subscriber that dies is noticed (pidfd) and never holds the
  * publisher up. `mode` gives the permission bits (the umask applies):
  * publisher and subscribers both need read and write permission, and
- * whoever has write permission can disturb the others (README, docs/topic.md:
+ * whoever has write permission can disturb the others (docs/topic.md:
  * what a hostile subscriber can do). The pages are reserved now, so a full
  * /dev/shm is ENOSPC here, not SIGBUS later.
  *
@@ -2479,7 +2479,7 @@ int rshm_value_write(struct rshm_value *v, const void *data, size_t len);
  * Never waits for the writer and never writes to the object. A handle's
  * versions never go back. Against a writer that writes flat out a read
  * may copy a few times, and falls back to a copy the writer rewrites only
- * every 64 versions (README, "Latest value"): it finishes.
+ * every 64 versions (docs/value.md): it finishes.
  *
  * Returns the value's length (0 for an empty value, or none written yet).
  * On failure returns -1 and sets errno:

@@ -209,6 +209,10 @@ private:
     std::size_t len_ = 0;
 };
 
+/** The version of the library loaded ("MAJOR.MINOR.PATCH"); RSHM_VERSION
+ *  is the header's. */
+inline const char *version() noexcept { return rshm_version(); }
+
 /** Opens (with RSHM_O_CREAT, creates) the object `name`: rshm_shm_open. */
 inline fd shm_open(const std::string &name, int oflag, std::uint32_t mode = 0600) {
     int raw = rshm_shm_open(detail::c_str(name, "shm_open"), oflag, mode);
@@ -592,6 +596,15 @@ public:
     /** The longest message the channel can hold. */
     std::size_t max_message() const noexcept { return rshm_channel_max_message(raw_); }
 
+    /** rshm_channel_fd: the receiver's descriptor for poll/epoll/select,
+     *  readable exactly when the next receive would not block (the handle
+     *  becomes the receiver). Owned by this object: poll it, never close it. */
+    int native_handle() {
+        int d = rshm_channel_fd(raw_);
+        if (d < 0) detail::fail("channel_fd");
+        return d;
+    }
+
     /** The handle, still owned by this object; nullptr if none. */
     rshm_channel *get() const noexcept { return raw_; }
     explicit operator bool() const noexcept { return raw_ != nullptr; }
@@ -971,6 +984,15 @@ public:
     /** The longest value in bytes. */
     std::size_t size() const noexcept { return rshm_value_size(raw_); }
 
+    /** rshm_value_fd: a reader's descriptor for poll/epoll/select, readable
+     *  while the next read would return a version this handle has not read.
+     *  Owned by this object: poll it, never close it. */
+    int native_handle() {
+        int d = rshm_value_fd(raw_);
+        if (d < 0) detail::fail("value_fd");
+        return d;
+    }
+
     /** The handle, still owned by this object; nullptr if none. */
     rshm_value *get() const noexcept { return raw_; }
     explicit operator bool() const noexcept { return raw_ != nullptr; }
@@ -1159,6 +1181,16 @@ public:
     /** The longest message the topic can carry. */
     std::size_t max_message() const noexcept { return rshm_topic_max_message(raw_); }
 
+    /** rshm_topic_fd: a subscriber's descriptor for poll/epoll/select,
+     *  readable exactly when the next receive would not block. Owned by
+     *  this object: poll it, never close it. */
+    int native_handle() {
+        int d = rshm_topic_fd(raw_);
+        if (d < 0) detail::fail("topic_fd");
+        return d;
+    }
+
+    /** The handle, still owned by this object; nullptr if none. */
     rshm_topic *get() const noexcept { return raw_; }
     explicit operator bool() const noexcept { return raw_ != nullptr; }
     /** Gives up ownership: the caller closes the result. */

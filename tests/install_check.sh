@@ -16,6 +16,8 @@ readelf -d "$tmp/usr/lib/librshm.so" | grep -q 'SONAME.*librshm.so.0'
 "$tmp/usr/bin/rshm" --version | grep -q '^rshm '
 # The man pages, found where they were installed (an alias leads to its group's page).
 [ -f "$tmp/usr/share/man/man3/rshm_channel.3" ] || { echo "man pages not installed" >&2; exit 1; }
+[ -f "$tmp/usr/share/man/man1/rshm.1" ] && [ -f "$tmp/usr/share/man/man1/rshm-reap.1" ] ||
+    { echo "rshm(1) not installed" >&2; exit 1; }
 if command -v man >/dev/null; then
     MANPATH="$tmp/usr/share/man" man -w rshm_channel_send | grep -qx "$tmp/usr/share/man/man3/rshm_channel.3"
 fi

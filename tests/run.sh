@@ -401,7 +401,7 @@ tests_of() {
     echo lint/clippy lint/clippy-x86_64-apple-darwin lint/clippy-aarch64-apple-darwin lint/fmt
     # test_channel_kill is not run under valgrind: valgrind 3.19 has no
     # pidfd_open, and the fallback, kill(pid, 0), cannot see that the test's
-    # own unreaped child died (README, "Channel"); plain and ASan cover it.
+    # own unreaped child died (docs/channel.md); plain and ASan cover it.
     # test_events neither: without pidfd_open its descriptors cannot watch
     # a peer's process, which is what it tests.
     for b in $bins; do case $b in test_channel_kill | test_events) ;; *) echo "valgrind/$b" ;; esac; done

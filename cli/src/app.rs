@@ -104,6 +104,31 @@ enum Command {
     /// Write standard input into the object from offset 0, growing it if the
     /// input is longer. On failure the object is shrunk back to its size.
     Write { name: OsString },
+    /// Print this command's manual page as roff: rshm(1), or with a
+    /// subcommand's name its own page, rshm-NAME(1) (make builds and
+    /// installs them all).
+    #[command(hide = true)]
+    ManPage { subcommand: Option<String> },
+}
+
+/// The roff of rshm(1), or of rshm-SUB(1); EINVAL for no such subcommand.
+fn man_page(out: &mut impl Write, sub: Option<&str>) -> Result<(), Vec<Failure>> {
+    let top = <Cli as clap::CommandFactory>::command();
+    let page = match sub {
+        None => top,
+        Some(name) => {
+            let found = top.get_subcommands().find(|c| c.get_name() == name && !c.is_hide_set()).cloned();
+            let Some(c) = found else {
+                return Err(vec![Failure::new(
+                    format!("man-page {}", escape::text(name.as_bytes())),
+                    Errno(libc::EINVAL),
+                )]);
+            };
+            // clap names are &'static str; the process prints one page and exits.
+            c.name(&*Box::leak(format!("rshm-{name}").into_boxed_str()))
+        }
+    };
+    clap_mangen::Man::new(page).render(out).map_err(cmd::stdout_failed)
 }
 
 /// A failed operation: what was attempted, on what (already escaped), the
@@ -183,6 +208,7 @@ pub fn main() -> ExitCode {
         Command::Cat { name } => cmd::cat(&mut out, &name),
         Command::Dump { name, offset, length } => cmd::dump(&mut out, &name, offset, length),
         Command::Write { name } => cmd::write(&name),
+        Command::ManPage { subcommand } => man_page(&mut out, subcommand.as_deref()),
     };
     // What is still buffered can fail to go out too (a full disk, a closed pipe).
     let flushed = out.flush().map_err(cmd::stdout_failed);

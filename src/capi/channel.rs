@@ -27,7 +27,7 @@ use std::time::Duration;
 /// result). Size it for the traffic: a stream wants room for its bursts,
 /// while a request/response exchange is fastest on a ring of a few
 /// messages (256 bytes hold up to three of 64), which reuses the same few
-/// cache lines instead of walking the whole area (README, Benchmarks: a
+/// cache lines instead of walking the whole area (docs/performance.md: a
 /// 64-byte round trip through 256-byte rings against 64 KiB ones).
 /// `mode` gives the permission
 /// bits (0600 unless other users must open it; the umask applies). They

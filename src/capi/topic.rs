@@ -37,7 +37,7 @@ use std::time::Duration;
 /// In both, a subscriber that dies is noticed (pidfd) and never holds the
 /// publisher up. `mode` gives the permission bits (the umask applies):
 /// publisher and subscribers both need read and write permission, and
-/// whoever has write permission can disturb the others (README, docs/topic.md:
+/// whoever has write permission can disturb the others (docs/topic.md:
 /// what a hostile subscriber can do). The pages are reserved now, so a full
 /// /dev/shm is ENOSPC here, not SIGBUS later.
 ///

@@ -140,7 +140,7 @@ pub unsafe extern "C" fn rshm_value_write(v: *mut Value, data: *const c_void, le
 /// Never waits for the writer and never writes to the object. A handle's
 /// versions never go back. Against a writer that writes flat out a read
 /// may copy a few times, and falls back to a copy the writer rewrites only
-/// every 64 versions (README, "Latest value"): it finishes.
+/// every 64 versions (docs/value.md): it finishes.
 ///
 /// Returns the value's length (0 for an empty value, or none written yet).
 /// On failure returns -1 and sets errno:
