@@ -2,6 +2,7 @@ package rshm
 
 // #include <stdlib.h>
 // #include <rshm.h>
+// #include "detail.h"
 import "C"
 
 import (
@@ -56,7 +57,8 @@ func newTopic(t *C.rshm_topic) *Topic {
 // and subscribers need read and write). Errors: EEXIST, EINVAL (capacity
 // or maxSubscribers 0 or too many, unknown flags, bad name), EOVERFLOW,
 // ENOSPC, EACCES, ENAMETOOLONG.
-func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (*Topic, error) {
+func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (_ *Topic, err error) {
+	defer refused("TopicCreate", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -66,9 +68,10 @@ func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mo
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	t, err := C.rshm_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode))
+	var detail *C.char
+	t, err := C.rshm_go_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode), &detail)
 	if t == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newTopic(t), nil
 }
@@ -79,7 +82,8 @@ func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mo
 // publisher in place of one that closed or died. Errors: EUSERS (every
 // subscriber place taken), EBUSY (a live publisher exists), ETIMEDOUT,
 // ENOENT (timeout 0), EINVAL (another oflag, not a topic), EPROTO, EACCES.
-func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
+func TopicOpen(name string, oflag int, timeout time.Duration) (_ *Topic, err error) {
+	defer refused("TopicOpen", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -93,9 +97,10 @@ func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	t, err := C.rshm_topic_open(cname, coflag, ms)
+	var detail *C.char
+	t, err := C.rshm_go_topic_open(cname, coflag, ms, &detail)
 	if t == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newTopic(t), nil
 }
@@ -103,8 +108,8 @@ func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
 // TopicUnlink removes the name of a topic; open Topics keep working.
 // Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
 func TopicUnlink(name string) error {
-	return unlinkName(name, func(cname *C.char) (C.int, error) {
-		r, err := C.rshm_topic_unlink(cname)
+	return unlinkObject("TopicUnlink", name, func(cname *C.char, detail **C.char) (C.int, error) {
+		r, err := C.rshm_go_topic_unlink(cname, detail)
 		return r, err
 	})
 }

@@ -2,6 +2,7 @@ package rshm
 
 // #include <stdlib.h>
 // #include <rshm.h>
+// #include "detail.h"
 import "C"
 
 import (
@@ -53,7 +54,8 @@ func newValue(v *C.rshm_value) *Value {
 // The name stays until ValueUnlink.
 // Errors: EEXIST, EINVAL (size 0, bad name), EOVERFLOW, ENOSPC, EACCES,
 // ENAMETOOLONG.
-func ValueCreate(name string, size int, mode uint32) (*Value, error) {
+func ValueCreate(name string, size int, mode uint32) (_ *Value, err error) {
+	defer refused("ValueCreate", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -62,9 +64,10 @@ func ValueCreate(name string, size int, mode uint32) (*Value, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	v, err := C.rshm_value_create(cname, C.size_t(size), C.uint32_t(mode))
+	var detail *C.char
+	v, err := C.rshm_go_value_create(cname, C.size_t(size), C.uint32_t(mode), &detail)
 	if v == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newValue(v), nil
 }
@@ -76,7 +79,8 @@ func ValueCreate(name string, size int, mode uint32) (*Value, error) {
 // about 49 days) for it to be created. Errors: EBUSY (O_RDWR and a live
 // writer), ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a value, or another
 // flag), EPROTO (another layout, or corrupt), EACCES.
-func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
+func ValueOpen(name string, flag int, timeout time.Duration) (_ *Value, err error) {
+	defer refused("ValueOpen", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -86,9 +90,10 @@ func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	v, err := C.rshm_value_open(cname, C.int(flag), ms)
+	var detail *C.char
+	v, err := C.rshm_go_value_open(cname, C.int(flag), ms, &detail)
 	if v == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newValue(v), nil
 }
@@ -96,8 +101,8 @@ func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
 // ValueUnlink removes the name of a value; open Values keep working.
 // Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
 func ValueUnlink(name string) error {
-	return unlinkName(name, func(cname *C.char) (C.int, error) {
-		r, err := C.rshm_value_unlink(cname)
+	return unlinkObject("ValueUnlink", name, func(cname *C.char, detail **C.char) (C.int, error) {
+		r, err := C.rshm_go_value_unlink(cname, detail)
 		return r, err
 	})
 }
