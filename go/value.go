@@ -143,7 +143,8 @@ func (v *Value) Read(buf []byte) (int, uint64, error) {
 
 // Wait returns once the value's version differs from version (at once if
 // it already does), waiting up to timeout (negative: without limit; 0: not
-// at all). Errors: EAGAIN (timeout 0), ETIMEDOUT, EFAULT (closed).
+// at all). Errors: EAGAIN (timeout 0), ETIMEDOUT, EFAULT (closed), and
+// where Wait reads (below) Read's EBADMSG.
 //
 // A reader's wait parks the goroutine on the netpoller (see Value): the
 // first one asks for the descriptor, as Fd does. The descriptor tells of
