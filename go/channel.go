@@ -2,6 +2,7 @@ package rshm
 
 // #include <stdlib.h>
 // #include <rshm.h>
+// #include "detail.h"
 import "C"
 
 import (
@@ -42,7 +43,8 @@ type Channel struct {
 // few messages; see rshm_channel_create in rshm.h. The name stays until
 // ChannelUnlink. Errors: EEXIST, EINVAL (capacity 0, bad name), EOVERFLOW,
 // ENOSPC, EACCES, ENAMETOOLONG.
-func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {
+func ChannelCreate(name string, capacity int, mode uint32) (_ *Channel, err error) {
+	defer refused("ChannelCreate", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -51,15 +53,17 @@ func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	ch, err := C.rshm_channel_create(cname, C.size_t(capacity), C.uint32_t(mode))
-	return wrapChannel(ch, err)
+	var detail *C.char
+	ch, err := C.rshm_go_channel_create(cname, C.size_t(capacity), C.uint32_t(mode), &detail)
+	return wrapChannel(ch, err, detail)
 }
 
 // ChannelOpen opens the channel name, waiting up to timeout (rounded up to
 // a millisecond; 0 looks once, a negative timeout waits about 49 days) for
 // it to be created. Errors: ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a
 // channel), EPROTO (another layout version), EACCES.
-func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
+func ChannelOpen(name string, timeout time.Duration) (_ *Channel, err error) {
+	defer refused("ChannelOpen", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -69,15 +73,16 @@ func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	ch, err := C.rshm_channel_open(cname, ms)
-	return wrapChannel(ch, err)
+	var detail *C.char
+	ch, err := C.rshm_go_channel_open(cname, ms, &detail)
+	return wrapChannel(ch, err, detail)
 }
 
 // wrapChannel makes a Channel, with its finalizer, of a handle the library
 // returned, or the error.
-func wrapChannel(ch *C.rshm_channel, err error) (*Channel, error) {
+func wrapChannel(ch *C.rshm_channel, err error, detail *C.char) (*Channel, error) {
 	if ch == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	c := &Channel{ch: ch}
 	runtime.SetFinalizer(c, func(c *Channel) { _ = c.Close() })
@@ -87,8 +92,8 @@ func wrapChannel(ch *C.rshm_channel, err error) (*Channel, error) {
 // ChannelUnlink removes the name of a channel; open Channels keep working.
 // Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
 func ChannelUnlink(name string) error {
-	return unlinkName(name, func(cname *C.char) (C.int, error) {
-		r, err := C.rshm_channel_unlink(cname)
+	return unlinkObject("ChannelUnlink", name, func(cname *C.char, detail **C.char) (C.int, error) {
+		r, err := C.rshm_go_channel_unlink(cname, detail)
 		return r, err
 	})
 }

@@ -50,7 +50,7 @@ func TestChannelSendRecvAndErrors(t *testing.T) {
 		t.Errorf("capacity %d, max message %d", tx.Capacity(), tx.MaxMessage())
 	}
 	_, err := ChannelCreate(name, 1000, 0o600)
-	wantErrno(t, "ChannelCreate again", err, syscall.EEXIST)
+	wantDetail(t, "ChannelCreate again", err, syscall.EEXIST)
 	rx, err := ChannelOpen(name, 0)
 	must(t, "ChannelOpen", err)
 	defer rx.Close()
@@ -89,17 +89,17 @@ func TestChannelSendRecvAndErrors(t *testing.T) {
 	wantErrno(t, "Recv on a closed Channel", err, syscall.EFAULT)
 
 	must(t, "ChannelUnlink", ChannelUnlink(name))
-	wantErrno(t, "ChannelUnlink again", ChannelUnlink(name), syscall.ENOENT)
+	wantDetail(t, "ChannelUnlink again", ChannelUnlink(name), syscall.ENOENT)
 	_, err = ChannelOpen(name, 0)
-	wantErrno(t, "ChannelOpen after unlink", err, syscall.ENOENT)
+	wantDetail(t, "ChannelOpen after unlink", err, syscall.ENOENT)
 	_, err = ChannelOpen(name, 10*time.Millisecond)
-	wantErrno(t, "ChannelOpen waiting", err, syscall.ETIMEDOUT)
+	wantDetail(t, "ChannelOpen waiting", err, syscall.ETIMEDOUT)
 	_, err = ChannelOpen(name, 500*time.Microsecond)
-	wantErrno(t, "ChannelOpen waiting under a millisecond", err, syscall.ETIMEDOUT)
+	wantDetail(t, "ChannelOpen waiting under a millisecond", err, syscall.ETIMEDOUT)
 	_, err = ChannelCreate(name, 0, 0o600)
-	wantErrno(t, "ChannelCreate capacity 0", err, syscall.EINVAL)
+	wantDetail(t, "ChannelCreate capacity 0", err, syscall.EINVAL)
 	_, err = ChannelCreate("a\x00b", 64, 0o600)
-	wantErrno(t, "ChannelCreate with a NUL", err, syscall.EINVAL)
+	wantDetail(t, "ChannelCreate with a NUL", err, syscall.EINVAL)
 }
 
 func TestChannelRefusesAPlainObject(t *testing.T) {
@@ -109,7 +109,7 @@ func TestChannelRefusesAPlainObject(t *testing.T) {
 	closeLater(t, fd)
 	must(t, "Ftruncate", Ftruncate(fd, 8192))
 	_, err = ChannelOpen(name, 0)
-	wantErrno(t, "ChannelOpen on a plain object", err, syscall.EINVAL)
+	wantDetail(t, "ChannelOpen on a plain object", err, syscall.EINVAL)
 }
 
 // A second process opens the channel (it starts before it exists) and

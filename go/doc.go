@@ -7,7 +7,9 @@
 // need; rshm offers both with the signatures of the familiar posix
 // package. Every failure is a syscall.Errno, so errors.Is(err,
 // syscall.ENOENT) works, and ErrnoName, ErrnoString and ErrnoHelp explain
-// any errno.
+// any errno; the calls that create, open or unlink rshm's own objects
+// (Segment, Channel, Value, Topic) return an *Error that also carries the
+// library's sentence about the failure and unwraps to its syscall.Errno.
 //
 // Beyond the raw calls, the package has what users of them get wrong
 // again and again, made easy: sealing (AddSeals), descriptor passing

@@ -47,7 +47,7 @@ func createInitOnGoroutine(t *testing.T, name string, init func([]byte) error) (
 func wantNothingLeft(t *testing.T, name, how string, fdsBefore int) {
 	t.Helper()
 	_, err := SegmentOpen(name, O_RDONLY, 0)
-	wantErrno(t, "SegmentOpen after "+how, err, syscall.ENOENT)
+	wantDetail(t, "SegmentOpen after "+how, err, syscall.ENOENT)
 	if left := leftovers(t); len(left) != 0 {
 		t.Errorf("%s left %v in /dev/shm", how, left)
 	}

@@ -66,3 +66,17 @@ func newMemfd(t *testing.T, size int64) int {
 	must(t, "FtruncateInt64", FtruncateInt64(fd, size))
 	return fd
 }
+
+// wantDetail fails the test unless err, from a call on one of rshm's own
+// objects, is an *Error of errno want with a detail to show.
+func wantDetail(t *testing.T, what string, err error, want syscall.Errno) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: got error %v, want %v (%s)", what, err, want, ErrnoName(want))
+		return
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Detail == "" || e.Errno != want {
+		t.Errorf("%s: error %T %v is not an *Error with a detail", what, err, err)
+	}
+}

@@ -128,6 +128,19 @@ func (z *parking) poller(fd func() (int, error)) *poller {
 	return z.p
 }
 
+// readerFd is fd for a handle whose other role, the writer's or the
+// publisher's, has no descriptor (EBADF): that role's waits block in cgo
+// and never ask again.
+func readerFd(fd func() (int, error)) func() (int, error) {
+	return func() (int, error) {
+		n, err := fd()
+		if err == syscall.EBADF {
+			err = syscall.ENOTSUP
+		}
+		return n, err
+	}
+}
+
 // close releases the poller, if any (the duplicate descriptor).
 func (z *parking) close() {
 	if z.p != nil {

@@ -45,9 +45,15 @@ func threads(t *testing.T) int {
 // test can watch the poller's park count.
 func pollerOf(t *testing.T, c *Channel) *poller {
 	t.Helper()
-	p := c.park.poller(c.Fd)
+	return pollerFor(t, &c.park, c.Fd)
+}
+
+// pollerFor gives the parking z its poller now, from fd.
+func pollerFor(t *testing.T, z *parking, fd func() (int, error)) *poller {
+	t.Helper()
+	p := z.poller(fd)
 	if p == nil {
-		t.Fatalf("no poller for the receiver")
+		t.Fatalf("no poller: the handle has no descriptor")
 	}
 	return p
 }

@@ -2,6 +2,7 @@ package rshm
 
 // #include <stdlib.h>
 // #include <rshm.h>
+// #include "detail.h"
 // extern int rshmGoSegmentInit(void *data, size_t size, void *ctx);
 import "C"
 
@@ -71,25 +72,29 @@ func SegmentCreate(name string, size int, mode uint32) (*Segment, error) {
 // are SegmentCreate's.
 func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte) error) (*Segment, error) {
 	if size < 0 {
-		return nil, syscall.EINVAL
+		return nil, refusedErr("SegmentCreateInit", name, syscall.EINVAL)
 	}
 	if err := cstring(name); err != nil {
-		return nil, err
+		return nil, refusedErr("SegmentCreateInit", name, err)
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
+	var detail *C.char
 	if init == nil {
-		seg, err := C.rshm_segment_create_init(cname, C.size_t(size), C.uint32_t(mode), nil, nil)
-		return wrap(seg, err)
+		seg, err := C.rshm_go_segment_create_init(cname, C.size_t(size), C.uint32_t(mode), nil, nil, &detail)
+		return wrap(seg, err, detail)
 	}
 	call := &initCall{init: init}
 	h := cgo.NewHandle(call)
 	defer h.Delete()
 	// The handle travels by the address of a Go variable holding no Go
 	// pointers, which cgo allows; C uses it only during the call.
-	seg, err := C.rshm_segment_create_init(cname, C.size_t(size), C.uint32_t(mode),
-		(*[0]byte)(C.rshmGoSegmentInit), unsafe.Pointer(&h))
+	seg, err := C.rshm_go_segment_create_init(cname, C.size_t(size), C.uint32_t(mode),
+		(*[0]byte)(C.rshmGoSegmentInit), unsafe.Pointer(&h), &detail)
 	if call.end != initReturned {
+		if detail != nil {
+			C.free(unsafe.Pointer(detail))
+		}
 		if seg != nil { // the library ignored init's failure: cannot happen
 			C.rshm_segment_close(seg)
 		}
@@ -99,9 +104,12 @@ func SegmentCreateInit(name string, size int, mode uint32, init func(data []byte
 		panic(call.panicValue)
 	}
 	if seg == nil && call.err != nil && errors.Is(err, syscall.ECANCELED) {
+		if detail != nil {
+			C.free(unsafe.Pointer(detail))
+		}
 		return nil, call.err
 	}
-	return wrap(seg, err)
+	return wrap(seg, err, detail)
 }
 
 // How init ended.
@@ -177,7 +185,8 @@ func (call *initCall) run(mem []byte, done chan<- struct{}) {
 // macOS), EINVAL (not an rshm segment, oflag not exactly O_RDONLY or
 // O_RDWR, negative timeout, a bad name), EPROTO (another layout version),
 // EACCES, ENAMETOOLONG, EMFILE/ENFILE, ENOMEM.
-func SegmentOpen(name string, oflag int, timeout time.Duration) (*Segment, error) {
+func SegmentOpen(name string, oflag int, timeout time.Duration) (_ *Segment, err error) {
+	defer refused("SegmentOpen", name, &err)
 	if timeout < 0 {
 		return nil, syscall.EINVAL
 	}
@@ -190,14 +199,15 @@ func SegmentOpen(name string, oflag int, timeout time.Duration) (*Segment, error
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	seg, cerr := C.rshm_segment_open(cname, flag, waitMs(timeout))
-	return wrap(seg, cerr)
+	var detail *C.char
+	seg, cerr := C.rshm_go_segment_open(cname, flag, waitMs(timeout), &detail)
+	return wrap(seg, cerr, detail)
 }
 
 // wrap makes a Segment of a handle the library returned, or the error.
-func wrap(seg *C.rshm_segment, err error) (*Segment, error) {
+func wrap(seg *C.rshm_segment, err error, detail *C.char) (*Segment, error) {
 	if seg == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	size := int(C.rshm_segment_size(seg))
 	data := unsafe.Slice((*byte)(C.rshm_segment_data(seg)), size)
@@ -250,8 +260,8 @@ func (s *Segment) Close() error {
 // Errors: ENOENT (no object has that name), EACCES, EINVAL (a bad name, or
 // a NUL byte in it), ENAMETOOLONG.
 func SegmentUnlink(name string) error {
-	return unlinkName(name, func(cname *C.char) (C.int, error) {
-		r, err := C.rshm_segment_unlink(cname)
+	return unlinkObject("SegmentUnlink", name, func(cname *C.char, detail **C.char) (C.int, error) {
+		r, err := C.rshm_go_segment_unlink(cname, detail)
 		return r, err
 	})
 }

@@ -105,7 +105,7 @@ func TestSegment(t *testing.T) {
 
 	// The name is taken: EEXIST, the segment untouched.
 	_, err = SegmentCreate(name, 50, 0o600)
-	wantErrno(t, "SegmentCreate on an existing segment", err, syscall.EEXIST)
+	wantDetail(t, "SegmentCreate on an existing segment", err, syscall.EEXIST)
 	if r.Size() != 1000 || string(r.Data()[:5]) != "jello" {
 		t.Errorf("a refused SegmentCreate changed the segment")
 	}
@@ -121,40 +121,40 @@ func TestSegment(t *testing.T) {
 		t.Errorf("an open handle lost its data when the name went")
 	}
 	must(t, "Close reader", r.Close())
-	wantErrno(t, "SegmentUnlink twice", SegmentUnlink(name), syscall.ENOENT)
+	wantDetail(t, "SegmentUnlink twice", SegmentUnlink(name), syscall.ENOENT)
 	_, err = SegmentOpen(name, O_RDONLY, 0)
-	wantErrno(t, "SegmentOpen after unlink, no wait", err, syscall.ENOENT)
+	wantDetail(t, "SegmentOpen after unlink, no wait", err, syscall.ENOENT)
 }
 
 func TestSegmentErrors(t *testing.T) {
 	name := testName(t, "never")
 	_, err := SegmentOpen(name, O_RDONLY, 20*time.Millisecond)
-	wantErrno(t, "SegmentOpen of a name nobody creates", err, syscall.ETIMEDOUT)
+	wantDetail(t, "SegmentOpen of a name nobody creates", err, syscall.ETIMEDOUT)
 	_, err = SegmentOpen(name, O_RDONLY, 0)
-	wantErrno(t, "SegmentOpen without waiting", err, syscall.ENOENT)
+	wantDetail(t, "SegmentOpen without waiting", err, syscall.ENOENT)
 	_, err = SegmentOpen(name, O_RDONLY, -time.Second)
-	wantErrno(t, "SegmentOpen negative timeout", err, syscall.EINVAL)
+	wantDetail(t, "SegmentOpen negative timeout", err, syscall.EINVAL)
 	_, err = SegmentOpen(name, O_WRONLY, 0)
-	wantErrno(t, "SegmentOpen O_WRONLY", err, syscall.EINVAL)
+	wantDetail(t, "SegmentOpen O_WRONLY", err, syscall.EINVAL)
 	_, err = SegmentOpen(name, O_RDWR|O_CREAT, 0)
-	wantErrno(t, "SegmentOpen O_CREAT", err, syscall.EINVAL)
+	wantDetail(t, "SegmentOpen O_CREAT", err, syscall.EINVAL)
 	_, err = SegmentOpen("/rshm-test\x00nul", O_RDONLY, 0)
-	wantErrno(t, "SegmentOpen NUL in name", err, syscall.EINVAL)
+	wantDetail(t, "SegmentOpen NUL in name", err, syscall.EINVAL)
 
 	_, err = SegmentCreate(name, 0, 0o600)
-	wantErrno(t, "SegmentCreate size 0", err, syscall.EINVAL)
+	wantDetail(t, "SegmentCreate size 0", err, syscall.EINVAL)
 	_, err = SegmentCreate(name, -1, 0o600)
-	wantErrno(t, "SegmentCreate negative size", err, syscall.EINVAL)
+	wantDetail(t, "SegmentCreate negative size", err, syscall.EINVAL)
 	_, err = SegmentCreate("/a/b", 10, 0o600)
-	wantErrno(t, "SegmentCreate inner slash", err, syscall.EINVAL)
+	wantDetail(t, "SegmentCreate inner slash", err, syscall.EINVAL)
 	_, err = SegmentCreate("/rshm-test\x00nul", 10, 0o600)
-	wantErrno(t, "SegmentCreate NUL in name", err, syscall.EINVAL)
+	wantDetail(t, "SegmentCreate NUL in name", err, syscall.EINVAL)
 	if big, ok := wideInt(1 << 50); ok {
 		_, err = SegmentCreate(name, big, 0o600)
-		wantErrno(t, "SegmentCreate beyond /dev/shm", err, syscall.ENOSPC)
+		wantDetail(t, "SegmentCreate beyond /dev/shm", err, syscall.ENOSPC)
 	}
-	wantErrno(t, "SegmentUnlink NUL in name", SegmentUnlink("/rshm-test\x00nul"), syscall.EINVAL)
-	wantErrno(t, "SegmentUnlink missing", SegmentUnlink(name), syscall.ENOENT)
+	wantDetail(t, "SegmentUnlink NUL in name", SegmentUnlink("/rshm-test\x00nul"), syscall.EINVAL)
+	wantDetail(t, "SegmentUnlink missing", SegmentUnlink(name), syscall.ENOENT)
 	if left := leftovers(t); len(left) != 0 {
 		t.Errorf("failed creations left %v in /dev/shm", left)
 	}
@@ -167,12 +167,12 @@ func TestSegmentErrors(t *testing.T) {
 	closeLater(t, fd)
 	must(t, "Ftruncate", Ftruncate(fd, Getpagesize()))
 	_, err = SegmentCreate(plain, 100, 0o600)
-	wantErrno(t, "SegmentCreate over a plain object", err, syscall.EEXIST)
+	wantDetail(t, "SegmentCreate over a plain object", err, syscall.EEXIST)
 	if st, _ := FstatInfo(fd); st.Size != int64(Getpagesize()) {
 		t.Errorf("SegmentCreate changed a plain object's size to %d", st.Size)
 	}
 	_, err = SegmentOpen(plain, O_RDONLY, 0)
-	wantErrno(t, "SegmentOpen of a plain object", err, syscall.EINVAL)
+	wantDetail(t, "SegmentOpen of a plain object", err, syscall.EINVAL)
 }
 
 func TestSegmentCreateInit(t *testing.T) {

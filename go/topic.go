@@ -2,9 +2,11 @@ package rshm
 
 // #include <stdlib.h>
 // #include <rshm.h>
+// #include "detail.h"
 import "C"
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"syscall"
@@ -23,14 +25,21 @@ const TopicBlock = C.RSHM_TOPIC_BLOCK
 // is not safe for concurrent use: one goroutine at a time. A Topic that
 // becomes unreachable without Close is closed by a finalizer, which gives
 // its role up; call Close to do it at a known time.
+//
+// A subscriber's goroutine waiting in Receive or ReceiveContext parks on
+// Go's netpoller, through the subscriber's descriptor (Fd), and holds no
+// OS thread while it waits. Where there is no descriptor (macOS; the
+// descriptor limits reached) it waits in a blocking cgo call, which holds
+// its thread.
 type Topic struct {
 	t *C.rshm_topic
 	// A pointer to an incomplete C type is not one the garbage collector
 	// scans, so a Topic of that field alone would be an 8-byte object
 	// without pointers, which the tiny allocator packs with others, and
 	// whose finalizer may then never run. This field makes it an object of
-	// its own.
-	_ unsafe.Pointer
+	// its own, whatever the fields beside it.
+	_    unsafe.Pointer
+	park parking
 }
 
 func newTopic(t *C.rshm_topic) *Topic {
@@ -48,7 +57,8 @@ func newTopic(t *C.rshm_topic) *Topic {
 // and subscribers need read and write). Errors: EEXIST, EINVAL (capacity
 // or maxSubscribers 0 or too many, unknown flags, bad name), EOVERFLOW,
 // ENOSPC, EACCES, ENAMETOOLONG.
-func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (*Topic, error) {
+func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (_ *Topic, err error) {
+	defer refused("TopicCreate", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -58,9 +68,10 @@ func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mo
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	t, err := C.rshm_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode))
+	var detail *C.char
+	t, err := C.rshm_go_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode), &detail)
 	if t == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newTopic(t), nil
 }
@@ -71,7 +82,8 @@ func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mo
 // publisher in place of one that closed or died. Errors: EUSERS (every
 // subscriber place taken), EBUSY (a live publisher exists), ETIMEDOUT,
 // ENOENT (timeout 0), EINVAL (another oflag, not a topic), EPROTO, EACCES.
-func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
+func TopicOpen(name string, oflag int, timeout time.Duration) (_ *Topic, err error) {
+	defer refused("TopicOpen", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -85,9 +97,10 @@ func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	t, err := C.rshm_topic_open(cname, coflag, ms)
+	var detail *C.char
+	t, err := C.rshm_go_topic_open(cname, coflag, ms, &detail)
 	if t == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newTopic(t), nil
 }
@@ -95,8 +108,8 @@ func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
 // TopicUnlink removes the name of a topic; open Topics keep working.
 // Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
 func TopicUnlink(name string) error {
-	return unlinkName(name, func(cname *C.char) (C.int, error) {
-		r, err := C.rshm_topic_unlink(cname)
+	return unlinkObject("TopicUnlink", name, func(cname *C.char, detail **C.char) (C.int, error) {
+		r, err := C.rshm_go_topic_unlink(cname, detail)
 		return r, err
 	})
 }
@@ -123,17 +136,73 @@ func (t *Topic) Publish(msg []byte, timeout time.Duration) error {
 // (nothing new, timeout 0), ETIMEDOUT, EMSGSIZE (buf too small: the message
 // stays), EPIPE (nothing left and the publisher closed or died), EBADMSG,
 // EPROTO (corrupt shared memory), EBADF (the publisher), EFAULT (closed).
+//
+// A wait parks the goroutine on the netpoller (see Topic): the first one
+// asks for the subscriber's descriptor, as Fd does. A parked Receive also
+// looks at the topic once a second whatever its descriptor says, so a
+// publisher the descriptor cannot hear (one in another network namespace,
+// see rshm_topic_fd) is heard within that second.
 func (t *Topic) Receive(buf []byte, timeout time.Duration) (int, error) {
+	n, err := t.receive(buf, 0)
+	if err != syscall.EAGAIN || timeout == 0 {
+		return n, err
+	}
+	return t.receiveWait(context.Background(), buf, timeout)
+}
+
+// ReceiveContext is Receive waiting without a timeout until a message
+// comes or ctx is done: then it returns ctx.Err() and takes no message
+// (none is taken when ctx is done before the call, even if one is
+// waiting). Cancellation wakes a parked goroutine at once; without a
+// descriptor, the blocking wait notices it within 50 ms.
+func (t *Topic) ReceiveContext(ctx context.Context, buf []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return t.receiveWait(ctx, buf, -1)
+}
+
+// receiveWait is a receive that waits, parked where it can (poll.go).
+func (t *Topic) receiveWait(ctx context.Context, buf []byte, timeout time.Duration) (n int, err error) {
+	err = t.park.wait(ctx, timeout, readerFd(t.Fd), func() (err error) {
+		n, err = t.receive(buf, 0)
+		return err
+	}, func(d time.Duration) (err error) {
+		n, err = t.receive(buf, timeoutNs(d))
+		return err
+	})
+	return n, err
+}
+
+// receive is one rshm_topic_receive.
+func (t *Topic) receive(buf []byte, timeout C.int64_t) (int, error) {
 	var p unsafe.Pointer
 	if len(buf) > 0 {
 		p = unsafe.Pointer(&buf[0])
 	}
-	n, err := C.rshm_topic_receive(t.t, p, C.size_t(len(buf)), timeoutNs(timeout))
+	n, err := C.rshm_topic_receive(t.t, p, C.size_t(len(buf)), timeout)
 	runtime.KeepAlive(t)
 	if n < 0 {
 		return 0, failed(err)
 	}
 	return int(n), nil
+}
+
+// Fd is the subscriber's descriptor (rshm_topic_fd), for a program's own
+// event loop: readable, level-triggered, exactly when the next Receive
+// would not wait (a message, or the publisher closed or died: then EPIPE
+// once all is taken). A readiness can be spurious: Receive with timeout 0
+// then says EAGAIN. The descriptor belongs to the Topic and is the same on
+// every call: poll it, never read, write or close it; Close closes it. It
+// is close-on-exec. Errors: EBADF (the publisher), EMFILE, ENFILE, ENOTSUP
+// (not Linux), EFAULT (closed).
+func (t *Topic) Fd() (int, error) {
+	fd, err := C.rshm_topic_fd(t.t)
+	runtime.KeepAlive(t)
+	if fd < 0 {
+		return -1, failed(err)
+	}
+	return int(fd), nil
 }
 
 // Lost is how many messages this subscriber missed by falling behind:
@@ -159,8 +228,8 @@ func (t *Topic) MaxMessage() int {
 }
 
 // Close gives up the Topic's role (after the publisher, subscribers get
-// what is left, then EPIPE; a subscriber's place frees) and unmaps the
-// segment. Closing twice is a no-op.
+// what is left, then EPIPE; a subscriber's place frees), closes its
+// descriptors and unmaps the segment. Closing twice is a no-op.
 func (t *Topic) Close() error {
 	h := t.t
 	t.t = nil
@@ -168,6 +237,7 @@ func (t *Topic) Close() error {
 	if h == nil {
 		return nil
 	}
+	t.park.close()
 	if r, err := C.rshm_topic_close(h); r != 0 {
 		return failed(err)
 	}

@@ -62,11 +62,11 @@ func TestTopicPublishReceiveAndErrors(t *testing.T) {
 		t.Errorf("capacity %d, max message %d", pub.Capacity(), pub.MaxMessage())
 	}
 	_, err := TopicCreate(name, 1000, 2, 0, 0o600)
-	wantErrno(t, "TopicCreate again", err, syscall.EEXIST)
+	wantDetail(t, "TopicCreate again", err, syscall.EEXIST)
 	_, err = TopicCreate(testName(t, "bad"), 1000, 2, 2, 0o600)
-	wantErrno(t, "TopicCreate flags 2", err, syscall.EINVAL)
+	wantDetail(t, "TopicCreate flags 2", err, syscall.EINVAL)
 	_, err = TopicOpen(name, O_RDWR, 0)
-	wantErrno(t, "TopicOpen O_RDWR", err, syscall.EBUSY)
+	wantDetail(t, "TopicOpen O_RDWR", err, syscall.EBUSY)
 	a, err := TopicOpen(name, O_RDONLY, 0)
 	must(t, "TopicOpen", err)
 	defer a.Close()
@@ -74,7 +74,7 @@ func TestTopicPublishReceiveAndErrors(t *testing.T) {
 	must(t, "TopicOpen", err)
 	defer b.Close()
 	_, err = TopicOpen(name, O_RDONLY, 0)
-	wantErrno(t, "TopicOpen a third", err, syscall.EUSERS)
+	wantDetail(t, "TopicOpen a third", err, syscall.EUSERS)
 
 	buf := make([]byte, 16)
 	_, err = a.Receive(buf, 0)

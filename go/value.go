@@ -2,9 +2,11 @@ package rshm
 
 // #include <stdlib.h>
 // #include <rshm.h>
+// #include "detail.h"
 import "C"
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"syscall"
@@ -20,12 +22,25 @@ import (
 // not safe for concurrent use: one goroutine at a time. A Value that is
 // garbage collected unclosed is closed by a finalizer; Close it yourself
 // to give the writer's role up at a known time.
+//
+// A reader's goroutine waiting in Wait or WaitContext parks on Go's
+// netpoller, through the reader's descriptor (Fd), and holds no OS thread
+// while it waits (the descriptor's own watcher thread in the library is
+// one per handle, see rshm_value_fd). The writer, which has no
+// descriptor, and a reader where there is none (macOS; the descriptor
+// limits reached) wait in a blocking cgo call, which holds its thread.
 type Value struct {
-	v *C.rshm_value
+	v    *C.rshm_value
+	park parking
+	// seen is the version this handle's reads returned last (0 before the
+	// first), as the descriptor counts it; scratch is where Wait reads to
+	// move it (see Wait).
+	seen    uint64
+	scratch []byte
 }
 
 func newValue(v *C.rshm_value) *Value {
-	val := &Value{v}
+	val := &Value{v: v}
 	runtime.SetFinalizer(val, (*Value).Close)
 	return val
 }
@@ -39,7 +54,8 @@ func newValue(v *C.rshm_value) *Value {
 // The name stays until ValueUnlink.
 // Errors: EEXIST, EINVAL (size 0, bad name), EOVERFLOW, ENOSPC, EACCES,
 // ENAMETOOLONG.
-func ValueCreate(name string, size int, mode uint32) (*Value, error) {
+func ValueCreate(name string, size int, mode uint32) (_ *Value, err error) {
+	defer refused("ValueCreate", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -48,9 +64,10 @@ func ValueCreate(name string, size int, mode uint32) (*Value, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	v, err := C.rshm_value_create(cname, C.size_t(size), C.uint32_t(mode))
+	var detail *C.char
+	v, err := C.rshm_go_value_create(cname, C.size_t(size), C.uint32_t(mode), &detail)
 	if v == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newValue(v), nil
 }
@@ -62,7 +79,8 @@ func ValueCreate(name string, size int, mode uint32) (*Value, error) {
 // about 49 days) for it to be created. Errors: EBUSY (O_RDWR and a live
 // writer), ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a value, or another
 // flag), EPROTO (another layout, or corrupt), EACCES.
-func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
+func ValueOpen(name string, flag int, timeout time.Duration) (_ *Value, err error) {
+	defer refused("ValueOpen", name, &err)
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
@@ -72,9 +90,10 @@ func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	v, err := C.rshm_value_open(cname, C.int(flag), ms)
+	var detail *C.char
+	v, err := C.rshm_go_value_open(cname, C.int(flag), ms, &detail)
 	if v == nil {
-		return nil, failed(err)
+		return nil, detailed(err, detail)
 	}
 	return newValue(v), nil
 }
@@ -82,8 +101,8 @@ func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
 // ValueUnlink removes the name of a value; open Values keep working.
 // Errors: ENOENT, EACCES, EINVAL, ENAMETOOLONG.
 func ValueUnlink(name string) error {
-	return unlinkName(name, func(cname *C.char) (C.int, error) {
-		r, err := C.rshm_value_unlink(cname)
+	return unlinkObject("ValueUnlink", name, func(cname *C.char, detail **C.char) (C.int, error) {
+		r, err := C.rshm_go_value_unlink(cname, detail)
 		return r, err
 	})
 }
@@ -118,19 +137,93 @@ func (v *Value) Read(buf []byte) (int, uint64, error) {
 	if n < 0 {
 		return 0, 0, failed(err)
 	}
+	v.seen = uint64(version)
 	return int(n), uint64(version), nil
 }
 
 // Wait returns once the value's version differs from version (at once if
 // it already does), waiting up to timeout (negative: without limit; 0: not
-// at all). Errors: EAGAIN (timeout 0), ETIMEDOUT, EFAULT (closed).
+// at all). Errors: EAGAIN (timeout 0), ETIMEDOUT, EFAULT (closed), and
+// where Wait reads (below) Read's EBADMSG.
+//
+// A reader's wait parks the goroutine on the netpoller (see Value): the
+// first one asks for the descriptor, as Fd does. The descriptor tells of
+// a version other than the one the handle read last, while Wait is about
+// the version it is given; so before it parks, Wait makes the two agree:
+// when version is the latest and not the one the handle read last, Wait
+// reads the value once (into a buffer of its own, which it discards), and
+// returns at once if that read finds a newer version. The rule for
+// callers: after Wait(version) has waited, the handle has read version
+// (or a later one), and Fd is quiet until the next write. Pass the
+// version the last Read returned and Wait reads nothing. A parked Wait
+// also looks at the value once a second whatever the descriptor says.
 func (v *Value) Wait(version uint64, timeout time.Duration) error {
+	err := v.wait(version, 0)
+	if err != syscall.EAGAIN || timeout == 0 {
+		return err
+	}
+	return v.waitParked(context.Background(), version, timeout)
+}
+
+// WaitContext is Wait without a timeout, until the version differs from
+// version or ctx is done: then it returns ctx.Err() (also when ctx is done
+// before the call, even if the version differs). Cancellation wakes a
+// parked goroutine at once; without a descriptor, the blocking wait
+// notices it within 50 ms.
+func (v *Value) WaitContext(ctx context.Context, version uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return v.waitParked(ctx, version, -1)
+}
+
+// waitParked is a Wait that waits, parked where it can (poll.go).
+func (v *Value) waitParked(ctx context.Context, version uint64, timeout time.Duration) error {
+	return v.park.wait(ctx, timeout, readerFd(v.Fd), func() error {
+		err := v.wait(version, 0)
+		if err != syscall.EAGAIN || v.park.p == nil || v.seen == version {
+			return err
+		}
+		// Make the descriptor's version the caller's (see Wait).
+		if v.scratch == nil {
+			v.scratch = make([]byte, v.Size())
+		}
+		if _, got, err := v.Read(v.scratch); err != nil || got != version {
+			return err
+		}
+		return v.wait(version, 0)
+	}, func(d time.Duration) error {
+		return v.wait(version, d)
+	})
+}
+
+// wait is one rshm_value_wait.
+func (v *Value) wait(version uint64, timeout time.Duration) error {
 	r, err := C.rshm_value_wait(v.v, C.uint64_t(version), timeoutNs(timeout))
 	runtime.KeepAlive(v)
 	if r != 0 {
 		return failed(err)
 	}
 	return nil
+}
+
+// Fd is a reader's descriptor (rshm_value_fd), for a program's own event
+// loop: readable, level-triggered, exactly when the next Read would
+// return a version other than the one this handle read last (0 before its
+// first Read). A readiness can be spurious: the Read then returns the
+// version already read. A writer's death does not show. The descriptor
+// belongs to the Value and is the same on every call: poll it, never
+// read, write or close it; Close closes it. It is close-on-exec. The
+// first call starts the handle's watcher thread in the library (see
+// rshm_value_fd for its cost). Errors: EBADF (the writer), EMFILE, ENFILE,
+// EAGAIN (no thread), ENOTSUP (not Linux), EFAULT (closed).
+func (v *Value) Fd() (int, error) {
+	fd, err := C.rshm_value_fd(v.v)
+	runtime.KeepAlive(v)
+	if fd < 0 {
+		return -1, failed(err)
+	}
+	return int(fd), nil
 }
 
 // Size is the longest value in bytes, as the creator asked; 0 once closed.
@@ -144,7 +237,7 @@ func (v *Value) Size() int {
 }
 
 // Close gives the writer's role up (another process may then open the
-// value with O_RDWR) and unmaps the object. Closing twice is a no-op.
+// value with O_RDWR), closes the descriptor and unmaps the object. Closing twice is a no-op.
 func (v *Value) Close() error {
 	h := v.v
 	v.v = nil
@@ -152,6 +245,7 @@ func (v *Value) Close() error {
 		return nil
 	}
 	runtime.SetFinalizer(v, nil)
+	v.park.close()
 	if r, err := C.rshm_value_close(h); r != 0 {
 		return failed(err)
 	}

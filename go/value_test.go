@@ -49,7 +49,7 @@ func TestValueWriteReadWaitAndErrors(t *testing.T) {
 		t.Errorf("Size %d", w.Size())
 	}
 	_, err = ValueCreate(name, 64, 0o600)
-	wantErrno(t, "ValueCreate again", err, syscall.EEXIST)
+	wantDetail(t, "ValueCreate again", err, syscall.EEXIST)
 	r, err := ValueOpen(name, O_RDONLY, 0)
 	must(t, "ValueOpen", err)
 	defer r.Close()
@@ -75,9 +75,9 @@ func TestValueWriteReadWaitAndErrors(t *testing.T) {
 	wantErrno(t, "Write on a reader", r.Write([]byte("x")), syscall.EBADF)
 	wantErrno(t, "Write too long", w.Write(make([]byte, 65)), syscall.EMSGSIZE)
 	_, err = ValueOpen(name, O_RDWR, 0)
-	wantErrno(t, "a second writer", err, syscall.EBUSY)
+	wantDetail(t, "a second writer", err, syscall.EBUSY)
 	_, err = ValueOpen(name, O_WRONLY, 0)
-	wantErrno(t, "ValueOpen O_WRONLY", err, syscall.EINVAL)
+	wantDetail(t, "ValueOpen O_WRONLY", err, syscall.EINVAL)
 	must(t, "Write empty", w.Write(nil))
 
 	must(t, "Close", r.Close())
@@ -86,11 +86,11 @@ func TestValueWriteReadWaitAndErrors(t *testing.T) {
 	wantErrno(t, "Read on a closed Value", err, syscall.EFAULT)
 
 	must(t, "ValueUnlink", ValueUnlink(name))
-	wantErrno(t, "ValueUnlink again", ValueUnlink(name), syscall.ENOENT)
+	wantDetail(t, "ValueUnlink again", ValueUnlink(name), syscall.ENOENT)
 	_, err = ValueCreate(name, 0, 0o600)
-	wantErrno(t, "ValueCreate size 0", err, syscall.EINVAL)
+	wantDetail(t, "ValueCreate size 0", err, syscall.EINVAL)
 	_, err = ValueOpen("a\x00b", O_RDONLY, 0)
-	wantErrno(t, "ValueOpen with a NUL", err, syscall.EINVAL)
+	wantDetail(t, "ValueOpen with a NUL", err, syscall.EINVAL)
 }
 
 // A Value dropped unclosed is closed by its finalizer: its writer's role

@@ -4,6 +4,7 @@
 package layout
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"syscall"
@@ -44,8 +45,8 @@ func CheckErr(err error) {
 	if err == nil {
 		return
 	}
-	no, ok := err.(syscall.Errno)
-	if !ok {
+	var no syscall.Errno // also inside an *rshm.Error
+	if !errors.As(err, &no) {
 		log.Fatal(err)
 	}
 	log.Fatalf("%s(%d): %v, msg: %s\nhelp: %s", rshm.ErrnoName(no), int(no), err, rshm.ErrnoString(no), rshm.ErrnoHelp(no))
