@@ -1,4 +1,6 @@
-/* Descriptors for event loops. rshm_channel_fd and rshm_topic_fd: readable
+/* Descriptors for event loops. First one epoll loop over two channels, a
+ * value, a topic subscriber and a listening socket. rshm_channel_fd and
+ * rshm_topic_fd: readable
  * exactly when the next receive would not block, in epoll beside other
  * descriptors; only the endpoint with a message (for a topic, every polling
  * subscriber of the topic published to); a polling and a blocking
@@ -762,7 +764,83 @@ static void topic_stream(const char *handshake) {
     rshm_topic_unlink(n);
 }
 
+/* One event loop over everything at once, as a program would run it: two
+ * channels, a value, a topic subscriber and a listening socket in one epoll
+ * set; each event names the one endpoint that has something, and handling
+ * it quiets it. */
+enum { CH_A = 1, CH_B, VAL, SUB, LISTEN };
+
+static uint32_t one_event(int ep) {
+    struct epoll_event got[8];
+    int n = epoll_wait(ep, got, 8, BOUND_MS);
+    return n == 1 ? got[0].data.u32 : 100 + (uint32_t)n;
+}
+
+static void one_loop(void) {
+    char a[96], b[96], v[96], t[96];
+    check_name(a, sizeof a, "loop-a");
+    check_name(b, sizeof b, "loop-b");
+    check_name(v, sizeof v, "loop-v");
+    check_name(t, sizeof t, "loop-t");
+    rshm_channel *txa = rshm_channel_create(a, 4096, 0600), *rxa = rshm_channel_open(a, 0);
+    rshm_channel *txb = rshm_channel_create(b, 4096, 0600), *rxb = rshm_channel_open(b, 0);
+    rshm_value *w = rshm_value_create(v, 64, 0600), *r = rshm_value_open(v, RSHM_O_RDONLY, 0);
+    rshm_topic *pub = rshm_topic_create(t, 4096, 4, 0, 0600), *sub = rshm_topic_open(t, RSHM_O_RDONLY, 0);
+    CHECK(txa && rxa && txb && rxb && w && r && pub && sub);
+    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1, "rshm-test-%ld-loop", (long)getpid());
+    CHECK(bind(lsock, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(lsock, 1) == 0);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    int fds[] = {0, rshm_channel_fd(rxa), rshm_channel_fd(rxb), rshm_value_fd(r), rshm_topic_fd(sub), lsock};
+    for (uint32_t i = CH_A; i <= LISTEN; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+        CHECK(fds[i] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0);
+    }
+    struct epoll_event none[8];
+    CHECK(epoll_wait(ep, none, 8, 0) == 0);
+    char buf[64];
+    uint64_t version;
+
+    CHECK(rshm_channel_send(txb, "b", 1, 0) == 0);
+    CHECK(one_event(ep) == CH_B);
+    CHECK(rshm_channel_recv(rxb, buf, sizeof buf, 0) == 1);
+    CHECK(rshm_value_write(w, "v1", 2) == 0);
+    CHECK(one_event(ep) == VAL);
+    CHECK(rshm_value_read(r, buf, sizeof buf, &version) == 2 && version == 1);
+    CHECK(rshm_topic_publish(pub, "t", 1, 0) == 0);
+    CHECK(one_event(ep) == SUB);
+    CHECK(rshm_topic_receive(sub, buf, sizeof buf, 0) == 1);
+    int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(connect(c, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(one_event(ep) == LISTEN);
+    int accepted = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+    CHECK(accepted >= 0);
+    CHECK(rshm_channel_send(txa, "a", 1, 0) == 0);
+    CHECK(one_event(ep) == CH_A);
+    CHECK(rshm_channel_recv(rxa, buf, sizeof buf, 0) == 1);
+    CHECK(epoll_wait(ep, none, 8, 0) == 0); /* everything handled: quiet */
+
+    close(accepted);
+    close(c);
+    close(ep);
+    close(lsock);
+    rshm_channel_close(txa);
+    rshm_channel_close(rxa);
+    rshm_channel_close(txb);
+    rshm_channel_close(rxb);
+    rshm_value_close(w);
+    rshm_value_close(r);
+    rshm_topic_close(pub);
+    rshm_topic_close(sub);
+    rshm_channel_unlink(a);
+    rshm_channel_unlink(b);
+    rshm_value_unlink(v);
+    rshm_topic_unlink(t);
+}
+
 int main(void) {
+    one_loop();
     epoll_set();
     killed_sender();
     no_leak();
