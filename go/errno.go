@@ -10,10 +10,15 @@ import (
 	"time"
 )
 
-// ErrnoName returns the symbolic name of e, e.g. "ENOENT", or "EUNKNOWN"
-// for a value the platform does not define.
+// ErrnoName returns the symbolic name of e, e.g. "ENOENT", or "" for a
+// value the platform does not define, as the seed package does (the C
+// library says "EUNKNOWN" there).
 func ErrnoName(e syscall.Errno) string {
-	return C.GoString(C.rshm_errno_name(errnum(e)))
+	name := C.GoString(C.rshm_errno_name(errnum(e)))
+	if name == "EUNKNOWN" {
+		return ""
+	}
+	return name
 }
 
 // ErrnoString returns the platform's message for e, as strerror(3) gives

@@ -155,17 +155,60 @@ fn body(doc: &str) -> String {
     out
 }
 
-/// The pages: file name and text, plus a one-line alias for every function
-/// that does not name its page.
-fn pages(dir: &Path) -> Vec<(String, String)> {
+/// The header's functions by src/capi group, in header order within each.
+fn grouped(dir: &Path) -> BTreeMap<String, Vec<Func>> {
     let header = std::fs::read_to_string(dir.join("include/rshm.h")).expect("include/rshm.h");
-    let version = env!("CARGO_PKG_VERSION");
     let of = groups(dir);
     let mut by_group: BTreeMap<String, Vec<Func>> = BTreeMap::new();
     for f in functions(&header) {
         let g = of.get(&f.name).unwrap_or_else(|| panic!("{} is in rshm.h but no src/capi file exports it", f.name));
         by_group.entry(g.clone()).or_default().push(f);
     }
+    by_group
+}
+
+/// The same doc comments as one Markdown page, docs/reference.md: every
+/// function with its prototype, errors, ownership and thread safety.
+fn reference(dir: &Path) -> String {
+    let mut t = String::from(
+        "# C API reference\n\n<!-- Generated from include/rshm.h by tests/man.rs (make man): do not edit. -->\n\n\
+         Every function of `rshm.h`, by group, with what its doc comment in the\n\
+         header says: what it does, what it returns, its errors, ownership and\n\
+         thread safety. The same text is in the man pages (`man 3 NAME`).\n",
+    );
+    for (g, fs) in grouped(dir) {
+        let what = GROUPS.iter().find(|(n, _)| *n == g).map_or("", |p| p.1);
+        let _ = writeln!(t, "\n## {g}: {what}");
+        for f in fs {
+            let _ = writeln!(t, "\n### {}\n\n```c\n{}\n```\n", f.name, f.proto);
+            if let Some(os) = f.only {
+                let _ = writeln!(t, "Only on {os}.\n");
+            }
+            t.push_str(f.doc.trim_end());
+            t.push('\n');
+        }
+    }
+    t
+}
+
+#[test]
+fn the_reference_matches_the_header() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = dir.join("docs/reference.md");
+    let fresh = reference(dir);
+    if std::env::var_os("RSHM_BLESS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == fresh, "docs/reference.md is stale: run `make man` and commit the result");
+}
+
+/// The pages: file name and text, plus a one-line alias for every function
+/// that does not name its page.
+fn pages(dir: &Path) -> Vec<(String, String)> {
+    let version = env!("CARGO_PKG_VERSION");
+    let by_group = grouped(dir);
     let page_of = |g: &str, fs: &[Func]| if fs.len() == 1 { fs[0].name.clone() } else { format!("rshm_{g}") };
     let all: Vec<String> = by_group.iter().map(|(g, fs)| page_of(g, fs)).collect();
     let mut out = Vec::new();
