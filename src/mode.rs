@@ -1,9 +1,9 @@
 //! Permission bits as `ls -l` shows them, with the octal value in front.
 
-/// Bytes of "[0600] rw-------" without the NUL.
+/// Bytes of `"[0600] rw-------"` without the NUL.
 pub(crate) const LEN: usize = 16;
 
-/// "[0600] rw-------" for `mode`: the octal permission bits (file-type bits
+/// `"[0600] rw-------"` for `mode`: the octal permission bits (file-type bits
 /// ignored), then the nine ls letters with setuid/setgid/sticky shown as
 /// s/S and t/T in the execute columns.
 pub fn format(mode: u32) -> [u8; LEN] {

@@ -4,7 +4,7 @@
 //! Two halves, so that no failing path has to remember it. The core says
 //! what it found where it finds it ([`note`], tagged with the errno it
 //! explains); the C layer's panic boundary, which knows the call's name and
-//! its name argument, records every failure ([`failed`]) and takes the
+//! its name argument, records every failure (`failed`) and takes the
 //! core's note only when the errno it returns is the one the note explains
 //! (a note about an error the core recovered from, or mapped to another
 //! errno, is dropped). Nothing is formatted until someone asks

@@ -80,7 +80,7 @@ impl Doorbell {
         self.epoll.as_raw_fd()
     }
 
-    /// The address to publish in shared memory, never [`NONE`].
+    /// The address to publish in shared memory, never `NONE`.
     pub fn token(&self) -> u64 {
         self.token
     }

@@ -6,9 +6,9 @@
 //! | offset | size | field                                              |
 //! |--------|------|----------------------------------------------------|
 //! | 0      | 8    | magic, "rshm-seg": written last of the fields       |
-//! | 8      | 4    | layout version ([`VERSION`])                       |
-//! | 12     | 4    | kind ([`KIND_SEGMENT`], [`KIND_CHANNEL`], ...)     |
-//! | 16     | 4    | state: [`STATE_READY`] once data is initialised    |
+//! | 8      | 4    | layout version (`VERSION`)                       |
+//! | 12     | 4    | kind (`KIND_SEGMENT`, `KIND_CHANNEL`, ...)     |
+//! | 16     | 4    | state: `STATE_READY` once data is initialised    |
 //! | 20     | 4    | creator's pid                                      |
 //! | 24     | 8    | data offset (a multiple of 64, at least 64)        |
 //! | 32     | 8    | data size, as the creator asked for                |
@@ -119,10 +119,10 @@ impl Header {
 
 /// Reads a header from `bytes` (the start of an object).
 ///
-/// EINVAL: fewer than [`HEADER_LEN`] bytes, a wrong magic, a data offset
+/// EINVAL: fewer than `HEADER_LEN` bytes, a wrong magic, a data offset
 /// below the header or not 64-byte aligned, a zero size, or an end that
 /// overflows. EPROTO: the magic is right but the layout version is not
-/// [`VERSION`] (layout 1 included). The kind, state and creator are
+/// `VERSION` (layout 1 included). The kind, state and creator are
 /// returned, not judged.
 pub fn parse(bytes: &[u8]) -> Result<Header> {
     let b = bytes.get(..HEADER_LEN).ok_or(Errno(libc::EINVAL))?;
