@@ -18,17 +18,6 @@ static_assert(!std::is_copy_constructible_v<rshm::segment> && !std::is_copy_assi
 static_assert(std::is_nothrow_move_constructible_v<rshm::segment> &&
               std::is_nothrow_move_assignable_v<rshm::segment>);
 
-// Descriptors this process has open.
-static int open_fds() {
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    while (d && readdir(d))
-        n++;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 // Entries in /dev/shm made by this process: its test names and rshm's
 // temporary names ("rshm-tmp.PID.…").
 static int leftovers() {
@@ -53,7 +42,7 @@ struct header {
 static void create_open_and_release() {
     char name[96];
     check_name(name, sizeof name, "cxx-seg");
-    const int fds = open_fds();
+    const int fds = check_open_fds();
     void *data = nullptr;
     std::size_t size = 0;
     {
@@ -72,7 +61,7 @@ static void create_open_and_release() {
         rshm::segment rw = rshm::segment::open(name, RSHM_O_RDWR, 1s);
         rw.as<header>()->text[0] = 'F';
         CHECK(r.as<header>()->text[0] == 'F');
-        CHECK(open_fds() > fds);
+        CHECK(check_open_fds() > fds);
 
         struct too_big {
             unsigned char bytes[4096];
@@ -98,7 +87,7 @@ static void create_open_and_release() {
     }
     // Destructors unmapped the data and closed the descriptors.
     CHECK(unmapped(data, size));
-    CHECK(open_fds() == fds);
+    CHECK(check_open_fds() == fds);
     rshm::segment::unlink(name);
     check_throws([&] { rshm::segment::unlink(name); }, "segment_unlink", ENOENT);
 }

@@ -38,16 +38,6 @@ static int readable(int fd) {
     return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-static int open_fds(void) {
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    while (d && readdir(d))
-        n++;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* Two channels and a listening socket in one epoll set: each event names
  * the endpoint it is for. */
 static void epoll_set(void) {
@@ -154,14 +144,14 @@ static void no_leak(void) {
     rshm_channel *keep = rshm_channel_create(n, 64, 0600);
     rshm_channel *tx = rshm_channel_open(n, 0);
     CHECK(keep && tx && rshm_channel_send(tx, "", 0, 0) == 0); /* the sender's socket exists from here */
-    int before = open_fds();
+    int before = check_open_fds();
     int ok = 1;
     for (int i = 0; i < 10000 && ok; i++) {
         rshm_channel *rx = rshm_channel_open(n, 0);
         ok = rx && rshm_channel_fd(rx) >= 0 && rshm_channel_close(rx) == 0;
     }
     CHECK(ok);
-    CHECK(open_fds() == before);
+    CHECK(check_open_fds() == before);
     rshm_channel_close(tx);
     rshm_channel_close(keep);
     rshm_channel_unlink(n);
@@ -400,14 +390,14 @@ static void value_no_leak(void) {
     check_name(n, sizeof n, "vev-leak");
     rshm_value *w = rshm_value_create(n, 64, 0600);
     CHECK(w != NULL && rshm_value_write(w, "x", 1) == 0);
-    int before = open_fds();
+    int before = check_open_fds();
     int ok = 1;
     for (int i = 0; i < 10000 && ok; i++) {
         rshm_value *r = rshm_value_open(n, RSHM_O_RDONLY, 0);
         ok = r && rshm_value_fd(r) >= 0 && rshm_value_close(r) == 0;
     }
     CHECK(ok);
-    CHECK(open_fds() == before);
+    CHECK(check_open_fds() == before);
     CHECK(rshm_value_close(w) == 0);
     rshm_value_unlink(n);
 }
@@ -730,14 +720,14 @@ static void topic_no_leak(void) {
     /* The ringer's socket exists from the first ring. */
     rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
     CHECK(s && rshm_topic_fd(s) >= 0 && rshm_topic_publish(pub, "", 0, 0) == 0 && rshm_topic_close(s) == 0);
-    int before = open_fds();
+    int before = check_open_fds();
     int ok = 1;
     for (int i = 0; i < 10000 && ok; i++) {
         s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
         ok = s && rshm_topic_fd(s) >= 0 && rshm_topic_close(s) == 0;
     }
     CHECK(ok);
-    CHECK(open_fds() == before);
+    CHECK(check_open_fds() == before);
     rshm_topic_close(pub);
     rshm_topic_unlink(n);
 }
