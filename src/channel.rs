@@ -8,6 +8,7 @@
 //! creator formats the ring inside the segment's initialiser, so an opener
 //! (which only finds segments that are complete) never sees it unformatted.
 
+mod copy;
 #[cfg(all(test, target_os = "linux"))]
 mod fd_tests;
 mod header;
@@ -17,7 +18,7 @@ mod stress;
 #[cfg(test)]
 mod tests;
 
-pub use ring::Ring;
+pub use ring::{Ring, Sent};
 
 use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
@@ -137,6 +138,21 @@ impl Channel {
     /// See [`Ring::send`].
     pub fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
         self.ring.send(msg, timeout)
+    }
+
+    /// See [`Ring::send_now`].
+    ///
+    /// # Safety
+    /// As for [`Ring::send_now`].
+    #[inline(always)]
+    pub unsafe fn send_now(&mut self, msg: *const u8, len: usize) -> Sent {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.ring.send_now(msg, len) }
+    }
+
+    /// See [`Ring::wake_rx`].
+    pub fn wake_rx(&self) {
+        self.ring.wake_rx()
     }
 
     /// See [`Ring::send_with`].

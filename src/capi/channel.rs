@@ -7,7 +7,7 @@ use super::{
     args,
     boundary::{run, run_named, NameArg},
 };
-use crate::channel::{self, Channel};
+use crate::channel::{self, Channel, Sent};
 use crate::errno::{Errno, Result};
 use crate::sync::Timeout;
 use libc::{c_char, c_int, c_void};
@@ -166,6 +166,46 @@ pub unsafe extern "C" fn rshm_channel_open(name: *const c_char, timeout_ms: u32)
 /// there instead).
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_send(ch: *mut Channel, msg: *const c_void, len: usize, timeout_ns: i64) -> c_int {
+    // The streaming sender's path, before the panic boundary: a message
+    // that needs no wait and nothing reported costs a leaf's stores only
+    // (src/channel/copy.rs says why that matters). It cannot panic: its
+    // functions deny every panicking construct (`Ring::send_now`).
+    // SAFETY: a non-NULL ch is a live handle used by one thread at a time,
+    // and a non-NULL msg the caller's len readable bytes (the contract).
+    if let Some(c) = unsafe { ch.as_mut() } {
+        if timeout_ns >= -1 && !msg.is_null() {
+            match unsafe { c.send_now(msg.cast(), len) } {
+                Sent::Done => return 0,
+                // SAFETY: ch is the live handle above.
+                Sent::Wake => return unsafe { wake_receiver(ch) },
+                Sent::No => {}
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { send_long(ch, msg, len, timeout_ns) }
+}
+
+/// The wake-up a sleeping receiver needs after `rshm_channel_send`'s
+/// short path sent it a message; 0 (the send's result).
+///
+/// # Safety
+/// `ch` is a live handle.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn wake_receiver(ch: *mut Channel) -> c_int {
+    run("rshm_channel_send", -1, || {
+        handle(ch)?.wake_rx();
+        Ok(0)
+    })
+}
+
+/// `rshm_channel_send` in full, inside the panic boundary.
+///
+/// # Safety
+/// As for `rshm_channel_send`.
+#[inline(never)]
+unsafe extern "C" fn send_long(ch: *mut Channel, msg: *const c_void, len: usize, timeout_ns: i64) -> c_int {
     run("rshm_channel_send", -1, || {
         let ch = handle(ch)?;
         let timeout = Timeout::from_ns(timeout_ns)?;

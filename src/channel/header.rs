@@ -11,11 +11,14 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// "rshmring", little-endian.
 pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"rshmring");
-/// 3: the header names the sleep handshake's protocol (2 was always
+/// 4: records are read only under `head`, which the receiver polls, and
+/// no slot is zeroed ahead (3 read the length word at the receiver's
+/// position for whether a record was there); 3: the header names the sleep
+/// handshake's protocol (2 was always
 /// `SeqCst`); 2: length words are `len + 1`, 0 marks an empty slot, and
 /// the receiver polls the slot instead of `head` (1 framed lengths as they
 /// are).
-pub(super) const VERSION: u32 = 3;
+pub(super) const VERSION: u32 = 4;
 /// Where the record area begins, from the region's start: room for the
 /// header with space to spare, and a 64-byte boundary for the payloads.
 pub(crate) const DATA_OFFSET: usize = 512;
@@ -77,10 +80,10 @@ pub(super) unsafe fn init<'a>(base: *mut u8, len: usize, protocol: Protocol) -> 
     let cap = check_region(base, len)?;
     // SAFETY: the caller owns the region, which holds a Header and at least
     // MIN_CAPACITY bytes after it (checked above); zero bytes are a valid
-    // Header (all atomics). The record area's first length word is zeroed
-    // too: the sender starts there, and the ring's slot invariant wants 0.
+    // Header (all atomics). The record area is left as it is: records are
+    // read only under head.
     let h = unsafe {
-        std::ptr::write_bytes(base, 0, DATA_OFFSET + 8);
+        std::ptr::write_bytes(base, 0, DATA_OFFSET);
         &*base.cast::<Header>()
     };
     h.version.store(VERSION, Ordering::Relaxed);

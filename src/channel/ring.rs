@@ -16,39 +16,47 @@
 //! which a padding record keeps true by moving the counter to the next
 //! multiple of the capacity. Each side keeps its own counter and position
 //! in process memory and only publishes them: it never reads its own
-//! counter back. The sender reads `tail` to know the free space; the
-//! receiver does not read `head` to find messages, only the length word at
-//! its position (so in a stream each message costs the receiver the lines
-//! of its record and no line of the header); `head` serves a sender taking
-//! over and a receiver's first checks.
+//! counter back. Each side also caches the other's counter and reads it
+//! again only when the cache says it must, as the classic SPSC ring does:
+//! the sender reads `tail` when the space it last saw is used up, the
+//! receiver reads `head` when the records it last saw are taken. So a
+//! receiver that has caught up polls `head`, a line of its own, and never
+//! a line the sender is writing a record into; it reads a record's lines
+//! once they are published.
 //!
-//! # The slot invariant
-//! The length word at the sender's position is 0 whenever the sender has
-//! nothing unpublished there, so the receiver, which reaches that position
-//! through the records before it, stops there and never takes stale bytes
-//! of an earlier lap for a message. The sender keeps it: a record of `n`
-//! bytes needs `n + 8` free bytes (the record and the next slot's length
-//! word, at `(pos + n) % capacity`), and the sender writes the payload,
-//! then 0 into the next slot's word, then the record's length word, then
-//! `head`. So the largest message is `capacity - 16` bytes. Only the sender
-//! writes length words, and only in free space; the receiver writes nothing
-//! in the area. `init` zeroes the word at offset 0.
+//! # Records are read only under head
+//! The receiver reads the length word at its position only when `head`
+//! says a record is there (1 to `capacity` bytes past `tail`); a length
+//! word is never read for whether a record exists. So the area needs no
+//! marking of free space: the sender writes a record's payload and length
+//! word, then `head`, and nothing else. A record of `n` bytes needs `n`
+//! free bytes; the largest message stays `capacity - 16` bytes (the
+//! documented bound). A sender that dies between a length word and `head`
+//! leaves a record that was never sent (its send had not returned): the
+//! next sender starts at `head` and writes over it.
 //!
 //! # Trust
 //! Every length word is read once and checked against the area's end (not
 //! against `head`); counters read from the header are checked (`head - tail`
 //! within `0..=capacity`, multiples of 8) before use. A hostile peer can
 //! therefore make calls fail with EPROTO (bad counters) or EBADMSG (bad
-//! record), or hand over garbage payload bytes, but never make this side
-//! touch memory outside the region.
+//! record: under `head`, a length word of 0, padding at offset 0, or a
+//! length past the area's end), or hand over garbage payload bytes, but
+//! never make this side touch memory outside the region.
 //!
 //! # Ordering
-//! The sender stores the length word with Release (for the payload and the
-//! next slot's 0) and the receiver loads it with Acquire. The receiver
-//! releases a record by publishing `tail` (Release), after which
-//! the sender may overwrite its space. A sender that dies between a length
-//! word and `head` leaves one record unpublished: the next sender finds it
-//! in `claim_tx` (the word at `head` is not 0) and counts it as published.
+//! The sender stores the payload and the length word plainly (Relaxed)
+//! and then `head` with Release; the receiver loads `head` with Acquire
+//! before it reads the records under it. The receiver releases a record
+//! by publishing `tail` (Release), after which the sender may overwrite
+//! its space.
+//!
+//! # Stores on the busy path
+//! A sender streaming to another CPU is bound by the stores it has in
+//! flight (`copy` explains why), so a short message's send makes as few
+//! as it can: its private counter and room (before the record, so they
+//! are not queued behind it), the payload, the length word and `head`,
+//! with no call and no saved register (`send_now`).
 //!
 //! # Waiting
 //! A side that cannot proceed spins, then sleeps on its wait word
@@ -60,8 +68,8 @@
 //! No wake-up is lost, in either protocol. Each wait is one store-buffer
 //! pair: the waker stores S and loads the wait word (L); the sleeper
 //! stores 1 there (A) and loads S's location (C). For data, S is the
-//! length word at the receiver's position (`publish`), C the receiver's
-//! load of it (`rx_ready`); for room, S is `tail` (`publish_tail`), C the
+//! sender's store of `head` (`announce`), C the receiver's load of it
+//! (`rx_published`); for room, S is `tail` (`publish_tail`), C the
 //! sender's load of it (`tx_free`); for a close, S is the role word's
 //! CLOSED (`close`), C the sleeper's look at it after announcing
 //! (`sleep`). A wake-up is lost only if L misses A and C misses S. The
@@ -85,13 +93,14 @@
 //! that dies cannot wake it, and then it fails with EPIPE once nothing is
 //! left.
 
+use super::copy;
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
 use crate::object::doorbell::Bell;
 use crate::object::handshake::{self, Handshake, Protocol, Waiters};
 use crate::object::peer::{self, Peer, Watch};
 use crate::sync::Timeout;
-use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Release, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// The length word of a padding record.
@@ -106,6 +115,63 @@ const SLICE: Duration = Duration::from_millis(50);
 /// Bytes a record with `len` payload bytes takes; `len <= capacity - 16`.
 fn record(len: u64) -> u64 {
     8 + ((len + 7) & !7)
+}
+
+/// Whether `head`, read by the receiver at `tail`, says a record waits:
+/// 1..=cap bytes ahead. A receiver that took a record before its sender
+/// stored `head` is ahead of it (a huge difference): nothing waits.
+#[inline]
+fn published(tail: u64, head: u64, cap: u64) -> bool {
+    let ahead = head.wrapping_sub(tail);
+    ahead != 0 && ahead <= cap
+}
+
+/// The sender's bookkeeping for a record of `n` bytes at its position (`n`
+/// bytes there free and before the area's end): moves its private counter
+/// past it and returns where the record starts and the new head.
+/// Done before the record's bytes are written, so that these stores to
+/// private memory are not queued behind the ring's (`copy` says why that
+/// matters). No panic: it runs before the C boundary's, in `send_now`.
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+fn advance(tx: &mut Tx, n: u64) -> (u64, u64) {
+    let at = tx.pos();
+    tx.head = tx.head.wrapping_add(n);
+    // Callers checked n <= room; were that wrong, the short path would
+    // write past the area, so this saturates rather than wraps.
+    tx.room = tx.room.saturating_sub(n);
+    (at, tx.head)
+}
+
+/// Publishes the record at `at` (its payload written): its length word,
+/// then `head` (Release, for the payload and the word), then the look at
+/// the receiver's wait word: true when the receiver must be woken
+/// (`wake_rx`). No call and no panic, as for `advance`.
+///
+/// # Safety
+/// `at` is a multiple of 8 below the area's size.
+#[inline(always)]
+#[must_use]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+unsafe fn announce(h: &Header, data: *mut u8, hs: Handshake, at: u64, head: u64, word: u64) -> bool {
+    // SAFETY: at is a multiple of 8 in the area (the caller's contract), so
+    // the 8 bytes are aligned and in the region; any bits are a valid
+    // AtomicU64.
+    let w = unsafe { &*data.add(at as usize).cast::<AtomicU64>() };
+    w.store(word, Relaxed);
+    h.head.0.store(head, Release);
+    hs.waiting(&h.rx_wait.0.word)
+}
+
+/// What [`Ring::send_now`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Sent {
+    /// Sent.
+    Done,
+    /// Sent; the receiver waits and must be woken: [`Ring::wake_rx`].
+    Wake,
+    /// Nothing: the message needs the long way ([`Ring::send_with`]).
+    No,
 }
 
 /// How long a side spins before it sleeps, from how long it last waited.
@@ -131,8 +197,14 @@ impl Spin {
 /// The sender's private state.
 struct Tx {
     head: u64,
-    /// Where head points in the area: `head % capacity`, kept by adding.
-    pos: u64,
+    /// The head at which the sender last started at offset 0: its position
+    /// is `head - lap`, which reaches `capacity` (not 0) when a record
+    /// ends the area, until `wrap` starts the next lap.
+    lap: u64,
+    /// Bytes free at the position, known without reading `tail`: up to
+    /// the area's end and up to what `tail_seen` frees. The short path's
+    /// one check (`room`).
+    room: u64,
     /// The last valid tail read: space known free without reading again.
     tail_seen: u64,
     /// Payload length of the open reservation.
@@ -141,10 +213,28 @@ struct Tx {
     spin: Spin,
 }
 
+impl Tx {
+    fn pos(&self) -> u64 {
+        self.head.wrapping_sub(self.lap)
+    }
+
+    /// Starts the next lap once a record ended the area, and sets `room`
+    /// from the position and `tail_seen`.
+    fn wrap(&mut self, cap: u64) {
+        if self.pos() == cap {
+            self.lap = self.head;
+        }
+        self.room = (cap - self.head.wrapping_sub(self.tail_seen)).min(cap - self.pos());
+    }
+}
+
 /// The receiver's private state.
 struct Rx {
     tail: u64,
     pos: u64,
+    /// The last `head` read: records up to it are published, so their
+    /// length words are read without polling the line the sender writes.
+    seen: u64,
     /// Payload length of the message handed out by `peek`.
     peeked: Option<u64>,
     watch: Watch,
@@ -401,13 +491,12 @@ impl Ring {
         if len > cap - 16 || closed {
             return None;
         }
-        let rec = record(len);
-        if tx.pos + rec > cap || cap - tx.head.wrapping_sub(tx.tail_seen) < rec + 8 {
+        if record(len) > tx.room {
             return None;
         }
         tx.reserved = Some(len);
-        // SAFETY: pos + rec <= cap, so the payload lies in the area.
-        Some(unsafe { self.data.add(tx.pos as usize + 8) })
+        // SAFETY: room <= cap - pos, so the payload lies in the area.
+        Some(unsafe { self.data.add(tx.pos() as usize + 8) })
     }
 
     /// `reserve` in full: takes the role, pads out the area's end, waits.
@@ -421,20 +510,23 @@ impl Ring {
         if self.hdr().receiver.load(SeqCst) == peer::CLOSED {
             return Err(Errno(libc::EPIPE));
         }
-        let rec = record(len as u64);
+        let (rec, cap) = (record(len as u64), self.cap);
         let wait = Wait::new(timeout);
-        let tx = self.tx.as_ref().expect("claimed above");
-        if tx.pos + rec > self.cap {
-            // No wrapping record: pad out the end and start again at 0.
-            let pad = self.cap - tx.pos;
-            self.tx_room(pad + 8, &wait)?;
-            self.publish(pad, PAD);
-        }
-        self.tx_room(rec + 8, &wait)?;
         let tx = self.tx.as_mut().expect("claimed above");
+        tx.wrap(cap);
+        if tx.pos() + rec > cap {
+            // No wrapping record: pad out the end and start again at 0.
+            let pad = cap - tx.pos();
+            self.tx_room(pad, &wait)?;
+            self.publish(pad, PAD);
+            self.tx.as_mut().expect("claimed above").wrap(cap);
+        }
+        self.tx_room(rec, &wait)?;
+        let tx = self.tx.as_mut().expect("claimed above");
+        tx.wrap(cap);
         tx.reserved = Some(len as u64);
         // SAFETY: pos + rec <= cap, so the payload lies in the area.
-        Ok(unsafe { self.data.add(tx.pos as usize + 8) })
+        Ok(unsafe { self.data.add(tx.pos() as usize + 8) })
     }
 
     /// Publishes the first `len` bytes of the open reservation as one
@@ -446,9 +538,41 @@ impl Ring {
             _ => return Err(Errno(libc::EINVAL)),
         }
         tx.reserved = None;
-        // The reservation found record(len) + 8 bytes free at pos.
+        // The reservation found record(len) bytes free at pos.
         self.publish(record(len as u64), len as u64 + 1);
         Ok(())
+    }
+
+    /// `send` of a message of up to `copy::SHORT` bytes at `msg` when it
+    /// needs no wait (as `reserve_now`): copies it without a call and
+    /// publishes it. The streaming sender's path, written for few stores
+    /// (`copy`) and no call: the caller makes the rare one it asks for.
+    ///
+    /// # Safety
+    /// `msg` is readable for `len` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn send_now(&mut self, msg: *const u8, len: usize) -> Sent {
+        let (h, data, hs) = (self.hdr(), self.data, self.hs);
+        let Some(tx) = self.tx.as_mut() else { return Sent::No };
+        // No overflow: len <= SHORT.
+        let rec = ((len as u64).wrapping_add(7) & !7).wrapping_add(8);
+        if len > copy::SHORT || rec > tx.room || h.receiver.load(Acquire) == peer::CLOSED {
+            return Sent::No;
+        }
+        // A send abandons an open reservation.
+        if tx.reserved.is_some() {
+            tx.reserved = None;
+        }
+        let (at, head) = advance(tx, rec);
+        // SAFETY: rec <= room <= cap - at, so the payload's len bytes, after
+        // the length word, lie in the area; msg is the caller's len bytes.
+        unsafe { copy::short(data.add(at as usize).add(8), msg, len) };
+        // SAFETY: at is the sender's position, a multiple of 8 below cap.
+        match unsafe { announce(h, data, hs, at, head, (len as u64).wrapping_add(1)) } {
+            true => Sent::Wake,
+            false => Sent::Done,
+        }
     }
 
     /// Copies `msg` into the ring as one message.
@@ -479,31 +603,18 @@ impl Ring {
             peer::give_up(&h.sender.0, self.me);
             Err(Errno(libc::EPROTO))
         };
-        // A previous sender's published head is where this one goes on.
-        let mut head = h.head.0.load(SeqCst);
+        // A previous sender's published head is where this one goes on: a
+        // record it wrote but did not publish (it died first) was never sent.
+        let head = h.head.0.load(SeqCst);
         let tail = h.tail.0.load(SeqCst);
-        if head % 8 != 0 || tail % 8 != 0 {
+        if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > self.cap {
             return refuse();
         }
-        // A sender that died between a length word and head left that one
-        // record unpublished (it had zeroed the next slot's word first): the
-        // receiver may take it, so it counts as published.
-        let pos = head % self.cap;
-        let skip = match self.word(pos).load(SeqCst) {
-            0 => 0,
-            PAD if pos != 0 => self.cap - pos,
-            w if w != PAD && w - 1 <= self.cap - 16 && record(w - 1) <= self.cap - pos => record(w - 1),
-            _ => return refuse(),
-        };
-        if skip != 0 {
-            head = head.wrapping_add(skip);
-            h.head.0.store(head, Release);
-        }
-        if head.wrapping_sub(tail) > self.cap {
-            return refuse();
-        }
-        let pos = head % self.cap;
-        Ok(Tx { head, pos, tail_seen: tail, reserved: None, watch: Watch::default(), spin: Spin::default() })
+        let lap = head - head % self.cap;
+        let mut tx =
+            Tx { head, lap, room: 0, tail_seen: tail, reserved: None, watch: Watch::default(), spin: Spin::default() };
+        tx.wrap(self.cap);
+        Ok(tx)
     }
 
     /// Waits until `need` bytes past head are free.
@@ -524,27 +635,26 @@ impl Ring {
             return Err(Errno(libc::EPROTO));
         }
         tx.tail_seen = tail;
+        tx.wrap(self.cap);
         Ok(self.cap - used)
     }
 
     /// Publishes the `n` bytes at pos as a record whose length word is
-    /// `word`: `n <= capacity - pos`, and `n + 8` bytes at pos are free.
+    /// `word`: `n <= capacity - pos`, and `n` bytes at pos are free.
     fn publish(&mut self, n: u64, word: u64) {
-        let h = self.hdr();
-        let tx = self.tx.as_mut().expect("sender");
-        let at = tx.pos;
-        tx.head = tx.head.wrapping_add(n);
-        tx.pos += n;
-        if tx.pos == self.cap {
-            tx.pos = 0;
+        let (at, head) = advance(self.tx.as_mut().expect("sender"), n);
+        // SAFETY: at is the sender's position, a multiple of 8 below cap.
+        if unsafe { announce(self.hdr(), self.data, self.hs, at, head, word) } {
+            self.wake_rx();
         }
-        let (next, head) = (tx.pos, tx.head);
-        // The next slot's word, free space: the receiver stops there.
-        self.word(next).store(0, std::sync::atomic::Ordering::Relaxed);
-        // The Release for the payload and the 0 above.
-        self.word(at).store(word, Release);
-        h.head.0.store(head, Release);
-        self.hs.wake_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
+    }
+
+    /// Wakes the receiver, and rings its doorbell if it waits in an event
+    /// loop: after `send_now` said so.
+    #[cold]
+    pub fn wake_rx(&self) {
+        let h = self.hdr();
+        handshake::woken_ringing(&h.rx_wait.0.word, &h.rx_wait.0.bell);
     }
 
     // ---- receiving ----
@@ -576,13 +686,23 @@ impl Ring {
     #[inline]
     fn peek_now(&mut self) -> Option<(*const u8, usize)> {
         let cap = self.cap;
-        let rx = self.rx.as_ref()?;
+        let h = self.hdr();
+        let rx = self.rx.as_mut()?;
         let pos = rx.pos;
         if rx.peeked.is_some() {
             return None;
         }
-        let len = self.word(pos).load(Acquire).wrapping_sub(1);
-        // 0 (empty) and PAD wrap to values above any valid length.
+        if !published(rx.tail, rx.seen, cap) {
+            let head = h.head.0.load(Acquire);
+            if !published(rx.tail, head, cap) {
+                return None;
+            }
+            rx.seen = head;
+        }
+        // Under head: stored before it, and the sender keeps off it until
+        // tail passes. 0 (corrupt) and PAD wrap to values above any valid
+        // length.
+        let len = self.word(pos).load(Relaxed).wrapping_sub(1);
         if len > cap - 16 || record(len) > cap - pos {
             return None;
         }
@@ -606,11 +726,16 @@ impl Ring {
                 // SAFETY: checked when it was peeked: the payload is in the area.
                 return Ok((unsafe { at.add(8) }, len as usize));
             }
-            // Read once: the sender may rewrite it, the checks hold for this copy.
-            match self.word(pos).load(Acquire) {
-                0 => self.block(Side::Rx, &wait, |r| Ok(r.rx_ready()))?,
-                // The sender never pads at 0 (a record and a word always fit
-                // there), which also bounds this loop to one padding a call.
+            if !self.rx_published() {
+                self.block(Side::Rx, &wait, |r| Ok(r.rx_published()))?;
+                continue;
+            }
+            // Read once, after head: a hostile sender may rewrite it, the
+            // checks hold for this copy.
+            match self.word(pos).load(Relaxed) {
+                // The sender never pads at 0 (a record always fits there),
+                // which also bounds this loop to one padding a call.
+                0 => return Err(Errno(libc::EBADMSG)),
                 PAD if pos == 0 => return Err(Errno(libc::EBADMSG)),
                 PAD => self.publish_tail(self.cap - pos),
                 w => {
@@ -703,7 +828,7 @@ impl Ring {
     #[cold]
     fn sender_exited(&self) -> bool {
         let exited = self.bell.as_ref().is_some_and(|b| b.door.peer_exited());
-        exited && self.rx.as_ref().is_some_and(|rx| rx.peeked.is_none()) && !self.rx_ready()
+        exited && self.rx.as_ref().is_some_and(|rx| rx.peeked.is_none()) && !self.rx_published()
     }
 
     /// Makes the descriptor readable if the next receive would not block,
@@ -725,16 +850,16 @@ impl Ring {
         let word = &h.rx_wait.0.word;
         // A padding record is not a message: skip it, as peek would.
         let rx = self.rx.as_ref().expect("receiver");
-        if rx.peeked.is_none() && rx.pos != 0 && self.word(rx.pos).load(Acquire) == PAD {
+        if rx.peeked.is_none() && rx.pos != 0 && self.rx_published() && self.word(rx.pos).load(Relaxed) == PAD {
             self.publish_tail(self.cap - rx.pos);
         }
         let sender = h.sender.0.load(Acquire);
         // A failure to watch leaves the descriptor readable (Doorbell::watch).
         let _ = b.door.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
         let peeked = self.rx.as_ref().is_some_and(|rx| rx.peeked.is_some());
-        let ready = peeked || self.rx_ready() || sender == peer::CLOSED;
+        let ready = peeked || self.rx_published() || sender == peer::CLOSED;
         let hs = self.hs;
-        let check = || Ok(self.rx_ready() || h.sender.0.load(Acquire) == peer::CLOSED);
+        let check = || Ok(self.rx_published() || h.sender.0.load(Acquire) == peer::CLOSED);
         b.sync(
             ready,
             || handshake::disarm(word),
@@ -758,14 +883,16 @@ impl Ring {
             return Err(Errno(libc::EPROTO));
         }
         let pos = tail % self.cap;
-        Ok(Rx { tail, pos, peeked: None, watch: Watch::default(), spin: Spin::default() })
+        Ok(Rx { tail, pos, seen: tail, peeked: None, watch: Watch::default(), spin: Spin::default() })
     }
 
-    /// Whether the length word at pos holds something (a message, padding,
-    /// or garbage that `peek` will refuse).
-    fn rx_ready(&self) -> bool {
+    /// Whether the sender's `head` says a record waits at pos. What a
+    /// caught-up receiver polls: `head` sits on a line of its own, where
+    /// the length word at pos shares the line the sender is writing.
+    /// Reads `head` only when the last one read is used up.
+    fn rx_published(&self) -> bool {
         let rx = self.rx.as_ref().expect("receiver");
-        self.word(rx.pos).load(Acquire) != 0
+        published(rx.tail, rx.seen, self.cap) || published(rx.tail, self.hdr().head.0.load(Acquire), self.cap)
     }
 
     /// Frees the `n` bytes at pos, `n <= capacity - pos`.

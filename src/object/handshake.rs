@@ -260,7 +260,19 @@ impl Handshake {
     /// whose token is in `bell`: the same single load while nobody waits.
     #[inline]
     pub fn wake_ringing(&self, word: &AtomicU32, bell: &AtomicU64) {
-        self.wake_ringing_with(word, || doorbell::ring(bell.load(Relaxed)));
+        if self.waiting(word) {
+            woken_ringing(word, bell);
+        }
+    }
+
+    /// The first half of [`wake_ringing`](Self::wake_ringing), for a
+    /// caller that wants no call on its path: the waker's fence, then
+    /// whether anybody waits on `word`; if so, the caller goes on with
+    /// [`woken_ringing`].
+    #[inline(always)]
+    pub fn waiting(&self, word: &AtomicU32) -> bool {
+        self.waker_fence();
+        word.load(Relaxed) != 0
     }
 
     /// As [`wake_ringing`](Self::wake_ringing), for a word with many
@@ -386,6 +398,14 @@ pub fn armed(word: &AtomicU32) -> bool {
 
 /// Clears the word, wakes its sleepers and rings its bell; out of line, as
 /// it is rare.
+/// The second half of [`Handshake::wake_ringing`], once
+/// [`Handshake::waiting`] said yes.
+#[cold]
+#[inline(never)]
+pub fn woken_ringing(word: &AtomicU32, bell: &AtomicU64) {
+    wake_and_ring(word, || doorbell::ring(bell.load(Relaxed)));
+}
+
 #[cold]
 #[inline(never)]
 fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
