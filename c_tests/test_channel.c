@@ -238,7 +238,9 @@ static void wrong_objects(void) {
     CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
     CHECK(set_version(name, page + 64, 2) == 0); /* the ring before its handshake word */
     CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
-    CHECK(set_version(name, page + 64, 3) == 0);
+    CHECK(set_version(name, page + 64, 3) == 0); /* the ring whose receiver polled the slot */
+    CHECK_ERR(rshm_channel_open(name, 0), NULL, EPROTO);
+    CHECK(set_version(name, page + 64, 4) == 0);
     rshm_channel *again = rshm_channel_open(name, 0);
     CHECK(again != NULL);
     rshm_channel_close(again);

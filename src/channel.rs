@@ -18,7 +18,7 @@ mod stress;
 #[cfg(test)]
 mod tests;
 
-pub use ring::{Ring, Sent};
+pub use ring::{Received, Ring, Sent};
 
 use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
@@ -148,6 +148,21 @@ impl Channel {
     pub unsafe fn send_now(&mut self, msg: *const u8, len: usize) -> Sent {
         // SAFETY: forwarded from the caller.
         unsafe { self.ring.send_now(msg, len) }
+    }
+
+    /// See [`Ring::recv_now`].
+    ///
+    /// # Safety
+    /// As for [`Ring::recv_now`].
+    #[inline(always)]
+    pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Received {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.ring.recv_now(buf, cap) }
+    }
+
+    /// See [`Ring::wake_tx`].
+    pub fn wake_tx(&self) {
+        self.ring.wake_tx()
     }
 
     /// See [`Ring::wake_rx`].

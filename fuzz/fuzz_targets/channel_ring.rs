@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rshm::channel::Ring;
+use rshm::channel::{Received, Ring, Sent};
 use rshm::sync::Timeout;
 
 /// A small region, so that scribbles often hit the control words and the
@@ -37,11 +37,31 @@ fuzz_target!(|data: &[u8]| {
         i += 1;
         let size = (op as usize * 37) % (CAPACITY / 2);
         match op % 8 {
+            // Short messages go the C layer's way first (send_now,
+            // recv_now), then the long way, as rshm_channel_send does.
             0 => {
-                let _ = tx.send(&data[..size.min(data.len())], Timeout::Try);
+                let msg = &data[..size.min(data.len())];
+                // SAFETY: msg is msg.len() readable bytes.
+                match unsafe { tx.send_now(msg.as_ptr(), msg.len()) } {
+                    Sent::Done => {}
+                    Sent::Wake => tx.wake_rx(),
+                    Sent::No => {
+                        let _ = tx.send(msg, Timeout::Try);
+                    }
+                }
             }
             1 => {
-                let _ = rx.recv(&mut out, Timeout::Try);
+                // SAFETY: out is out.len() writable bytes.
+                match unsafe { rx.recv_now(out.as_mut_ptr(), out.len()) } {
+                    Received::Got(n) => assert!(n <= out.len()),
+                    Received::Wake(n) => {
+                        assert!(n <= out.len());
+                        rx.wake_tx();
+                    }
+                    Received::No => {
+                        let _ = rx.recv(&mut out, Timeout::Try);
+                    }
+                }
             }
             2 => {
                 if let Ok(p) = tx.reserve(size, Timeout::Try) {

@@ -7,7 +7,7 @@ use super::{
     args,
     boundary::{run, run_named, NameArg},
 };
-use crate::channel::{self, Channel, Sent};
+use crate::channel::{self, Channel, Received, Sent};
 use crate::errno::{Errno, Result};
 use crate::sync::Timeout;
 use libc::{c_char, c_int, c_void};
@@ -250,6 +250,47 @@ unsafe extern "C" fn send_long(ch: *mut Channel, msg: *const c_void, len: usize,
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_recv(ch: *mut Channel, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
+    // The busy receiver's path, before the panic boundary, as for
+    // rshm_channel_send: a short message already there costs a leaf.
+    // SAFETY: a non-NULL ch is a live handle used by one thread at a time,
+    // and a non-NULL buf the caller's cap writable bytes (the contract).
+    if let Some(c) = unsafe { ch.as_mut() } {
+        if timeout_ns >= -1 && !buf.is_null() {
+            match unsafe { c.recv_now(buf.cast(), cap) } {
+                // No overflow: n <= 64.
+                Received::Got(n) => return n as i64,
+                // SAFETY: ch is the live handle above.
+                Received::Wake(n) => return unsafe { wake_sender(ch, n as i64) },
+                Received::No => {}
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { recv_long(ch, buf, cap, timeout_ns) }
+}
+
+/// The wake-up a sender waiting for room needs after `rshm_channel_recv`'s
+/// short path freed some; `n` (the receive's result).
+///
+/// # Safety
+/// `ch` is a live handle.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn wake_sender(ch: *mut Channel, n: i64) -> i64 {
+    run("rshm_channel_recv", -1, || {
+        handle(ch)?.wake_tx();
+        // Opaque, so the caller cannot keep n itself around the call and
+        // must make it a tail call (no register saved on its short path).
+        Ok(std::hint::black_box(n))
+    })
+}
+
+/// `rshm_channel_recv` in full, inside the panic boundary.
+///
+/// # Safety
+/// As for `rshm_channel_recv`.
+#[inline(never)]
+unsafe extern "C" fn recv_long(ch: *mut Channel, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
     run("rshm_channel_recv", -1, || {
         let ch = handle(ch)?;
         let timeout = Timeout::from_ns(timeout_ns)?;

@@ -54,9 +54,9 @@
 //! # Stores on the busy path
 //! A sender streaming to another CPU is bound by the stores it has in
 //! flight (`copy` explains why), so a short message's send makes as few
-//! as it can: its private counter and room (before the record, so they
-//! are not queued behind it), the payload, the length word and `head`,
-//! with no call and no saved register (`send_now`).
+//! as it can: its private counter (before the record, so that it is not
+//! queued behind it), the payload, the length word and `head`, with no
+//! call and no saved register (`send_now`).
 //!
 //! # Waiting
 //! A side that cannot proceed spins, then sleeps on its wait word
@@ -96,7 +96,7 @@
 use super::copy;
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
-use crate::object::doorbell::Bell;
+use crate::object::doorbell::{self, Bell};
 use crate::object::handshake::{self, Handshake, Protocol, Waiters};
 use crate::object::peer::{self, Peer, Watch};
 use crate::sync::Timeout;
@@ -129,17 +129,14 @@ fn published(tail: u64, head: u64, cap: u64) -> bool {
 /// The sender's bookkeeping for a record of `n` bytes at its position (`n`
 /// bytes there free and before the area's end): moves its private counter
 /// past it and returns where the record starts and the new head.
-/// Done before the record's bytes are written, so that these stores to
-/// private memory are not queued behind the ring's (`copy` says why that
-/// matters). No panic: it runs before the C boundary's, in `send_now`.
-#[inline(always)]
-#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 fn advance(tx: &mut Tx, n: u64) -> (u64, u64) {
-    let at = tx.pos();
+    let (at, room) = (tx.pos(), tx.room());
     tx.head = tx.head.wrapping_add(n);
-    // Callers checked n <= room; were that wrong, the short path would
-    // write past the area, so this saturates rather than wraps.
-    tx.room = tx.room.saturating_sub(n);
+    // Callers checked n <= room. Were that wrong, room() would wrap to a
+    // huge count and the short path write past the area: make it none.
+    if n > room {
+        tx.limit = tx.head;
+    }
     (at, tx.head)
 }
 
@@ -174,6 +171,18 @@ pub enum Sent {
     No,
 }
 
+/// What [`Ring::recv_now`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Received {
+    /// Received a message of this length.
+    Got(usize),
+    /// Received a message of this length; the sender waits for room and
+    /// must be woken: [`Ring::wake_tx`].
+    Wake(usize),
+    /// Nothing: the call needs the long way ([`Ring::recv`]).
+    No,
+}
+
 /// How long a side spins before it sleeps, from how long it last waited.
 #[derive(Default)]
 struct Spin {
@@ -201,10 +210,10 @@ struct Tx {
     /// is `head - lap`, which reaches `capacity` (not 0) when a record
     /// ends the area, until `wrap` starts the next lap.
     lap: u64,
-    /// Bytes free at the position, known without reading `tail`: up to
-    /// the area's end and up to what `tail_seen` frees. The short path's
-    /// one check (`room`).
-    room: u64,
+    /// The head up to which records fit without reading `tail` again or
+    /// reaching the area's end: `room()` is `limit - head`, so the short
+    /// path checks one difference and stores only `head`.
+    limit: u64,
     /// The last valid tail read: space known free without reading again.
     tail_seen: u64,
     /// Payload length of the open reservation.
@@ -218,13 +227,20 @@ impl Tx {
         self.head.wrapping_sub(self.lap)
     }
 
-    /// Starts the next lap once a record ended the area, and sets `room`
+    /// Bytes free at the position, known without reading `tail`: up to the
+    /// area's end and up to what `tail_seen` frees.
+    fn room(&self) -> u64 {
+        self.limit.wrapping_sub(self.head)
+    }
+
+    /// Starts the next lap once a record ended the area, and sets the room
     /// from the position and `tail_seen`.
     fn wrap(&mut self, cap: u64) {
         if self.pos() == cap {
             self.lap = self.head;
         }
-        self.room = (cap - self.head.wrapping_sub(self.tail_seen)).min(cap - self.pos());
+        let room = (cap - self.head.wrapping_sub(self.tail_seen)).min(cap - self.pos());
+        self.limit = self.head.wrapping_add(room);
     }
 }
 
@@ -232,6 +248,9 @@ impl Tx {
 struct Rx {
     tail: u64,
     pos: u64,
+    /// EAGAINs in a row from receiving calls on a handle with a
+    /// descriptor (`after_rx`).
+    quiet: u32,
     /// The last `head` read: records up to it are published, so their
     /// length words are read without polling the line the sender writes.
     seen: u64,
@@ -307,6 +326,11 @@ pub struct Ring {
     rx: Option<Rx>,
     /// The receiver's doorbell, once `rx_fd` asked for it.
     bell: Option<Bell>,
+    /// The longest message `recv_now` takes: `copy::SHORT`, or less in a
+    /// ring whose messages are all shorter.
+    short: u64,
+    /// The receiver's bell told the sender to fence (`Handshake::arm_fenced`).
+    fenced: std::cell::Cell<bool>,
 }
 
 // SAFETY: the region is shared memory made for concurrent use (its header
@@ -394,6 +418,8 @@ impl Ring {
             tx: None,
             rx: None,
             bell: None,
+            short: (copy::SHORT as u64).min(cap - 16),
+            fenced: std::cell::Cell::new(false),
         }
     }
 
@@ -491,7 +517,7 @@ impl Ring {
         if len > cap - 16 || closed {
             return None;
         }
-        if record(len) > tx.room {
+        if record(len) > tx.room() {
             return None;
         }
         tx.reserved = Some(len);
@@ -557,14 +583,19 @@ impl Ring {
         let Some(tx) = self.tx.as_mut() else { return Sent::No };
         // No overflow: len <= SHORT.
         let rec = ((len as u64).wrapping_add(7) & !7).wrapping_add(8);
-        if len > copy::SHORT || rec > tx.room || h.receiver.load(Acquire) == peer::CLOSED {
+        if len > copy::SHORT || rec > tx.room() || h.receiver.load(Acquire) == peer::CLOSED {
             return Sent::No;
         }
         // A send abandons an open reservation.
         if tx.reserved.is_some() {
             tx.reserved = None;
         }
-        let (at, head) = advance(tx, rec);
+        // advance(), less its guard: rec <= room was just checked. First,
+        // so that this store to private memory is not queued behind the
+        // ring's (`copy` says why that matters).
+        let at = tx.pos();
+        tx.head = tx.head.wrapping_add(rec);
+        let head = tx.head;
         // SAFETY: rec <= room <= cap - at, so the payload's len bytes, after
         // the length word, lie in the area; msg is the caller's len bytes.
         unsafe { copy::short(data.add(at as usize).add(8), msg, len) };
@@ -611,8 +642,15 @@ impl Ring {
             return refuse();
         }
         let lap = head - head % self.cap;
-        let mut tx =
-            Tx { head, lap, room: 0, tail_seen: tail, reserved: None, watch: Watch::default(), spin: Spin::default() };
+        let mut tx = Tx {
+            head,
+            lap,
+            limit: head,
+            tail_seen: tail,
+            reserved: None,
+            watch: Watch::default(),
+            spin: Spin::default(),
+        };
         tx.wrap(self.cap);
         Ok(tx)
     }
@@ -751,6 +789,73 @@ impl Ring {
         }
     }
 
+    /// `recv` of a message of up to `copy::SHORT` bytes into `buf` (`cap`
+    /// writable bytes) when one is there, this handle has no descriptor
+    /// and nothing is peeked: the busy receiver's path, a leaf as
+    /// `send_now` is; anything else (no message, padding, a message too
+    /// long for `buf` or for this path, a corrupt record) goes the long
+    /// way, which says what it is.
+    ///
+    /// # Safety
+    /// `buf` is writable for `cap` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Received {
+        // A descriptor that is readable, with a message after this one
+        // known, stays so: nothing to bring in step (`bell_sync`).
+        let bell = self.bell.as_ref().map(|b| b.streaming());
+        if bell == Some(false) {
+            return Received::No;
+        }
+        let (h, data, area, short) = (self.hdr(), self.data, self.cap, self.short);
+        let Some(rx) = self.rx.as_mut() else { return Received::No };
+        if rx.peeked.is_some() {
+            return Received::No;
+        }
+        if !published(rx.tail, rx.seen, area) {
+            let head = h.head.0.load(Acquire);
+            if !published(rx.tail, head, area) {
+                return Received::No;
+            }
+            rx.seen = head;
+        }
+        let pos = rx.pos;
+        // SAFETY: pos is a multiple of 8 below the area's size: aligned and
+        // in the area; any bits are a valid AtomicU64.
+        let word = unsafe { &*data.add(pos as usize).cast::<AtomicU64>() };
+        // 0 (corrupt) and PAD wrap to values above any length taken here.
+        let len = word.load(Relaxed).wrapping_sub(1);
+        // No overflow: len <= short; pos < area.
+        let rec = (len.wrapping_add(7) & !7).wrapping_add(8);
+        if len > short || len > cap as u64 || rec > area.wrapping_sub(pos) {
+            return Received::No;
+        }
+        if bell.is_some() {
+            if !published(rx.tail.wrapping_add(rec), rx.seen, area) {
+                return Received::No;
+            }
+            rx.quiet = 0;
+        }
+        // SAFETY: 8 + len <= rec <= area - pos: the payload is in the area;
+        // len <= cap, buf's size.
+        unsafe { copy::short(buf, data.add(pos as usize).add(8), len as usize) };
+        rx.tail = rx.tail.wrapping_add(rec);
+        let next = pos.wrapping_add(rec);
+        rx.pos = if next == area { 0 } else { next };
+        h.tail.0.store(rx.tail, Release);
+        if self.hs.waiting(&h.tx_wait.0) {
+            Received::Wake(len as usize)
+        } else {
+            Received::Got(len as usize)
+        }
+    }
+
+    /// Wakes the sender waiting for room: after `recv_now` said so.
+    #[cold]
+    pub fn wake_tx(&self) {
+        handshake::woken(&self.hdr().tx_wait.0);
+    }
+
     /// Consumes the message `peek` returned, making its space free.
     /// EINVAL when no message is peeked.
     pub fn release(&mut self) -> Result<()> {
@@ -817,10 +922,19 @@ impl Ring {
         // own check looks at most once a millisecond. Say EPIPE as soon as
         // the descriptor says readable for it, so a waiter woken by the
         // death does not find "nothing yet" and wait again.
-        match r {
-            Err(Errno(libc::EAGAIN)) if self.sender_exited() => Err(Errno(libc::EPIPE)),
-            r => r,
+        let Some(rx) = self.rx.as_mut() else { return r };
+        if !matches!(r, Err(Errno(libc::EAGAIN))) {
+            rx.quiet = 0;
+            return r;
         }
+        // Not on every EAGAIN in a row: a receiver polling with timeout 0
+        // would pay a system call each. On the second (the first after a
+        // wait) and every RECHECK_EVERY-th after.
+        rx.quiet = rx.quiet.saturating_add(1);
+        if doorbell::recheck(rx.quiet) && self.sender_exited() {
+            return Err(Errno(libc::EPIPE));
+        }
+        r
     }
 
     /// With a descriptor: the ring is empty and its sender's process has
@@ -864,7 +978,7 @@ impl Ring {
             ready,
             || handshake::disarm(word),
             || handshake::armed(word),
-            |token| hs.arm(word, &h.rx_wait.0.bell, token, check),
+            |token| hs.arm_fenced(word, &h.rx_wait.0.bell, token, &self.fenced, check),
         );
     }
 
@@ -883,7 +997,7 @@ impl Ring {
             return Err(Errno(libc::EPROTO));
         }
         let pos = tail % self.cap;
-        Ok(Rx { tail, pos, seen: tail, peeked: None, watch: Watch::default(), spin: Spin::default() })
+        Ok(Rx { tail, pos, seen: tail, quiet: 0, peeked: None, watch: Watch::default(), spin: Spin::default() })
     }
 
     /// Whether the sender's `head` says a record waits at pos. What a
@@ -1003,6 +1117,7 @@ impl Ring {
             if self.bell.take().is_some_and(|b| b.armed()) {
                 handshake::disarm(&h.rx_wait.0.word);
             }
+            handshake::unfence(&h.rx_wait.0.word, &self.fenced);
             peer::give_up(&h.receiver, self.me);
             self.hs.wake(&h.tx_wait.0);
         }

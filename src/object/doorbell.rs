@@ -89,12 +89,35 @@ impl Doorbell {
     /// next one. Call it before re-checking the object, never after, or a
     /// ring that lands between the check and the drain is lost.
     pub fn drain(&self) {
-        let mut b = [0u8; 16];
+        // Rings carry nothing: each is taken into the same few bytes, and
+        // up to BATCH of them by one call, so the usual single ring costs
+        // one system call (recv in a loop would take a second to see EAGAIN).
+        const BATCH: usize = 16;
+        let mut b = [0u8; 8];
+        let mut iov = libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
+        // SAFETY: zero bytes are a valid mmsghdr (null pointers, zero lengths).
+        let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
+        for m in msgs.iter_mut() {
+            m.msg_hdr.msg_iov = &mut iov;
+            m.msg_hdr.msg_iovlen = 1;
+        }
         loop {
-            // SAFETY: b is writable for its length.
-            let n = unsafe { libc::recv(self.bell.as_raw_fd(), b.as_mut_ptr().cast(), b.len(), libc::MSG_DONTWAIT) };
-            if n < 0 && Errno::last() != Errno(libc::EINTR) {
-                return;
+            // SAFETY: msgs holds BATCH headers, each naming the one iovec
+            // over b, which outlives the call.
+            let n = unsafe {
+                libc::recvmmsg(
+                    self.bell.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    BATCH as u32,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            match n {
+                n if n >= 0 && (n as usize) < BATCH => return,
+                n if n >= 0 => continue,
+                _ if Errno::last() == Errno(libc::EINTR) => continue,
+                _ => return,
             }
         }
     }
@@ -186,9 +209,20 @@ pub(crate) struct Bell {
     queued: bool,
 }
 
+/// How often a waiter whose receiving calls keep saying EAGAIN looks at
+/// its peer's pidfd (`recheck`): a receiver polling with timeout 0 would
+/// otherwise pay a poll(2) per call.
+const RECHECK_EVERY: u32 = 64;
+
 impl Bell {
     pub fn new() -> Result<Bell> {
         Ok(Bell { door: Doorbell::new()?, armed: false, queued: false })
+    }
+
+    /// Whether the descriptor is readable by a ring of its own and the bell
+    /// is not armed: while the object stays ready, `sync` has nothing to do.
+    pub fn streaming(&self) -> bool {
+        !self.armed && self.queued
     }
 
     /// Whether the bell is armed on the object and no waker was seen to take it.
@@ -237,6 +271,12 @@ impl Bell {
             }
         }
     }
+}
+
+/// Whether the `n`-th call in a row that said EAGAIN looks at the peer's
+/// pidfd: the second (the first after a wait) and every `RECHECK_EVERY`-th.
+pub fn recheck(n: u32) -> bool {
+    n == 2 || (n > 2 && n % RECHECK_EVERY == 0)
 }
 
 /// Rings the bell at `token`, from any process: best effort, never blocks,

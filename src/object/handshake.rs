@@ -31,8 +31,8 @@
 //!   every opener with [`Protocol::from_word`] and checked with
 //!   [`Protocol::join`] before the opener takes any role.
 //!
-//! The word is 0 while nobody sleeps; any other value means a sleeper may
-//! be there. Only this module writes it.
+//! The word is 0 (or `FENCED`, below) while nobody sleeps; any other
+//! value means a sleeper may be there. Only this module writes it.
 //!
 //! # Two protocols
 //! `Asymmetric` (Linux, where membarrier(2) is allowed) keeps every
@@ -70,6 +70,22 @@
 //! never makes it miss one). Each armer keeps its token in a place of its
 //! own ([`Handshake::arm_with`]); a waker that sees `BELL` rings all of
 //! them ([`Handshake::wake_ringing_with`]).
+//!
+//! # A waker told to fence
+//! In `Asymmetric`, each arm pays membarrier(2), which interrupts every
+//! CPU running a registered process: several microseconds when the peer
+//! is busy, and an event loop's receiver arms at every catch-up. Such a
+//! waiter arms with [`Handshake::arm_fenced`] instead: the first time, it
+//! sets `FENCED` in the word and pays one membarrier for it; from then on
+//! every waker's load of the word sees `FENCED` (the membarrier put a full
+//! barrier into each waker's run after the store, and only the waiter
+//! clears the bit, with [`unfence`]), so every waker takes the slow half
+//! ([`woken_ringing`]), which issues `fence(SeqCst)` before it reads the
+//! word again; and each later arm pays a plain `fence(SeqCst)`. The pair
+//! is then the `SeqCst` protocol's, so the argument below covers it. The
+//! cost moves to the waker, a fence per publication, and only while a
+//! waiter that arms has its bell (a descriptor) open. The slow halves keep
+//! `FENCED` when they clear the word.
 //!
 //! # Ordering: no lost wake-up
 //! The waker stores the condition (S) and then loads the word (L); the
@@ -193,6 +209,8 @@ pub enum Waiters {
 const SLEEPER: u32 = 1;
 /// A doorbell is armed; its token is in the word's bell slot.
 const BELL: u32 = 2;
+/// Every waker fences before it reads the word again ("A waker told to fence").
+const FENCED: u32 = 4;
 
 /// How a sleeping round ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,9 +258,8 @@ impl Handshake {
     /// call when none is.
     #[inline]
     pub fn wake(&self, word: &AtomicU32) {
-        self.waker_fence();
-        if word.load(Relaxed) != 0 {
-            wake_all(word);
+        if self.waiting(word) {
+            woken(word);
         }
     }
 
@@ -265,9 +282,10 @@ impl Handshake {
         }
     }
 
-    /// The first half of [`wake_ringing`](Self::wake_ringing), for a
-    /// caller that wants no call on its path: the waker's fence, then
-    /// whether anybody waits on `word`; if so, the caller goes on with
+    /// The first half of [`wake`](Self::wake) and of
+    /// [`wake_ringing`](Self::wake_ringing), for a caller that wants no
+    /// call on its path: the waker's fence, then whether anybody waits on
+    /// `word`; if so, the caller goes on with [`woken`] or
     /// [`woken_ringing`].
     #[inline(always)]
     pub fn waiting(&self, word: &AtomicU32) -> bool {
@@ -314,20 +332,53 @@ impl Handshake {
         publish: impl FnOnce(),
         check: impl FnOnce() -> Result<bool>,
     ) -> Result<Round> {
+        self.arm_ordered(word, publish, || self.barrier(), check)
+    }
+
+    /// [`arm`](Self::arm) for a waiter that arms often (an event loop's
+    /// receiver, which arms whenever it catches up): see "A waker told to
+    /// fence". `fenced` is the waiter's own record that it set `FENCED`
+    /// and paid the barrier for it; [`unfence`] ends that.
+    pub fn arm_fenced(
+        &self,
+        word: &AtomicU32,
+        bell: &AtomicU64,
+        token: u64,
+        fenced: &std::cell::Cell<bool>,
+        check: impl FnOnce() -> Result<bool>,
+    ) -> Result<Round> {
+        if self.protocol == Protocol::Asymmetric && !fenced.get() {
+            word.fetch_or(FENCED, SeqCst);
+            fenced.set(self.barrier());
+        }
+        let barrier = || {
+            if fenced.get() {
+                fence(SeqCst);
+                true
+            } else {
+                self.barrier()
+            }
+        };
+        self.arm_ordered(word, || bell.store(token, Relaxed), barrier, check)
+    }
+
+    fn arm_ordered(
+        &self,
+        word: &AtomicU32,
+        publish: impl FnOnce(),
+        barrier: impl FnOnce() -> bool,
+        check: impl FnOnce() -> Result<bool>,
+    ) -> Result<Round> {
         publish();
         // The waker reads the token after seeing BELL; SeqCst keeps this
-        // store before the announcement in every observer's view.
-        match self.waiters {
-            Waiters::One => word.store(BELL, SeqCst),
-            Waiters::Many => {
-                word.fetch_or(BELL, SeqCst);
-            }
-        }
+        // store before the announcement in every observer's view. An or,
+        // not a store: the word may carry FENCED.
+        word.fetch_or(BELL, SeqCst);
         // A failed barrier (membarrier refused after registration, which
         // the kernel does not do) leaves the waker unordered: answer ready,
         // so the caller's descriptor is readable and its owner looks again,
         // rather than risk a ring that never comes.
-        let ordered = self.barrier();
+        let ordered = barrier();
         let ready = if ordered { check() } else { Ok(true) };
         if !matches!(ready, Ok(false)) {
             if self.waiters == Waiters::One {
@@ -343,13 +394,8 @@ impl Handshake {
     pub fn sleep(&self, word: &AtomicU32, slice: Duration, check: impl FnOnce() -> Result<bool>) -> Result<Round> {
         // Many waiters share the word, some perhaps with a bell armed: the
         // announcement keeps theirs, and the futex waits on the whole word.
-        let announced = match self.waiters {
-            Waiters::One => {
-                word.store(SLEEPER, Relaxed);
-                SLEEPER
-            }
-            Waiters::Many => word.fetch_or(SLEEPER, Relaxed) | SLEEPER,
-        };
+        // An or for one waiter too: the word may carry FENCED.
+        let announced = word.fetch_or(SLEEPER, Relaxed) | SLEEPER;
         let slice = if self.barrier() { slice } else { slice.min(BLIND_SLICE) };
         let ready = check();
         if !matches!(ready, Ok(false)) {
@@ -378,7 +424,7 @@ impl Handshake {
 
     fn withdraw(&self, word: &AtomicU32) {
         if self.waiters == Waiters::One {
-            word.store(0, Relaxed);
+            word.fetch_and(FENCED, Relaxed);
         }
     }
 }
@@ -387,7 +433,15 @@ impl Handshake {
 /// call withdrew it (nobody will ring), false when a waker cleared the word
 /// first (and rang, or is about to).
 pub fn disarm(word: &AtomicU32) -> bool {
-    word.compare_exchange(BELL, 0, SeqCst, Relaxed).is_ok()
+    word.fetch_and(!BELL, SeqCst) & BELL != 0
+}
+
+/// Ends what [`Handshake::arm_fenced`] began: wakers stop fencing. For a
+/// waiter whose bell is gone (its descriptor closed), not armed.
+pub fn unfence(word: &AtomicU32, fenced: &std::cell::Cell<bool>) {
+    if fenced.replace(false) {
+        word.fetch_and(!FENCED, SeqCst);
+    }
 }
 
 /// Whether the bell announced on `word` is still armed: false once a waker
@@ -409,7 +463,15 @@ pub fn woken_ringing(word: &AtomicU32, bell: &AtomicU64) {
 #[cold]
 #[inline(never)]
 fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
-    let v = word.swap(0, SeqCst);
+    // The fence a waiter with FENCED relies on (the RMW alone does not
+    // order the caller's earlier Release stores on every architecture).
+    fence(SeqCst);
+    // FENCED alone (a streaming peer with a descriptor): nobody to wake,
+    // and the line stays where it is.
+    if word.load(Relaxed) & !FENCED == 0 {
+        return;
+    }
+    let v = word.fetch_and(FENCED, SeqCst);
     if v & SLEEPER != 0 {
         let _ = futex::wake(word, i32::MAX);
     }
@@ -419,10 +481,12 @@ fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
 }
 
 /// Clears the word and wakes its sleepers; out of line, as it is rare.
+/// The second half of [`Handshake::wake`], once [`Handshake::waiting`]
+/// said yes.
 #[cold]
 #[inline(never)]
-fn wake_all(word: &AtomicU32) {
-    if word.swap(0, Relaxed) != 0 {
+pub fn woken(word: &AtomicU32) {
+    if word.fetch_and(FENCED, Relaxed) & !FENCED != 0 {
         // Nothing to do on failure: a sleeper's slice ends anyway.
         let _ = futex::wake(word, i32::MAX);
     }
