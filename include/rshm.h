@@ -547,12 +547,6 @@
 
 
 /**
- * The shared block's layout; another is EPROTO. `rshm ls` shows it as
- * "rshm-value v1".
- */
-#define LAYOUT 1
-
-/**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
  * it does). It becomes the sender on its first send or reserve and the

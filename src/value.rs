@@ -21,7 +21,7 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-pub use block::Block;
+pub use block::{Block, Written};
 pub use layout::LAYOUT;
 
 /// A handle on a named value, from [`Value::create`] (the writer) or
@@ -134,6 +134,42 @@ impl Value {
         self.block.write_with(len, fill)
     }
 
+    /// See [`Block::write_now`]: the C export's short path.
+    ///
+    /// # Safety
+    /// `src` is readable for `len` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn write_now(&mut self, src: *const u8, len: usize) -> Written {
+        // SAFETY: forwarded.
+        unsafe { self.block.write_now(src, len) }
+    }
+
+    /// See [`Block::finish_write`].
+    ///
+    /// # Safety
+    /// As there.
+    #[cold]
+    pub unsafe fn finish_write(&mut self, src: *const u8, len: usize, due: bool) {
+        // SAFETY: forwarded.
+        unsafe { self.block.finish_write(src, len, due) }
+    }
+
+    /// See [`Block::read_now`]: the C export's short path. None also for a
+    /// handle with a descriptor, whose reads tell its watcher.
+    ///
+    /// # Safety
+    /// `buf` is writable for `cap` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn read_now(&mut self, buf: *mut u8, cap: usize) -> Option<(usize, u64)> {
+        if self.ready.is_some() {
+            return None;
+        }
+        // SAFETY: forwarded.
+        unsafe { self.block.read_now(buf, cap) }
+    }
+
     /// See [`Block::read`].
     #[inline]
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
@@ -209,7 +245,7 @@ pub fn unlink(name: &CStr) -> Result<()> {
 /// What a value object says of itself, for tools that list objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Description {
-    /// The shared block's layout ("rshm-value v1").
+    /// The shared block's layout ("rshm-value v2").
     pub layout: u32,
     /// The longest value in bytes.
     pub size: u64,
