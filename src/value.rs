@@ -175,7 +175,7 @@ impl Value {
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         let r = self.block.read(buf);
         if let Some(ready) = &self.ready {
-            ready.sync(self.block.version);
+            ready.sync(self.block.seen);
         }
         r
     }
@@ -193,7 +193,7 @@ impl Value {
         }
         if self.ready.is_none() {
             let announce = wait::Announce::open(self.seg.fd(), self.seg.size());
-            self.ready = Some(ready::Ready::new(self.block.view, announce, self.block.version)?);
+            self.ready = Some(ready::Ready::new(self.block.view, announce, self.block.seen)?);
         }
         Ok(self.ready.as_ref().expect("made above").fd())
     }

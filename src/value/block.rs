@@ -27,9 +27,11 @@ pub enum Written {
 pub struct Block {
     pub(super) view: View<'static>,
     writer: bool,
-    /// The writer: the version it published last. A reader: the version
-    /// it returned last.
+    /// The writer: the version it published last.
     pub(super) version: u64,
+    /// The version `read` returned last (0 at first): a reader's versions
+    /// never go back past it.
+    pub(super) seen: u64,
     tick_wake: wait::TickWake,
 }
 
@@ -64,7 +66,7 @@ impl Block {
     pub(super) unsafe fn init_with(base: *mut u8, len: usize, capacity: usize, protocol: Protocol) -> Result<Block> {
         // SAFETY: forwarded.
         let view = unsafe { layout::init(base, len, capacity, protocol) }?;
-        Ok(Block { view, writer: true, version: 0, tick_wake: wait::TickWake::default() })
+        Ok(Block { view, writer: true, version: 0, seen: 0, tick_wake: wait::TickWake::default() })
     }
 
     /// Checks a region formatted by `init` (EPROTO when it is not, or is
@@ -79,7 +81,7 @@ impl Block {
         // SAFETY: forwarded.
         let view = unsafe { layout::attach(base, len) }?;
         view.hs.protocol().join()?;
-        let mut b = Block { view, writer, version: 0, tick_wake: wait::TickWake::default() };
+        let mut b = Block { view, writer, version: 0, seen: 0, tick_wake: wait::TickWake::default() };
         if writer {
             b.version = view.shared.published.load(Ordering::Acquire);
             if b.version >= layout::MAX_VERSION {
@@ -199,9 +201,7 @@ impl Block {
     pub unsafe fn read_now(&mut self, buf: *mut u8, cap: usize) -> Option<(usize, u64)> {
         // SAFETY: forwarded.
         let (len, v) = unsafe { seqlock::load_short(&self.view, buf, cap) }?;
-        if !self.writer {
-            self.version = v;
-        }
+        self.seen = v;
         Some((len, v))
     }
 
@@ -216,11 +216,8 @@ impl Block {
         if let Some(r) = unsafe { self.read_now(buf.as_mut_ptr(), buf.len()) } {
             return Ok(r);
         }
-        let last = if self.writer { 0 } else { self.version };
-        let (len, v) = seqlock::load(&self.view, buf, last)?;
-        if !self.writer {
-            self.version = v;
-        }
+        let (len, v) = seqlock::load(&self.view, buf, self.seen)?;
+        self.seen = v;
         Ok((len, v))
     }
 

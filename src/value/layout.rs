@@ -18,6 +18,7 @@
 //! A reader's fast path touches one line for the version, the stamp and
 //! the length, then the value's bytes: as few lines as a bare seqlock.
 
+use crate::channel::copy;
 use crate::errno::{Errno, Result};
 use crate::object::handshake::{Handshake, Protocol, Waiters};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -112,6 +113,9 @@ pub(super) struct View<'a> {
     pub capacity: usize,
     /// One slot's bytes: `capacity` rounded up to whole cache lines.
     pub stride: usize,
+    /// The longest value the leaf paths copy: `capacity`, at most
+    /// `copy::SHORT`.
+    pub short: usize,
     pub hs: Handshake,
 }
 
@@ -120,12 +124,20 @@ impl<'a> View<'a> {
     #[inline(always)]
     #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
     pub fn slot(&self, i: usize) -> Slot<'a> {
-        let i = i.min(SLOTS - 1);
-        let shared: &'a Shared = self.shared;
-        let head = shared.heads.get(i).unwrap_or(&shared.steady);
+        use std::mem::{offset_of, size_of};
+        // Both from `base`, the block's start (the leaf paths then keep one
+        // pointer for both in a register).
+        let head = match i < FAST as usize {
+            true => offset_of!(Shared, heads).wrapping_add(i.wrapping_mul(size_of::<SlotHead>())),
+            false => offset_of!(Shared, steady),
+        };
+        // SAFETY: a SlotHead of the Shared at base, which the view holds
+        // (init and attach check the region's length); atomics accept any
+        // bytes.
+        let head = unsafe { &*self.base.wrapping_add(head).cast::<SlotHead>() };
         // region_len(capacity) <= the region's length (init and attach
         // check it), so every slot's bytes lie inside: nothing wraps.
-        let at = self.stride.wrapping_mul(i).wrapping_add(HEAD_LEN);
+        let at = self.stride.wrapping_mul(i.min(SLOTS - 1)).wrapping_add(HEAD_LEN);
         Slot { head, data: self.base.wrapping_add(at) }
     }
 }
@@ -161,6 +173,7 @@ pub(super) unsafe fn init<'a>(base: *mut u8, len: usize, capacity: usize, protoc
         base,
         capacity,
         stride: capacity.next_multiple_of(64),
+        short: capacity.min(copy::SHORT),
         hs: Handshake::new(protocol, Waiters::Many),
     };
     shared.layout.store(LAYOUT, Ordering::Relaxed);
@@ -196,5 +209,6 @@ pub(super) unsafe fn attach<'a>(base: *mut u8, len: usize) -> Result<View<'a>> {
     let protocol = protocol.ok_or(Errno(libc::EPROTO))?;
     // region_len bounded it (rounded up) by len, a usize.
     let (capacity, stride) = (capacity as usize, capacity.next_multiple_of(64) as usize);
-    Ok(View { shared, base, capacity, stride, hs: Handshake::new(protocol, Waiters::Many) })
+    let short = capacity.min(copy::SHORT);
+    Ok(View { shared, base, capacity, stride, short, hs: Handshake::new(protocol, Waiters::Many) })
 }

@@ -160,11 +160,13 @@ pub(super) unsafe fn load_short(view: &View, buf: *mut u8, cap: usize) -> Option
     let v = view.shared.published.load(Ordering::Acquire);
     let slot = view.slot(fast(v));
     let s1 = slot.head.stamp.load(Ordering::Acquire);
-    if v.checked_mul(2) != Some(s1) {
+    // s1 == 2v, exactly: no v of 2^63 or more, whose double wraps.
+    if s1 != v.wrapping_mul(2) || (v as i64) < 0 {
         return None;
     }
     let len = slot.head.len.load(Ordering::Relaxed);
-    if len > copy::SHORT as u64 || len > cap as u64 || len > view.capacity as u64 {
+    // short <= capacity and copy::SHORT.
+    if len > cap.min(view.short) as u64 {
         return None;
     }
     // SAFETY: len <= capacity, the slot's room, and <= cap, buf's; the

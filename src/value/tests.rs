@@ -285,7 +285,7 @@ fn a_reader_that_keeps_losing_falls_back_to_the_steady_slot_and_then_gives_up() 
     assert_eq!(buf[..8], 64u64.to_ne_bytes());
     // The steady slot is older than what this reader returned: not taken.
     let mut fresh = unsafe { Block::attach(reg.0, len, false) }.unwrap();
-    fresh.version = 65;
+    fresh.seen = 65;
     let t = std::time::Instant::now();
     assert_eq!(fresh.read(&mut buf), Err(Errno(libc::EBADMSG)));
     assert!(t.elapsed() < Duration::from_secs(5));
