@@ -120,7 +120,7 @@ pub unsafe extern "C" fn rshm_value_write(v: *mut Value, data: *const c_void, le
     // The writer's path for a short value, before the panic boundary:
     // leaf code that cannot panic (`Block::write_now`), so a writer flat
     // out makes the stores of the value and little else
-    // (src/channel/copy.rs says why that matters).
+    // (src/object/copy.rs says why that matters).
     // SAFETY: a non-NULL v is a live handle used by one thread at a time,
     // and a non-NULL data the caller's len readable bytes (the contract).
     if let Some(h) = unsafe { v.as_mut() } {

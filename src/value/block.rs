@@ -4,8 +4,8 @@
 
 use super::layout::{self, View};
 use super::{seqlock, wait};
-use crate::channel::copy;
 use crate::errno::{Errno, Result};
+use crate::object::copy;
 use crate::object::handshake::Protocol;
 use crate::sync::Timeout;
 use std::sync::atomic::{AtomicU32, Ordering};

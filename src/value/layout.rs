@@ -18,8 +18,8 @@
 //! A reader's fast path touches one line for the version, the stamp and
 //! the length, then the value's bytes: as few lines as a bare seqlock.
 
-use crate::channel::copy;
 use crate::errno::{Errno, Result};
+use crate::object::copy;
 use crate::object::handshake::{Handshake, Protocol, Waiters};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 

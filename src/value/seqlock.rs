@@ -66,8 +66,8 @@
 //! consistent copy within `GIVE_UP`), never a read outside the object.
 
 use super::layout::{Slot, View, FAST, SLOTS, STEADY_EVERY};
-use crate::channel::copy;
 use crate::errno::{Errno, Result};
+use crate::object::copy;
 use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant};
 

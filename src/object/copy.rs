@@ -1,4 +1,5 @@
-//! Copies of short messages without a function call.
+//! Copies of short messages without a function call (the channel's and
+//! the topic's short paths).
 //!
 //! A sender streaming to another CPU is bound by the stores it has in
 //! flight: each store to a ring line waits for that line to come back from
@@ -13,7 +14,7 @@
 use std::ptr::{read_unaligned, write_unaligned};
 
 /// The longest message `short` copies.
-pub(crate) const SHORT: usize = 64;
+pub const SHORT: usize = 64;
 
 /// 16 bytes, moved through a vector register where there is one: as two
 /// u64 the copy would need callee-saved registers, whose saving is stores.
@@ -28,7 +29,7 @@ type Sixteen = u128;
 /// `src` is readable and `dst` writable for `len` bytes, and they do not
 /// overlap.
 #[inline(always)]
-pub(crate) unsafe fn short(dst: *mut u8, src: *const u8, len: usize) {
+pub unsafe fn short(dst: *mut u8, src: *const u8, len: usize) {
     debug_assert!(len <= SHORT);
     // SAFETY (every access below): each reads or writes within the first
     // `len` bytes of its buffer, which the caller vouches for; unaligned
