@@ -22,7 +22,7 @@ use std::time::Duration;
 ///
 /// `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
 /// call. `size` is the longest value in bytes (at least 1); the object
-/// holds three copies of it and a few cache lines. `mode` gives the
+/// holds nine copies of it and a few cache lines. `mode` gives the
 /// permission bits (the umask applies): readers need read permission,
 /// the writer read and write. With 0600 or 0660 a write makes no system
 /// call unless a reader waits. When some class of users may read but not

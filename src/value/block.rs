@@ -40,7 +40,7 @@ pub struct Block {
 unsafe impl Send for Block {}
 
 impl Block {
-    /// Bytes of the region for values of up to `capacity` bytes (three
+    /// Bytes of the region for values of up to `capacity` bytes (nine
     /// copies of it, and a few cache lines).
     pub fn region_len(capacity: usize) -> Option<usize> {
         layout::region_len(capacity as u64).and_then(|l| usize::try_from(l).ok())

@@ -9,14 +9,21 @@
 //! | 0      | magic "rshmvalu", layout [`LAYOUT`], flags, capacity, slots, |
 //! |        | the sleep handshake's protocol                              |
 //! | 64     | the writer's role word (`object::peer`)                     |
-//! | 128    | published version (u64), its low 32 bits as a futex word,  |
-//! |        | and the fast slots' heads (stamp, length)                   |
+//! | 128    | published version (u64), its low 32 bits as a futex word   |
 //! | 192    | the sleepers' announcement word (`object::handshake`)       |
 //! | 256    | the steady slot's head                                      |
-//! | 320    | [`SLOTS`] slots' bytes, `capacity` rounded up to 64 each    |
+//! | 320    | the [`FAST`] slots' heads (stamp, length), four a line      |
+//! | 448    | [`SLOTS`] slots' bytes, `capacity` rounded up to 64 each    |
 //!
-//! A reader's fast path touches one line for the version, the stamp and
-//! the length, then the value's bytes: as few lines as a bare seqlock.
+//! A reader's fast path touches the version's line, its slot's head's,
+//! then the value's bytes: one line more than a bare seqlock, the price
+//! of eight fast slots. With two (layout 1, their heads beside the
+//! version: two lines a read) a reader copying while a writer wrote flat
+//! out on another CPU lost the race to the next write but one nearly every
+//! time and fell back to the steady slot, stale by up to 64 versions:
+//! benches/value.c measured 160-230 ns a read, 6-14% of reads seeing a
+//! new version, against 47-48 ns and 80-85% with eight, when a line's
+//! one-way transfer took 55-60 ns.
 
 use crate::errno::{Errno, Result};
 use crate::object::copy;
@@ -27,12 +34,14 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 pub(super) const MAGIC: u64 = u64::from_le_bytes(*b"rshmvalu");
 /// The shared block's layout; another is EPROTO. `rshm ls` shows it as
 /// "rshm-value v2". 2: the block names the sleep handshake's protocol (1
-/// was always `SeqCst`).
+/// was always `SeqCst`), and has eight fast slots with their heads on
+/// lines of their own (1: two, beside the version).
 pub const LAYOUT: u32 = 2;
 /// The fast slots the writer takes in turn (a power of two), and one more,
 /// the steady slot, rewritten only every [`STEADY_EVERY`] writes
-/// (seqlock.rs says why).
-pub(super) const FAST: u64 = 2;
+/// (seqlock.rs says why). A reader's copy loses only to `FAST - 1` whole
+/// writes (see the top for why eight).
+pub(super) const FAST: u64 = 8;
 pub(super) const SLOTS: usize = FAST as usize + 1;
 pub(super) const STEADY_EVERY: u64 = 64;
 /// The highest version: stamps are `2 * version + 1` at most.
@@ -41,7 +50,7 @@ pub(super) const MAX_VERSION: u64 = u64::MAX / 2 - 1;
 /// cannot announce themselves (wait.rs). For tools: waiters do not rely on it.
 pub(super) const WAKE_ALWAYS: u32 = 1;
 
-const HEAD_LEN: usize = 320;
+const HEAD_LEN: usize = 448;
 
 /// Each group of fields has a cache line to itself: readers poll
 /// `published`, waiters write `sleepers`, and neither slows the other.
@@ -62,21 +71,20 @@ pub(super) struct Shared {
     /// `published as u32`, stored after it: what waiters that cannot
     /// announce sleep on (a futex word is 32 bits).
     pub tick: AtomicU32,
-    _pad2: [u8; 4],
-    pub heads: [SlotHead; FAST as usize],
-    _pad3: [u8; 16],
+    _pad2: [u8; 52],
     pub sleepers: AtomicU32,
     _pad4: [u8; 60],
     pub steady: SlotHead,
     _pad5: [u8; 48],
+    pub heads: [SlotHead; FAST as usize],
 }
 
 const _: () = {
     use std::mem::{offset_of, size_of};
     assert!(size_of::<Shared>() == HEAD_LEN && FAST.is_power_of_two());
     assert!(offset_of!(Shared, writer) == 64 && offset_of!(Shared, published) == 128);
-    assert!(offset_of!(Shared, heads) == 144 && offset_of!(Shared, sleepers) == 192);
-    assert!(offset_of!(Shared, steady) == 256);
+    assert!(offset_of!(Shared, sleepers) == 192 && offset_of!(Shared, steady) == 256);
+    assert!(offset_of!(Shared, heads) == 320 && HEAD_LEN % 64 == 0);
 };
 
 /// A slot's head: `stamp` is `2 * version` while the slot holds that
