@@ -228,7 +228,7 @@ unsafe extern "C" fn read_long(v: *mut Value, buf: *mut c_void, cap: usize, vers
         // never written, and the slice does not claim them.
         // SAFETY: a non-NULL buf is the caller's cap writable bytes.
         let buf = unsafe { args::bytes_mut(buf.cast(), cap.min(v.size())) }?;
-        let (len, ver) = v.read(buf)?;
+        let (len, ver) = v.read_slow(buf)?;
         // SAFETY: a non-NULL version is the caller's writable u64.
         if let Some(out) = unsafe { version.as_mut() } {
             *out = ver;

@@ -216,6 +216,13 @@ impl Block {
         if let Some(r) = unsafe { self.read_now(buf.as_mut_ptr(), buf.len()) } {
             return Ok(r);
         }
+        self.read_slow(buf)
+    }
+
+    /// [`read`](Self::read) without its leaf attempt: for a caller whose
+    /// `read_now` just missed (a value too long for it, a race), so that a
+    /// long value is not looked at twice.
+    pub fn read_slow(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         let (len, v) = seqlock::load(&self.view, buf, self.seen)?;
         self.seen = v;
         Ok((len, v))
