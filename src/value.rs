@@ -179,12 +179,14 @@ impl Value {
 
     /// See [`Block::read_slow`]: the C export's read after its leaf path
     /// missed.
+    #[inline]
     pub fn read_slow(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         let r = self.block.read_slow(buf);
         self.tell_ready(r)
     }
 
     /// After a read: the descriptor's watcher learns what it returned.
+    #[inline]
     fn tell_ready<T>(&self, r: T) -> T {
         if let Some(ready) = &self.ready {
             ready.sync(self.block.seen);

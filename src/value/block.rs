@@ -222,6 +222,7 @@ impl Block {
     /// [`read`](Self::read) without its leaf attempt: for a caller whose
     /// `read_now` just missed (a value too long for it, a race), so that a
     /// long value is not looked at twice.
+    #[inline]
     pub fn read_slow(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         let (len, v) = seqlock::load(&self.view, buf, self.seen)?;
         self.seen = v;
