@@ -58,6 +58,13 @@
 //! every seqlock does; they live in memory another process maps, reached
 //! through raw pointers, and a torn copy is discarded, never interpreted.
 //!
+//! `store_short` and `load_short` are `store` and `load`'s first attempt
+//! for values of up to `copy::SHORT` bytes, with the same stores and loads
+//! in the same order: leaf code for the C exports' short paths (the steady
+//! slot's copy, a wake-up and every retry are out of line). The writer's
+//! look at the sleepers word after publishing is the handshake's waker
+//! half (`object::handshake`, its protocol recorded in the block).
+//!
 //! # Hostile peer
 //! A peer that can write the object can make `published`, a stamp or a
 //! length anything. A reader indexes slots by `published % FAST` and
