@@ -76,16 +76,6 @@ static void read_lines(const void *p, uint64_t len) {
  * until the scheduler moved one, at a moment that differs run to run. */
 static int cpu_parent = -1, cpu_child = -1;
 
-static void pin(int cpu) {
-    if (cpu < 0)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-        die("sched_setaffinity");
-}
-
 /* Picks the first two CPUs this process may use and pins it to the first. */
 static void pin_setup(void) {
     cpu_set_t set;

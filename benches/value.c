@@ -8,18 +8,32 @@
  *    seqlock.
  * 2. Read while a writer process writes 64 bytes flat out: rshm_value
  *    against a read under a robust rshm mutex (the writer takes it too)
- *    and the bare seqlock. Goal: at least 3x the mutex's reads.
+ *    and the bare seqlock. Goal: at least 3x the mutex's reads. The reader
+ *    and the writer are pinned to two different CPUs (when the process may
+ *    use two): on a machine with few CPUs the kernel would otherwise often
+ *    run both on one, and the row would time the scheduler. Each value
+ *    carries its version, so each row also says how many reads saw a new
+ *    one (whether the writer really wrote during the reads). Beside them,
+ *    the floor of any such design on this machine: a load of one cache
+ *    line the writer stores to flat out (and a line's one-way transfer,
+ *    timed by ping-pong): a read that must see the writer's latest store
+ *    waits for a line to come over.
  * 3. The writer's rate alone and with three reader processes reading
- *    flat out. Goal: at least half.
+ *    flat out. Goal: at least half. With fewer than five CPUs the four
+ *    processes share them and the writer's rate says how the kernel
+ *    shares CPUs as much as what readers cost it, so its rate per second
+ *    of its own CPU time is printed too (clock_gettime(
+ *    CLOCK_THREAD_CPUTIME_ID) in the writer): the cost readers add
+ *    through the memory system.
  * 4. The writer's rate beside a reader process with no descriptor, beside
  *    one whose descriptor (rshm_value_fd) is in an epoll set while it is
  *    busy (it reads nothing), and beside one in an epoll loop (wait, read,
  *    again). Goal: the busy reader's descriptor costs the writer nothing
  *    (at least 0.9x); the epoll loop's row says what a polling reader
  *    costs (a wake-up for each write its watcher sleeps through).
- * Processes are not pinned: on a machine with fewer than 5 CPUs the
- * contended figures say how the kernel shares them as much as anything. */
+ * Only row 2 pins processes. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -123,8 +137,11 @@ struct shared {
     struct bare bare;
     struct locked locked;
     _Alignas(64) unsigned char plain[BIG]; /* memcpy's source */
+    _Alignas(64) _Atomic uint64_t floor;   /* the floor's line */
     _Alignas(64) _Atomic int stop;
     _Atomic uint64_t writes;
+    _Atomic uint64_t writer_cpu_ns; /* the writer's CPU time */
+    _Atomic int writer_cpu;        /* the CPU to pin the writer to, or -1 */
     _Atomic int ready;
     _Atomic int readers_ready;
 };
@@ -132,8 +149,34 @@ struct shared {
 static struct shared *sh;
 static char name[64];
 
-enum kind { VALUE, MUTEX, BARE };
-static const char *kind_name[] = {"rshm_value", "robust mutex", "bare seqlock"};
+enum kind { VALUE, MUTEX, BARE, FLOOR };
+#define KINDS 4
+static const char *kind_name[] = {"rshm_value", "robust mutex", "bare seqlock", "floor: one line"};
+
+static uint64_t cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The first two CPUs this process may use, or -1s. */
+static void two_cpus(int *a, int *b) {
+    cpu_set_t set;
+    *a = *b = -1;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set)) {
+            if (*a < 0)
+                *a = c;
+            else if (*b < 0) {
+                *b = c;
+                break;
+            }
+        }
+    if (*b < 0)
+        *a = -1;
+}
 
 /* A child that writes 64-byte values of `kind` flat out until told to
  * stop, and counts them. */
@@ -146,15 +189,21 @@ static pid_t writer(enum kind k) {
             ;
         return pid;
     }
+    pin(atomic_load(&sh->writer_cpu));
     unsigned char buf[64];
     rshm_value *w = k == VALUE ? rshm_value_open(name, RSHM_O_RDWR, 1000) : NULL;
     if (k == VALUE && !w)
         die("rshm_value_open O_RDWR");
-    uint64_t n = 0;
+    uint64_t n = 1;
     atomic_store(&sh->ready, 1);
+    uint64_t c0 = cpu_ns();
     while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+        /* Each value starts with its version: the reader counts new ones. */
         memset(buf, (int)n, sizeof buf);
-        if (k == VALUE) {
+        memcpy(buf, &n, sizeof n);
+        if (k == FLOOR) {
+            atomic_store_explicit(&sh->floor, n, memory_order_release);
+        } else if (k == VALUE) {
             if (rshm_value_write(w, buf, sizeof buf) != 0)
                 die("rshm_value_write");
         } else if (k == MUTEX) {
@@ -164,7 +213,8 @@ static pid_t writer(enum kind k) {
         }
         n++;
     }
-    atomic_store(&sh->writes, n);
+    atomic_store(&sh->writer_cpu_ns, cpu_ns() - c0);
+    atomic_store(&sh->writes, n - 1);
     if (w)
         rshm_value_close(w);
     _exit(0);
@@ -180,10 +230,12 @@ static uint64_t stop_writer(pid_t pid) {
     return n;
 }
 
-/* ns per read of `len` bytes by `k` (or memcpy, k < 0), `batch` reads. */
-static double read_ns(rshm_value *r, int k, size_t len, int batch) {
+/* ns per read of `len` bytes by `k` (or memcpy, k < 0), `batch` reads;
+ * adds to *fresh the reads whose version (the value's first 8 bytes, the
+ * floor's word) differs from the read before (NULL: not counted). */
+static double read_ns_counting(rshm_value *r, int k, size_t len, int batch, uint64_t *fresh) {
     unsigned char out[BIG];
-    uint64_t ver;
+    uint64_t ver, last = 0, seen = 0;
     uint64_t t0 = now_ns();
     for (int i = 0; i < batch; i++) {
         if (k < 0)
@@ -193,11 +245,56 @@ static double read_ns(rshm_value *r, int k, size_t len, int batch) {
                 die("rshm_value_read");
         } else if (k == MUTEX)
             locked_read(&sh->locked, out);
-        else
+        else if (k == BARE)
             bare_read(&sh->bare, out);
+        else {
+            ver = atomic_load_explicit(&sh->floor, memory_order_acquire);
+            memcpy(out, &ver, sizeof ver);
+        }
         use(out);
+        if (fresh) {
+            memcpy(&ver, out, sizeof ver);
+            seen += ver != last;
+            last = ver;
+        }
     }
-    return (double)(now_ns() - t0) / batch;
+    double ns = (double)(now_ns() - t0) / batch;
+    if (fresh)
+        *fresh += seen;
+    return ns;
+}
+
+static double read_ns(rshm_value *r, int k, size_t len, int batch) {
+    return read_ns_counting(r, k, len, batch, NULL);
+}
+
+/* One-way transfer of a cache line between the two CPUs, by ping-pong
+ * between this process (on `a`) and a child (on `b`): ns. */
+static double line_transfer_ns(int a, int b) {
+    const uint64_t n = 200000;
+    atomic_store(&sh->floor, 0);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        pin(b);
+        for (uint64_t i = 1; i < n; i += 2) {
+            while (atomic_load_explicit(&sh->floor, memory_order_acquire) != i)
+                ;
+            atomic_store_explicit(&sh->floor, i + 1, memory_order_release);
+        }
+        _exit(0);
+    }
+    pin(a);
+    uint64_t t0 = now_ns();
+    for (uint64_t i = 0; i + 2 <= n; i += 2) {
+        atomic_store_explicit(&sh->floor, i + 1, memory_order_release);
+        while (atomic_load_explicit(&sh->floor, memory_order_acquire) != i + 2)
+            ;
+    }
+    double ns = (double)(now_ns() - t0) / n;
+    waitpid(pid, NULL, 0);
+    return ns;
 }
 
 static void uncontended(rshm_value *w, rshm_value *r, size_t len) {
@@ -229,29 +326,46 @@ static void uncontended(rshm_value *w, rshm_value *r, size_t len) {
 }
 
 static void contended(rshm_value *r) {
-    double ns[3][ROUNDS], wr[3][ROUNDS], ratio_mutex[ROUNDS], ratio_bare[ROUNDS];
+    double ns[KINDS][ROUNDS], wr[KINDS][ROUNDS], fr[KINDS][ROUNDS], ratio_mutex[ROUNDS], ratio_bare[ROUNDS],
+        ratio_floor[ROUNDS], hop[ROUNDS];
+    int a, b;
+    two_cpus(&a, &b);
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+        die("sched_getaffinity");
     for (int i = 0; i < ROUNDS; i++) {
-        for (int j = 0; j < 3; j++) {
-            enum kind k = (enum kind)((i + j) % 3); /* who goes first rotates */
+        hop[i] = a >= 0 ? line_transfer_ns(a, b) : 0;
+        pin(a);
+        atomic_store(&sh->writer_cpu, b);
+        for (int j = 0; j < KINDS; j++) {
+            enum kind k = (enum kind)((i + j) % KINDS); /* who goes first rotates */
             pid_t pid = writer(k);
-            uint64_t t0 = now_ns(), reads = 0;
+            uint64_t t0 = now_ns(), reads = 0, fresh = 0;
             while (now_ns() - t0 < SLICE_NS) {
-                read_ns(r, k, 64, 1000);
+                read_ns_counting(r, k, 64, 1000, &fresh);
                 reads += 1000;
             }
             double el = (double)(now_ns() - t0);
             ns[k][i] = el / reads;
+            fr[k][i] = 100.0 * (double)fresh / (double)reads;
             wr[k][i] = stop_writer(pid) / (el / 1e9) / 1e6;
         }
         ratio_mutex[i] = ns[MUTEX][i] / ns[VALUE][i];
         ratio_bare[i] = ns[VALUE][i] / ns[BARE][i];
+        ratio_floor[i] = ns[VALUE][i] / ns[FLOOR][i];
     }
-    printf("read of 64 bytes while a writer process writes flat out (median of %d rounds x 0.1 s):\n", ROUNDS);
-    for (int k = 0; k < 3; k++)
-        printf("  %-13s %8.1f ns per read, writer %6.2f M writes/s\n", kind_name[k], median(ns[k], ROUNDS),
-               median(wr[k], ROUNDS));
-    printf("  reads per second value/mutex %.2fx (goal >= 3), read time value/seqlock %.2f (goal <= 1.2)\n",
-           median(ratio_mutex, ROUNDS), median(ratio_bare, ROUNDS));
+    atomic_store(&sh->writer_cpu, -1);
+    if (sched_setaffinity(0, sizeof mine, &mine) != 0)
+        die("sched_setaffinity");
+    printf("read of 64 bytes while a writer process writes flat out (median of %d rounds x 0.1 s; %s):\n", ROUNDS,
+           a >= 0 ? "reader and writer pinned to two CPUs" : "not pinned: one CPU");
+    for (int k = 0; k < KINDS; k++)
+        printf("  %-15s %8.1f ns per read, %5.1f%% of reads saw a new version, writer %6.2f M writes/s\n",
+               kind_name[k], median(ns[k], ROUNDS), median(fr[k], ROUNDS), median(wr[k], ROUNDS));
+    printf("  a cache line's one-way transfer between the two CPUs (ping-pong): %.1f ns\n", median(hop, ROUNDS));
+    printf("  reads per second value/mutex %.2fx (goal >= 3), read time value/seqlock %.2f (goal <= 1.2), "
+           "value/floor %.2f\n",
+           median(ratio_mutex, ROUNDS), median(ratio_bare, ROUNDS), median(ratio_floor, ROUNDS));
 }
 
 /* Readers in child processes, reading the value flat out until stopped. */
@@ -271,7 +385,7 @@ static pid_t spawn_reader(void) {
 }
 
 static void writer_rate(void) {
-    double alone[ROUNDS], three[ROUNDS], ratio[ROUNDS];
+    double alone[ROUNDS], three[ROUNDS], ratio[ROUNDS], calone[ROUNDS], cthree[ROUNDS], cratio[ROUNDS];
     for (int i = 0; i < ROUNDS; i++) {
         for (int with = 0; with < 2; with++) {
             pid_t readers[3] = {0, 0, 0};
@@ -282,22 +396,31 @@ static void writer_rate(void) {
             uint64_t t0 = now_ns();
             usleep(SLICE_NS / 1000);
             double el = (double)(now_ns() - t0);
-            double rate = stop_writer(pid) / (el / 1e9) / 1e6;
+            uint64_t n = stop_writer(pid);
+            double rate = n / (el / 1e9) / 1e6;
+            double crate = n / ((double)atomic_load(&sh->writer_cpu_ns) / 1e9) / 1e6;
             atomic_store(&sh->stop, 1);
             for (int j = 0; j < 3; j++)
                 if (readers[j])
                     waitpid(readers[j], NULL, 0);
             atomic_store(&sh->stop, 0);
-            if (readers[0])
+            if (readers[0]) {
                 three[i] = rate;
-            else
+                cthree[i] = crate;
+            } else {
                 alone[i] = rate;
+                calone[i] = crate;
+            }
         }
         ratio[i] = three[i] / alone[i];
+        cratio[i] = cthree[i] / calone[i];
     }
     printf("the writer's rate, 64-byte values (median of %d rounds x 0.1 s):\n", ROUNDS);
-    printf("  alone %.2f M writes/s, with three readers %.2f M writes/s: ratio %.2f (goal >= 0.5)\n",
+    printf("  per second:             alone %6.2f M writes/s, with three readers %6.2f M writes/s: ratio %.2f\n",
            median(alone, ROUNDS), median(three, ROUNDS), median(ratio, ROUNDS));
+    printf("  per second of its CPU:  alone %6.2f M writes/s, with three readers %6.2f M writes/s: ratio %.2f "
+           "(goal >= 0.5)\n",
+           median(calone, ROUNDS), median(cthree, ROUNDS), median(cratio, ROUNDS));
 }
 
 enum fd_reader { NO_FD, FD_BUSY, FD_LOOP };
@@ -364,6 +487,7 @@ int main(void) {
     if (sh == MAP_FAILED)
         die("mmap");
     memset(sh, 0, sizeof *sh);
+    atomic_store(&sh->writer_cpu, -1);
     if (rshm_mutex_init(&sh->locked.m) != 0)
         die("rshm_mutex_init");
     rshm_value *w = rshm_value_create(name, BIG, 0600);

@@ -547,12 +547,6 @@
 
 
 /**
- * The shared block's layout; another is EPROTO. `rshm ls` shows it as
- * "rshm-value v1".
- */
-#define LAYOUT 1
-
-/**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
  * it does). It becomes the sender on its first send or reserve and the
@@ -2392,7 +2386,7 @@ size_t rshm_topic_max_message(const struct rshm_topic *t);
  *
  * `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
  * call. `size` is the longest value in bytes (at least 1); the object
- * holds three copies of it and a few cache lines. `mode` gives the
+ * holds nine copies of it and a few cache lines. `mode` gives the
  * permission bits (the umask applies): readers need read permission,
  * the writer read and write. With 0600 or 0660 a write makes no system
  * call unless a reader waits. When some class of users may read but not

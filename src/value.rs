@@ -21,7 +21,7 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-pub use block::Block;
+pub use block::{Block, Written};
 pub use layout::LAYOUT;
 
 /// A handle on a named value, from [`Value::create`] (the writer) or
@@ -134,12 +134,62 @@ impl Value {
         self.block.write_with(len, fill)
     }
 
+    /// See [`Block::write_now`]: the C export's short path.
+    ///
+    /// # Safety
+    /// `src` is readable for `len` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn write_now(&mut self, src: *const u8, len: usize) -> Written {
+        // SAFETY: forwarded.
+        unsafe { self.block.write_now(src, len) }
+    }
+
+    /// See [`Block::finish_write`].
+    ///
+    /// # Safety
+    /// As there.
+    #[cold]
+    pub unsafe fn finish_write(&mut self, src: *const u8, len: usize, due: bool) {
+        // SAFETY: forwarded.
+        unsafe { self.block.finish_write(src, len, due) }
+    }
+
+    /// See [`Block::read_now`]: the C export's short path. None also for a
+    /// handle with a descriptor, whose reads tell its watcher.
+    ///
+    /// # Safety
+    /// `buf` is writable for `cap` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn read_now(&mut self, buf: *mut u8, cap: usize) -> Option<(usize, u64)> {
+        if self.ready.is_some() {
+            return None;
+        }
+        // SAFETY: forwarded.
+        unsafe { self.block.read_now(buf, cap) }
+    }
+
     /// See [`Block::read`].
     #[inline]
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
         let r = self.block.read(buf);
+        self.tell_ready(r)
+    }
+
+    /// See [`Block::read_slow`]: the C export's read after its leaf path
+    /// missed.
+    #[inline]
+    pub fn read_slow(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
+        let r = self.block.read_slow(buf);
+        self.tell_ready(r)
+    }
+
+    /// After a read: the descriptor's watcher learns what it returned.
+    #[inline]
+    fn tell_ready<T>(&self, r: T) -> T {
         if let Some(ready) = &self.ready {
-            ready.sync(self.block.version);
+            ready.sync(self.block.seen);
         }
         r
     }
@@ -157,7 +207,7 @@ impl Value {
         }
         if self.ready.is_none() {
             let announce = wait::Announce::open(self.seg.fd(), self.seg.size());
-            self.ready = Some(ready::Ready::new(self.block.view, announce, self.block.version)?);
+            self.ready = Some(ready::Ready::new(self.block.view, announce, self.block.seen)?);
         }
         Ok(self.ready.as_ref().expect("made above").fd())
     }
@@ -209,7 +259,7 @@ pub fn unlink(name: &CStr) -> Result<()> {
 /// What a value object says of itself, for tools that list objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Description {
-    /// The shared block's layout ("rshm-value v1").
+    /// The shared block's layout ("rshm-value v2").
     pub layout: u32,
     /// The longest value in bytes.
     pub size: u64,

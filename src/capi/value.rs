@@ -8,7 +8,7 @@ use super::{
 };
 use crate::errno::{Errno, Result};
 use crate::sync::Timeout;
-use crate::value::{self, Value};
+use crate::value::{self, Value, Written};
 use libc::{c_char, c_int, c_void};
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use std::time::Duration;
 ///
 /// `name` is "/name" or "name" as for `rshm_shm_open`, borrowed for the
 /// call. `size` is the longest value in bytes (at least 1); the object
-/// holds three copies of it and a few cache lines. `mode` gives the
+/// holds nine copies of it and a few cache lines. `mode` gives the
 /// permission bits (the umask applies): readers need read permission,
 /// the writer read and write. With 0600 or 0660 a write makes no system
 /// call unless a reader waits. When some class of users may read but not
@@ -117,6 +117,47 @@ pub unsafe extern "C" fn rshm_value_open(name: *const c_char, oflag: c_int, time
 /// inherited through fork must not be used in the child.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_value_write(v: *mut Value, data: *const c_void, len: usize) -> c_int {
+    // The writer's path for a short value, before the panic boundary:
+    // leaf code that cannot panic (`Block::write_now`), so a writer flat
+    // out makes the stores of the value and little else
+    // (src/object/copy.rs says why that matters).
+    // SAFETY: a non-NULL v is a live handle used by one thread at a time,
+    // and a non-NULL data the caller's len readable bytes (the contract).
+    if let Some(h) = unsafe { v.as_mut() } {
+        if !data.is_null() {
+            match unsafe { h.write_now(data.cast(), len) } {
+                Written::Done => return 0,
+                // SAFETY: v is the live handle above, data its len bytes.
+                Written::More(due) => return unsafe { finish_write(v, data, len, due) },
+                Written::No => {}
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { write_long(v, data, len) }
+}
+
+/// What `rshm_value_write`'s short path left to do (the steady slot's
+/// copy, wake-ups); 0 (the write's result).
+///
+/// # Safety
+/// `v` is a live handle, `data` the `len` bytes it just wrote.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn finish_write(v: *mut Value, data: *const c_void, len: usize, due: bool) -> c_int {
+    run("rshm_value_write", -1, || {
+        // SAFETY: forwarded.
+        unsafe { handle(v)?.finish_write(data.cast(), len, due) };
+        Ok(0)
+    })
+}
+
+/// `rshm_value_write` in full, inside the panic boundary.
+///
+/// # Safety
+/// As for `rshm_value_write`.
+#[inline(never)]
+unsafe extern "C" fn write_long(v: *mut Value, data: *const c_void, len: usize) -> c_int {
     run("rshm_value_write", -1, || {
         let v = handle(v)?;
         if data.is_null() && len != 0 {
@@ -155,13 +196,39 @@ pub unsafe extern "C" fn rshm_value_write(v: *mut Value, data: *const c_void, le
 /// Thread safety: as for `rshm_value_write`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_value_read(v: *mut Value, buf: *mut c_void, cap: usize, version: *mut u64) -> i64 {
+    // A short value read at the first attempt, before the panic boundary:
+    // leaf code that cannot panic (`Block::read_now`).
+    // SAFETY: a non-NULL v is a live handle used by one thread at a time,
+    // a non-NULL buf the caller's cap writable bytes and a non-NULL version
+    // its writable u64 (the contract).
+    if let Some(h) = unsafe { v.as_mut() } {
+        if !buf.is_null() {
+            if let Some((len, ver)) = unsafe { h.read_now(buf.cast(), cap) } {
+                if let Some(out) = unsafe { version.as_mut() } {
+                    *out = ver;
+                }
+                // len <= copy::SHORT.
+                return len as i64;
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { read_long(v, buf, cap, version) }
+}
+
+/// `rshm_value_read` in full, inside the panic boundary.
+///
+/// # Safety
+/// As for `rshm_value_read`.
+#[inline(never)]
+unsafe extern "C" fn read_long(v: *mut Value, buf: *mut c_void, cap: usize, version: *mut u64) -> i64 {
     run("rshm_value_read", -1, || {
         let v = handle(v)?;
         // No value is longer than the size: bytes of buf beyond it are
         // never written, and the slice does not claim them.
         // SAFETY: a non-NULL buf is the caller's cap writable bytes.
         let buf = unsafe { args::bytes_mut(buf.cast(), cap.min(v.size())) }?;
-        let (len, ver) = v.read(buf)?;
+        let (len, ver) = v.read_slow(buf)?;
         // SAFETY: a non-NULL version is the caller's writable u64.
         if let Some(out) = unsafe { version.as_mut() } {
             *out = ver;

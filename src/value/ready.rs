@@ -167,7 +167,7 @@ impl Drop for Ready {
         s.epoch.fetch_add(1, Ordering::SeqCst);
         let _ = futex::wake(&s.epoch, 1);
         if let Some(a) = &s.announce {
-            wait::wake_round(a.word());
+            wait::wake_round(&s.view.0, a.word());
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();

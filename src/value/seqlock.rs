@@ -58,6 +58,13 @@
 //! every seqlock does; they live in memory another process maps, reached
 //! through raw pointers, and a torn copy is discarded, never interpreted.
 //!
+//! `store_short` and `load_short` are `store` and `load`'s first attempt
+//! for values of up to `copy::SHORT` bytes, with the same stores and loads
+//! in the same order: leaf code for the C exports' short paths (the steady
+//! slot's copy, a wake-up and every retry are out of line). The writer's
+//! look at the sleepers word after publishing is the handshake's waker
+//! half (`object::handshake`, its protocol recorded in the block).
+//!
 //! # Hostile peer
 //! A peer that can write the object can make `published`, a stamp or a
 //! length anything. A reader indexes slots by `published % FAST` and
@@ -67,6 +74,7 @@
 
 use super::layout::{Slot, View, FAST, SLOTS, STEADY_EVERY};
 use crate::errno::{Errno, Result};
+use crate::object::copy;
 use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant};
 
@@ -81,24 +89,101 @@ const STUCK: u32 = 4096;
 
 /// Writes a value of `len` bytes (within the capacity, checked by the
 /// caller) as version `v`, `fill` storing its bytes at the pointer it is
-/// given, and publishes it.
+/// given, and publishes it. With a `fill` that makes no call, no call.
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 pub(super) fn store(view: &View, v: u64, len: usize, fill: impl Fn(*mut u8)) {
-    put(view.slot((v % FAST) as usize), v, len, &fill);
-    let s = view.shared;
-    s.published.store(v, Ordering::Release);
-    s.tick.store(v as u32, Ordering::Release);
-    if v % STEADY_EVERY == 0 {
+    put(view.slot(fast(v)), v, len, &fill);
+    publish(view, v);
+    if v & (STEADY_EVERY - 1) == 0 {
         put(view.slot(SLOTS - 1), v, len, &fill);
     }
 }
 
+/// Makes version `v`, whole in its fast slot, the one readers take.
+#[inline(always)]
+fn publish(view: &View, v: u64) {
+    view.shared.published.store(v, Ordering::Release);
+    view.shared.tick.store(v as u32, Ordering::Release);
+}
+
+/// The fast slot of version `v`.
+#[inline(always)]
+fn fast(v: u64) -> usize {
+    (v & (FAST - 1)) as usize
+}
+
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 fn put(slot: Slot, v: u64, len: usize, fill: &impl Fn(*mut u8)) {
-    slot.head.stamp.store(2 * v + 1, Ordering::Relaxed);
+    // v <= MAX_VERSION (the caller checks): no stamp wraps.
+    let even = v.wrapping_mul(2);
+    slot.head.stamp.store(even | 1, Ordering::Relaxed);
     fence(Ordering::Release);
     // The slot holds `capacity` >= len bytes; only the writer stores there.
     fill(slot.data);
     slot.head.len.store(len as u64, Ordering::Relaxed);
-    slot.head.stamp.store(2 * v, Ordering::Release);
+    slot.head.stamp.store(even, Ordering::Release);
+}
+
+/// `store` of `len <= copy::SHORT` bytes at `src` into the fast slot, and
+/// its publication, without a call: the bytes copied by `copy::short`.
+/// True when the steady slot is due too (`store_steady`), which the caller
+/// does out of line: its copy would make this path need saved registers.
+///
+/// # Safety
+/// `src` is readable for `len` bytes; `len` is within the capacity.
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+pub(super) unsafe fn store_short(view: &View, v: u64, src: *const u8, len: usize) -> bool {
+    debug_assert!(len <= copy::SHORT && len <= view.capacity);
+    // SAFETY: dst is a slot's bytes, capacity >= len of them; src the
+    // caller's len bytes.
+    put(view.slot(fast(v)), v, len, &|dst| unsafe { copy::short(dst, src, len) });
+    publish(view, v);
+    v & (STEADY_EVERY - 1) == 0
+}
+
+/// The steady slot's copy of version `v` after `store_short` said so.
+///
+/// # Safety
+/// As for `store_short`.
+pub(super) unsafe fn store_steady(view: &View, v: u64, src: *const u8, len: usize) {
+    // SAFETY: as in store_short.
+    put(view.slot(SLOTS - 1), v, len, &|dst| unsafe { std::ptr::copy_nonoverlapping(src, dst, len) });
+}
+
+/// `load`'s first attempt for a value of up to `copy::SHORT` bytes into
+/// `buf` (`cap` bytes): its length and version, or None when the value is
+/// longer, or the attempt raced a write or found the block corrupt (the
+/// caller then runs `load`, which says which). Leaf code, nothing that
+/// can panic: a reader's whole path, before the C boundary's.
+///
+/// # Safety
+/// `buf` is writable for `cap` bytes.
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+pub(super) unsafe fn load_short(view: &View, buf: *mut u8, cap: usize) -> Option<(usize, u64)> {
+    let v = view.shared.published.load(Ordering::Acquire);
+    let slot = view.slot(fast(v));
+    let s1 = slot.head.stamp.load(Ordering::Acquire);
+    // s1 == 2v, exactly: no v of 2^63 or more, whose double wraps.
+    if s1 != v.wrapping_mul(2) || (v as i64) < 0 {
+        return None;
+    }
+    let len = slot.head.len.load(Ordering::Relaxed);
+    // short <= capacity and copy::SHORT.
+    if len > cap.min(view.short) as u64 {
+        return None;
+    }
+    // SAFETY: len <= capacity, the slot's room, and <= cap, buf's; the
+    // writer may be storing into the slot meanwhile (see the top).
+    unsafe { copy::short(buf, slot.data, len as usize) };
+    fence(Ordering::Acquire);
+    if slot.head.stamp.load(Ordering::Relaxed) != s1 {
+        return None;
+    }
+    Some((len as usize, v))
 }
 
 /// Why an attempt failed.
@@ -116,7 +201,7 @@ enum Miss {
 pub(super) fn load(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64)> {
     // One attempt inline: it succeeds unless a write overlapped it.
     let v = view.shared.published.load(Ordering::Acquire);
-    match copy(view, view.slot((v % FAST) as usize), Some(v), buf) {
+    match copy(view, view.slot(fast(v)), Some(v), buf) {
         Ok(r) => Ok(r),
         Err(Miss::Fail(e)) => Err(e),
         Err(Miss::Raced(_)) => load_raced(view, buf, last),
@@ -133,7 +218,7 @@ fn load_raced(view: &View, buf: &mut [u8], last: u64) -> Result<(usize, u64)> {
     loop {
         for _ in 0..FAST_TRIES {
             let v = view.shared.published.load(Ordering::Acquire);
-            match copy(view, view.slot((v % FAST) as usize), Some(v), buf) {
+            match copy(view, view.slot(fast(v)), Some(v), buf) {
                 Ok(r) => return Ok(r),
                 Err(Miss::Raced(s)) if (v, s) == seen => {
                     stuck += 1;

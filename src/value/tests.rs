@@ -105,20 +105,31 @@ fn describe_tells_kind_size_version_and_writer() {
 /// function of its version) and their versions never go back.
 #[test]
 fn readers_never_see_a_torn_value() {
+    // Long values, and short ones: those take the leaf paths
+    // (`Block::write_now`, `read_now`) on both sides.
+    for (size, span) in [(4096, 4096), (64, 65)] {
+        torn(size, span);
+    }
+}
+
+/// Two readers against a writer flat out for 0.3 s, writing values of
+/// `v * 97 % span` bytes, each its version's low byte repeated.
+fn torn(size: usize, span: usize) {
     let n = name("torn");
-    let mut w = Value::create(&n, 4096, 0o600).unwrap();
+    let mut w = Value::create(&n, size, 0o600).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
+    let length = move |v: u64| (v as usize * 97) % span;
     let readers: Vec<_> = (0..2)
         .map(|_| {
             let mut r = Value::open(&n, RD, Duration::ZERO).unwrap();
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
-                let mut buf = vec![0u8; 4096];
+                let mut buf = vec![0u8; size];
                 let (mut last, mut reads) = (0, 0u64);
                 while !stop.load(Ordering::Relaxed) {
                     let (len, v) = r.read(&mut buf).unwrap();
                     assert!(v >= last, "version went back: {v} after {last}");
-                    assert_eq!(len, if v == 0 { 0 } else { 1 + (v as usize * 97) % 4096 - 1 });
+                    assert_eq!(len, length(v));
                     assert!(buf[..len].iter().all(|&b| b == v as u8), "torn at version {v}");
                     last = v;
                     reads += 1;
@@ -127,12 +138,12 @@ fn readers_never_see_a_torn_value() {
             })
         })
         .collect();
-    let mut data = vec![0u8; 4096];
+    let mut data = vec![0u8; size];
     let t = std::time::Instant::now();
     let mut v = 0u64;
     while t.elapsed() < Duration::from_millis(300) {
         v += 1;
-        let len = (v as usize * 97) % 4096;
+        let len = length(v);
         data[..len].fill(v as u8);
         assert_eq!(w.write(&data[..len]), Ok(v));
     }
@@ -264,9 +275,9 @@ fn a_reader_that_keeps_losing_falls_back_to_the_steady_slot_and_then_gives_up() 
         w.write(&i.to_ne_bytes()).unwrap();
     }
     w.write(b"newest").unwrap();
-    // Both fast slots look mid-write forever: only the steady slot (64) is whole.
+    // Every fast slot looks mid-write forever: only the steady slot (64) is whole.
     let view = w.view;
-    for i in 0..2 {
+    for i in 0..layout::FAST as usize {
         view.slot(i).head.stamp.fetch_or(1, Ordering::SeqCst);
     }
     let mut buf = [0u8; 64];
@@ -274,7 +285,7 @@ fn a_reader_that_keeps_losing_falls_back_to_the_steady_slot_and_then_gives_up() 
     assert_eq!(buf[..8], 64u64.to_ne_bytes());
     // The steady slot is older than what this reader returned: not taken.
     let mut fresh = unsafe { Block::attach(reg.0, len, false) }.unwrap();
-    fresh.version = 65;
+    fresh.seen = 65;
     let t = std::time::Instant::now();
     assert_eq!(fresh.read(&mut buf), Err(Errno(libc::EBADMSG)));
     assert!(t.elapsed() < Duration::from_secs(5));
@@ -313,6 +324,29 @@ fn garbage_in_the_block_gives_an_errno_or_a_value_within_bounds() {
         if let Ok(mut w2) = unsafe { Block::attach(reg.0, len, true) } {
             let _ = w2.write(b"again");
         }
+    }
+}
+
+/// The block records its waiters' handshake, and the writer's short path
+/// wakes an announced waiter with either protocol.
+#[test]
+fn an_announced_waiter_is_woken_with_either_protocol() {
+    for protocol in crate::object::handshake::runnable() {
+        let len = Block::region_len(64).unwrap();
+        let reg = Region::new(len);
+        // SAFETY: the region outlives both blocks (the thread is joined).
+        let mut w = unsafe { Block::init_with(reg.0, len, 64, protocol) }.unwrap();
+        // SAFETY: as above.
+        let r = unsafe { Block::attach(reg.0, len, false) }.unwrap();
+        assert_eq!(r.view.hs.protocol(), protocol);
+        let word: &'static AtomicU32 = &w.view.shared.sleepers;
+        let t = std::thread::spawn(move || r.wait(Some(word), 0, Timeout::After(Duration::from_secs(10))));
+        while word.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        w.write(b"x").unwrap();
+        assert_eq!(t.join().unwrap(), Ok(()), "{protocol:?}");
+        assert_eq!(word.load(Ordering::SeqCst), 0, "the writer cleared the word when it woke");
     }
 }
 

@@ -1,9 +1,11 @@
 //! Waiting for a new version, and the writer's wake-up.
 //!
 //! A waiter that can write the object announces itself on the sleepers
-//! word and sleeps there (`object::handshake`, many waiters); the writer
-//! loads the word after each write and makes a system call only when it
-//! is set. So a write with no waiter makes none.
+//! word and sleeps there (`object::handshake`, many waiters, with the
+//! protocol the creator picked and recorded in the block: `Asymmetric`
+//! where it can, so the writer's half is a plain load with no barrier);
+//! the writer loads the word after each write and makes a system call
+//! only when it is set. So a write with no waiter makes none.
 //!
 //! A reader maps the object read-only and `read` never writes to it. To
 //! wait, a reader whose user may write the object opens it again
@@ -27,12 +29,10 @@
 
 use super::layout::View;
 use crate::errno::{Errno, Result};
-use crate::object::handshake::{Handshake, Protocol, Waiters};
 use crate::sync::{futex, Timeout};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-pub(super) const HANDSHAKE: Handshake = Handshake::new(Protocol::SeqCst, Waiters::Many);
 /// The longest sleep between looks at the version and the clock.
 const SLICE: Duration = Duration::from_millis(100);
 /// The longest sleep of a waiter that cannot announce itself.
@@ -43,8 +43,28 @@ const MAX_QUIET: u32 = 1024;
 /// The writer's half, after publishing.
 #[inline]
 pub(super) fn wake(view: &View, tick: &mut TickWake) {
-    HANDSHAKE.wake(&view.shared.sleepers);
+    view.hs.wake(&view.shared.sleepers);
     tick.after_write(&view.shared.tick);
+}
+
+/// `wake` as leaf code, for the writer's short path: whether a waiter may
+/// sleep on either word (the tick's only when its wake is `due`); if so
+/// the caller goes on with [`woken`].
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+pub(super) fn waiting(view: &View, due: bool) -> bool {
+    view.hs.waiting(&view.shared.sleepers) || due
+}
+
+/// The rest of `wake` after [`waiting`] said so: wakes the announced
+/// sleepers, and the tick's if `due`.
+#[cold]
+#[inline(never)]
+pub(super) fn woken(view: &View, tick: &mut TickWake, due: bool) {
+    view.hs.wake(&view.shared.sleepers);
+    if due {
+        tick.wake(&view.shared.tick);
+    }
 }
 
 /// A writer's wake-ups of the waiters that cannot announce themselves
@@ -65,14 +85,23 @@ impl TickWake {
 
     #[inline]
     fn after_write(&mut self, tick: &AtomicU32) {
+        if self.due() {
+            self.wake(tick);
+        }
+    }
+
+    /// Counts a write: whether its wake of the tick is due.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub fn due(&mut self) -> bool {
         if !self.on {
-            return;
+            return false;
         }
         if self.skip > 0 {
-            self.skip -= 1;
-            return;
+            self.skip = self.skip.wrapping_sub(1);
+            return false;
         }
-        self.wake(tick);
+        true
     }
 
     #[cold]
@@ -139,7 +168,7 @@ pub(super) fn round(
     let changed = || s.published.load(Ordering::Acquire) != version;
     match announce {
         Some(word) => {
-            HANDSHAKE.sleep(word, slice, || Ok(changed() || stop()))?;
+            view.hs.sleep(word, slice, || Ok(changed() || stop()))?;
         }
         None => {
             // The tick before the version: a write between the two
@@ -156,8 +185,8 @@ pub(super) fn round(
 }
 
 /// Ends a [`round`] asleep on `announce` after its `stop` was made true.
-pub(super) fn wake_round(announce: &AtomicU32) {
-    HANDSHAKE.wake(announce);
+pub(super) fn wake_round(view: &View, announce: &AtomicU32) {
+    view.hs.wake(announce);
 }
 
 /// A read-write mapping of a reader's object, made only to announce
