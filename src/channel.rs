@@ -8,7 +8,6 @@
 //! creator formats the ring inside the segment's initialiser, so an opener
 //! (which only finds segments that are complete) never sees it unformatted.
 
-mod copy;
 #[cfg(all(test, target_os = "linux"))]
 mod fd_tests;
 mod header;

@@ -1,9 +1,11 @@
 //! What every named rshm object shares, written once: the header in its
 //! first page (kind, layout version, creator), the identity of processes
 //! across pid reuse, and who holds each role of an object and whether that
-//! process still lives, and the doorbell an event loop polls instead of a
-//! futex. Segments, channels, values and topics build on it.
+//! process still lives, the doorbell an event loop polls instead of a
+//! futex, and the copy of a short message without a call (`copy`).
+//! Segments, channels, values and topics build on it.
 
+pub(crate) mod copy;
 pub mod doorbell;
 pub mod handshake;
 pub mod header;

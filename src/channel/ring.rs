@@ -93,9 +93,9 @@
 //! that dies cannot wake it, and then it fails with EPIPE once nothing is
 //! left.
 
-use super::copy;
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use crate::errno::{Errno, Result};
+use crate::object::copy;
 use crate::object::doorbell::Bell;
 use crate::object::handshake::{self, Handshake, Protocol, Waiters};
 use crate::object::peer::{self, Peer, Watch};

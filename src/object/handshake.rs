@@ -396,8 +396,6 @@ pub fn armed(word: &AtomicU32) -> bool {
     word.load(SeqCst) & BELL != 0
 }
 
-/// Clears the word, wakes its sleepers and rings its bell; out of line, as
-/// it is rare.
 /// The second half of [`Handshake::wake_ringing`], once
 /// [`Handshake::waiting`] said yes.
 #[cold]
@@ -406,9 +404,12 @@ pub fn woken_ringing(word: &AtomicU32, bell: &AtomicU64) {
     wake_and_ring(word, || doorbell::ring(bell.load(Relaxed)));
 }
 
+/// Clears the word, wakes its sleepers and rings its bell (`ring`); out of
+/// line, as it is rare. The second half of
+/// [`Handshake::wake_ringing_with`], once [`Handshake::waiting`] said yes.
 #[cold]
 #[inline(never)]
-fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
+pub fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
     let v = word.swap(0, SeqCst);
     if v & SLEEPER != 0 {
         let _ = futex::wake(word, i32::MAX);
@@ -419,9 +420,11 @@ fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
 }
 
 /// Clears the word and wakes its sleepers; out of line, as it is rare.
+/// The second half of [`Handshake::wake`], once [`Handshake::waiting`]
+/// said yes.
 #[cold]
 #[inline(never)]
-fn wake_all(word: &AtomicU32) {
+pub fn wake_all(word: &AtomicU32) {
     if word.swap(0, Relaxed) != 0 {
         // Nothing to do on failure: a sleeper's slice ends anyway.
         let _ = futex::wake(word, i32::MAX);

@@ -1,4 +1,5 @@
-//! Copies of short messages without a function call.
+//! Copies of short messages without a function call (the channel's and
+//! the topic's short paths).
 //!
 //! A sender streaming to another CPU is bound by the stores it has in
 //! flight: each store to a ring line waits for that line to come back from
