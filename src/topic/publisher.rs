@@ -289,13 +289,14 @@ impl Publisher {
             let learn = |p: &mut Publisher, waited| p.spin.learn(waited);
             wait::until(self, hs, word, pace, timeout, |p| Ok(p.scan(target)), |_| false, learn)?;
         }
-        // Freeing an eighth of the ring at a time, not a record, changes
-        // low once per many messages: every subscriber reads it after
-        // each record, and a line that stays unchanged stays in their caches.
-        let mut goal = (target + self.area.cap() / 8).min(self.head);
-        if self.area.block() {
-            goal = goal.min(self.free_to);
-        }
+        // Freeing many records at a time, not one, changes low once per
+        // many messages: every subscriber reads it after each record, and a
+        // line that stays unchanged stays in their caches (each change
+        // costs every subscriber a miss on its path). An eighth of the
+        // ring in the default policy, where low also decides what a
+        // lapped subscriber loses; with RSHM_TOPIC_BLOCK, whatever the
+        // last scan found every live subscriber past, which loses nothing.
+        let goal = if self.area.block() { self.free_to } else { (target + self.area.cap() / 8).min(self.head) };
         self.drop_until(goal.max(target));
         Ok(())
     }
@@ -334,8 +335,9 @@ impl Publisher {
     fn drop_until(&mut self, target: u64) {
         let cap = self.area.cap();
         let mut low = self.low;
+        // Kept by adding, not by a division a record.
+        let mut off = low % cap;
         while low < target {
-            let off = low % cap;
             let w = self.area.commit_word(off).load(Relaxed);
             let rec = match self.area.len_word(off).load(Relaxed) {
                 PAD => cap - off,
@@ -350,6 +352,7 @@ impl Publisher {
                 break;
             }
             low += rec;
+            off = if off + rec == cap { 0 } else { off + rec };
         }
         self.low = low;
         self.set_room();

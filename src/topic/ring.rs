@@ -22,9 +22,11 @@
 //! `rshm ls`). To write a
 //! record of `n` bytes the publisher needs `n + 16` bytes past head (the
 //! record and the next empty header), so it first moves `low` past every
-//! record overlapping them, and an eighth of the ring more where it may
-//! (so that `low`, which every subscriber reads after each record, changes
-//! once per many messages); the largest message is `capacity - 32`. The
+//! record overlapping them, and more where it may (so that `low`, which
+//! every subscriber reads after each record, changes once per many
+//! messages): an eighth of the ring in the default policy, as far as every
+//! live subscriber has read with RSHM_TOPIC_BLOCK. The largest message is
+//! `capacity - 32`. The
 //! publisher keeps head, low, its position and the next number in its own
 //! memory, publishes them and never reads them back; the lengths it reads
 //! at `low` to step over old records are checked, and a bad one makes it
@@ -79,7 +81,7 @@
 //! behind it), the payload in 16-byte moves, the length word, the next
 //! empty header, the commit word and `head`. It runs while `room`, the
 //! bytes known free at its position, holds the record: `low` moves only on
-//! the long way (an eighth of the ring at a time), in both policies. A
+//! the long way (many records at a time), in both policies. A
 //! subscriber's short path (`Subscriber::receive_now`, before
 //! `rshm_topic_receive`'s boundary) likewise copies without a call.
 //!
