@@ -237,7 +237,7 @@ impl Topic {
                 self.wake_publisher();
                 Ok(len)
             }
-            Got::No => self.subscriber()?.receive(buf, timeout),
+            Got::Empty | Got::No => self.subscriber()?.receive(buf, timeout),
         }
     }
 

@@ -226,16 +226,26 @@ unsafe extern "C" fn publish_long(t: *mut Topic, msg: *const c_void, len: usize,
 #[no_mangle]
 pub unsafe extern "C" fn rshm_topic_receive(t: *mut Topic, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
     // The busy subscriber's path, before the panic boundary, as in
-    // rshm_topic_publish (`Subscriber::receive_now`).
+    // rshm_topic_publish (`Subscriber::receive_now`). A call that may wait
+    // first polls a little here (as the long way's wait begins, without a
+    // clock): a message that comes meanwhile, as in a ping-pong, is taken
+    // at once.
     // SAFETY: a non-NULL t is a live handle used by one thread at a time,
     // and a non-NULL buf the caller's cap writable bytes (the contract).
     if let Some(topic) = unsafe { t.as_mut() } {
         if timeout_ns >= -1 && !buf.is_null() {
-            match unsafe { topic.receive_now(buf.cast(), cap) } {
-                Got::Msg(len) => return len as i64,
-                // SAFETY: t is the live handle above.
-                Got::Wake(len) => return unsafe { wake_publisher(t, len) },
-                Got::No => {}
+            let mut polls = if timeout_ns == 0 { 0u32 } else { 64 };
+            loop {
+                match unsafe { topic.receive_now(buf.cast(), cap) } {
+                    Got::Msg(len) => return len as i64,
+                    // SAFETY: t is the live handle above.
+                    Got::Wake(len) => return unsafe { wake_publisher(t, len) },
+                    Got::Empty if polls > 0 => {
+                        polls -= 1;
+                        std::hint::spin_loop();
+                    }
+                    Got::Empty | Got::No => break,
+                }
             }
         }
     }

@@ -28,6 +28,9 @@ pub(crate) enum Got {
     /// Received a message of this length; the publisher waits for room
     /// and must be woken: [`Subscriber::wake_publisher`].
     Wake(usize),
+    /// Nothing yet: head is at this side's cursor. A caller that may wait
+    /// can try again before it goes the long way.
+    Empty,
     /// Nothing: the call needs the long way ([`Subscriber::receive`]).
     No,
 }
@@ -338,7 +341,7 @@ impl Subscriber {
         if !published(cursor, self.seen, cap) {
             let head = h.head.0.load(Acquire);
             if !published(cursor, head, cap) {
-                return Got::No;
+                return if head == cursor { Got::Empty } else { Got::No };
             }
             self.seen = head;
         }
