@@ -256,6 +256,16 @@ impl Topic {
         }
     }
 
+    /// How many times to poll `receive_now` before the long way
+    /// (`Subscriber::polls`); 0 on the publisher's handle.
+    #[inline(always)]
+    pub(crate) fn polls(&self) -> u32 {
+        match &self.end {
+            End::Sub(s) => s.polls(),
+            End::Pub(_) => 0,
+        }
+    }
+
     /// The wake-up `Got::Wake` asks for.
     #[cold]
     pub(crate) fn wake_publisher(&self) {

@@ -227,17 +227,14 @@ unsafe extern "C" fn publish_long(t: *mut Topic, msg: *const c_void, len: usize,
 pub unsafe extern "C" fn rshm_topic_receive(t: *mut Topic, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
     // The busy subscriber's path, before the panic boundary, as in
     // rshm_topic_publish (`Subscriber::receive_now`). A call that may wait
-    // first polls a few times here (without a clock, as the long way's
-    // wait begins; about as long as a message takes between two CPUs): a
-    // message that comes meanwhile, as in a ping-pong, is taken at once.
-    // Not more: the long way spins anyway, and every poll added to its
-    // spin is taken from a thread that shares this one's CPU (64 polls
-    // here cost 2 subscribers on 2 CPUs 40% of their throughput).
+    // first polls a few times here when its last wait was short
+    // (`Subscriber::polls`): a message that comes meanwhile, as in a
+    // ping-pong, is taken at once.
     // SAFETY: a non-NULL t is a live handle used by one thread at a time,
     // and a non-NULL buf the caller's cap writable bytes (the contract).
     if let Some(topic) = unsafe { t.as_mut() } {
         if timeout_ns >= -1 && !buf.is_null() {
-            let mut polls = if timeout_ns == 0 { 0u32 } else { 8 };
+            let mut polls = if timeout_ns == 0 { 0 } else { topic.polls() };
             loop {
                 match unsafe { topic.receive_now(buf.cast(), cap) } {
                     Got::Msg(len) => return len as i64,
