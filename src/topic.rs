@@ -15,6 +15,8 @@ mod subscriber;
 mod tests;
 
 pub use describe::{describe, Description, SubscriberInfo};
+pub(crate) use publisher::Sent;
+pub(crate) use subscriber::Got;
 
 use crate::errno::{Errno, Result};
 use crate::object::handshake::{Handshake, Waiters};
@@ -165,10 +167,42 @@ impl Topic {
     /// `FLAG_BLOCK`, as `timeout` allows. EMSGSIZE beyond `max_message`,
     /// EAGAIN / ETIMEDOUT (`FLAG_BLOCK` only), EBADF on a subscriber.
     pub fn publish(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
+        // SAFETY: msg is its len readable bytes.
+        match unsafe { self.publish_now(msg.as_ptr(), msg.len()) } {
+            Sent::Done => return Ok(()),
+            Sent::Wake => {
+                self.wake_subscribers();
+                return Ok(());
+            }
+            Sent::No => {}
+        }
         self.publish_with(msg.len(), timeout, |p| {
             // SAFETY: p is msg.len() writable bytes in the area (publish_with).
             unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), p, msg.len()) }
         })
+    }
+
+    /// The publisher's short path (`Publisher::publish_now`): a short
+    /// message published without a wait, a call or a panic, or `Sent::No`
+    /// (also on a subscriber's handle) for the long way.
+    ///
+    /// # Safety
+    /// `msg` is readable for `len` bytes.
+    #[inline(always)]
+    pub(crate) unsafe fn publish_now(&mut self, msg: *const u8, len: usize) -> Sent {
+        match &mut self.end {
+            // SAFETY: forwarded from the caller.
+            End::Pub(p) => unsafe { p.publish_now(msg, len) },
+            End::Sub(_) => Sent::No,
+        }
+    }
+
+    /// The wake-up `Sent::Wake` asks for.
+    #[cold]
+    pub(crate) fn wake_subscribers(&self) {
+        if let End::Pub(p) = &self.end {
+            p.wake_subscribers();
+        }
     }
 
     /// Publishes one message of `len` bytes that `fill` writes at the
@@ -196,7 +230,48 @@ impl Topic {
     /// ETIMEDOUT, EPIPE once the publisher is gone and nothing is left,
     /// EBADMSG / EPROTO for corrupt shared state, EBADF on the publisher.
     pub fn receive(&mut self, buf: &mut [u8], timeout: Timeout) -> Result<usize> {
-        self.subscriber()?.receive(buf, timeout)
+        // SAFETY: buf is its len writable bytes.
+        match unsafe { self.receive_now(buf.as_mut_ptr(), buf.len()) } {
+            Got::Msg(len) => Ok(len),
+            Got::Wake(len) => {
+                self.wake_publisher();
+                Ok(len)
+            }
+            Got::Empty | Got::No => self.subscriber()?.receive(buf, timeout),
+        }
+    }
+
+    /// The subscriber's short path (`Subscriber::receive_now`): a short
+    /// message that waits taken without a call or a panic, or `Got::No`
+    /// (also on the publisher's handle) for the long way.
+    ///
+    /// # Safety
+    /// `buf` is writable for `room` bytes.
+    #[inline(always)]
+    pub(crate) unsafe fn receive_now(&mut self, buf: *mut u8, room: usize) -> Got {
+        match &mut self.end {
+            // SAFETY: forwarded from the caller.
+            End::Sub(s) => unsafe { s.receive_now(buf, room) },
+            End::Pub(_) => Got::No,
+        }
+    }
+
+    /// How many times to poll `receive_now` before the long way
+    /// (`Subscriber::polls`); 0 on the publisher's handle.
+    #[inline(always)]
+    pub(crate) fn polls(&self) -> u32 {
+        match &self.end {
+            End::Sub(s) => s.polls(),
+            End::Pub(_) => 0,
+        }
+    }
+
+    /// The wake-up `Got::Wake` asks for.
+    #[cold]
+    pub(crate) fn wake_publisher(&self) {
+        if let End::Sub(s) = &self.end {
+            s.wake_publisher();
+        }
     }
 
     /// The next message in place (address, 16-byte aligned, and length),

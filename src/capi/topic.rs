@@ -12,7 +12,7 @@ use super::{
 use crate::consts::RSHM_TOPIC_BLOCK;
 use crate::errno::{Errno, Result};
 use crate::sync::Timeout;
-use crate::topic::{self, Topic};
+use crate::topic::{self, Got, Sent, Topic};
 use libc::{c_char, c_int, c_void};
 use std::time::Duration;
 
@@ -141,6 +141,46 @@ pub unsafe extern "C" fn rshm_topic_open(name: *const c_char, oflag: c_int, time
 /// inherited through fork must not be used in the child.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_topic_publish(t: *mut Topic, msg: *const c_void, len: usize, timeout_ns: i64) -> c_int {
+    // The streaming publisher's path, before the panic boundary: a short
+    // message that needs no wait costs a leaf's stores only
+    // (src/object/copy.rs says why that matters). It cannot panic: its
+    // functions deny every panicking construct (`Publisher::publish_now`).
+    // SAFETY: a non-NULL t is a live handle used by one thread at a time,
+    // and a non-NULL msg the caller's len readable bytes (the contract).
+    if let Some(topic) = unsafe { t.as_mut() } {
+        if timeout_ns >= -1 && !msg.is_null() {
+            match unsafe { topic.publish_now(msg.cast(), len) } {
+                Sent::Done => return 0,
+                // SAFETY: t is the live handle above.
+                Sent::Wake => return unsafe { wake_subscribers(t) },
+                Sent::No => {}
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { publish_long(t, msg, len, timeout_ns) }
+}
+
+/// The wake-up sleeping or polling subscribers need after
+/// `rshm_topic_publish`'s short path published; 0 (the publish's result).
+///
+/// # Safety
+/// `t` is a live handle.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn wake_subscribers(t: *mut Topic) -> c_int {
+    run("rshm_topic_publish", -1, || {
+        handle(t)?.wake_subscribers();
+        Ok(0)
+    })
+}
+
+/// `rshm_topic_publish` in full, inside the panic boundary.
+///
+/// # Safety
+/// As for `rshm_topic_publish`.
+#[inline(never)]
+unsafe extern "C" fn publish_long(t: *mut Topic, msg: *const c_void, len: usize, timeout_ns: i64) -> c_int {
     run("rshm_topic_publish", -1, || {
         let t = handle(t)?;
         let timeout = Timeout::from_ns(timeout_ns)?;
@@ -185,6 +225,55 @@ pub unsafe extern "C" fn rshm_topic_publish(t: *mut Topic, msg: *const c_void, l
 /// Thread safety: as for `rshm_topic_publish`.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_topic_receive(t: *mut Topic, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
+    // The busy subscriber's path, before the panic boundary, as in
+    // rshm_topic_publish (`Subscriber::receive_now`). A call that may wait
+    // first polls a few times here when its last wait was short
+    // (`Subscriber::polls`): a message that comes meanwhile, as in a
+    // ping-pong, is taken at once.
+    // SAFETY: a non-NULL t is a live handle used by one thread at a time,
+    // and a non-NULL buf the caller's cap writable bytes (the contract).
+    if let Some(topic) = unsafe { t.as_mut() } {
+        if timeout_ns >= -1 && !buf.is_null() {
+            let mut polls = if timeout_ns == 0 { 0 } else { topic.polls() };
+            loop {
+                match unsafe { topic.receive_now(buf.cast(), cap) } {
+                    Got::Msg(len) => return len as i64,
+                    // SAFETY: t is the live handle above.
+                    Got::Wake(len) => return unsafe { wake_publisher(t, len) },
+                    Got::Empty if polls > 0 => {
+                        polls -= 1;
+                        std::hint::spin_loop();
+                    }
+                    Got::Empty | Got::No => break,
+                }
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { receive_long(t, buf, cap, timeout_ns) }
+}
+
+/// The wake-up a `RSHM_TOPIC_BLOCK` publisher waiting for room needs after
+/// `rshm_topic_receive`'s short path took a message of `len` bytes; `len`
+/// (the receive's result).
+///
+/// # Safety
+/// `t` is a live handle.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn wake_publisher(t: *mut Topic, len: usize) -> i64 {
+    run("rshm_topic_receive", -1, || {
+        handle(t)?.wake_publisher();
+        Ok(len as i64)
+    })
+}
+
+/// `rshm_topic_receive` in full, inside the panic boundary.
+///
+/// # Safety
+/// As for `rshm_topic_receive`.
+#[inline(never)]
+unsafe extern "C" fn receive_long(t: *mut Topic, buf: *mut c_void, cap: usize, timeout_ns: i64) -> i64 {
     run("rshm_topic_receive", -1, || {
         let t = handle(t)?;
         let timeout = Timeout::from_ns(timeout_ns)?;

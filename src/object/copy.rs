@@ -14,7 +14,7 @@
 use std::ptr::{read_unaligned, write_unaligned};
 
 /// The longest message `short` copies.
-pub const SHORT: usize = 64;
+pub(crate) const SHORT: usize = 64;
 
 /// 16 bytes, moved through a vector register where there is one: as two
 /// u64 the copy would need callee-saved registers, whose saving is stores.
@@ -29,7 +29,7 @@ type Sixteen = u128;
 /// `src` is readable and `dst` writable for `len` bytes, and they do not
 /// overlap.
 #[inline(always)]
-pub unsafe fn short(dst: *mut u8, src: *const u8, len: usize) {
+pub(crate) unsafe fn short(dst: *mut u8, src: *const u8, len: usize) {
     debug_assert!(len <= SHORT);
     // SAFETY (every access below): each reads or writes within the first
     // `len` bytes of its buffer, which the caller vouches for; unaligned

@@ -450,8 +450,6 @@ pub fn armed(word: &AtomicU32) -> bool {
     word.load(SeqCst) & BELL != 0
 }
 
-/// Clears the word, wakes its sleepers and rings its bell; out of line, as
-/// it is rare.
 /// The second half of [`Handshake::wake_ringing`], once
 /// [`Handshake::waiting`] said yes.
 #[cold]
@@ -460,9 +458,12 @@ pub fn woken_ringing(word: &AtomicU32, bell: &AtomicU64) {
     wake_and_ring(word, || doorbell::ring(bell.load(Relaxed)));
 }
 
+/// Clears the word, wakes its sleepers and rings its bell (`ring`); out of
+/// line, as it is rare. The second half of
+/// [`Handshake::wake_ringing_with`], once [`Handshake::waiting`] said yes.
 #[cold]
 #[inline(never)]
-fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
+pub fn wake_and_ring(word: &AtomicU32, ring: impl FnOnce()) {
     // The fence a waiter with FENCED relies on (the RMW alone does not
     // order the caller's earlier Release stores on every architecture).
     fence(SeqCst);

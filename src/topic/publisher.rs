@@ -3,7 +3,8 @@
 use super::header::JOINING;
 use super::ring::{committed, empty, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
-use crate::object::handshake::Handshake;
+use crate::object::copy;
+use crate::object::handshake::{self, Handshake};
 use crate::object::peer::{self, Peer, Watch, CLOSED, NOBODY};
 use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
@@ -14,13 +15,31 @@ use std::time::Duration;
 /// dies cannot wake it.
 const SLICE: Duration = Duration::from_millis(10);
 
+/// What [`Publisher::publish_now`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Sent {
+    /// Published.
+    Done,
+    /// Published; subscribers wait and must be woken:
+    /// [`Publisher::wake_subscribers`].
+    Wake,
+    /// Nothing: the message needs the long way ([`Publisher::publish_with`]).
+    No,
+}
+
 pub(super) struct Publisher {
     area: Area,
     me: u32,
     hs: Handshake,
     head: u64,
-    /// `head % capacity`.
-    pos: u64,
+    /// The head at which the publisher last started at offset 0: its
+    /// position is `head - lap`, which reaches `capacity` (not 0) when a
+    /// record ends the area, until `wrap` starts the next lap.
+    lap: u64,
+    /// Bytes free at the position, for a record and the next empty
+    /// header, without moving `low`: up to the area's end and up to what
+    /// `low` frees. The short path's one check (`publish_now`).
+    room: u64,
     low: u64,
     /// The number of the next message.
     seq: u64,
@@ -34,6 +53,33 @@ pub(super) struct Publisher {
     spin: Spin,
 }
 
+/// Publishes the record of `rec` bytes at `at` (its payload written) whose
+/// length word is `len` (a message's, or PAD), numbered `seq`, and `head`
+/// past it: the length word, the next place's empty header announcing the
+/// next number, the commit word, then `head` (Release: subscribers read
+/// only under it). No call and no panic, as for `advance`.
+///
+/// # Safety
+/// `at` is a multiple of 16 and `rec` a multiple of 16 with
+/// `at + rec <= capacity`.
+#[inline(always)]
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+unsafe fn announce(area: &Area, at: u64, rec: u64, len: u64, seq: u64, head: u64) {
+    let next = at.wrapping_add(rec);
+    let next = if next == area.cap() { 0 } else { next };
+    let after = if len == PAD { seq } else { seq.wrapping_add(1) };
+    // SAFETY: at + 8 and next are multiples of 8 below the capacity (the
+    // caller's contract; next < capacity as at + rec <= capacity).
+    unsafe {
+        area.word_at(at.wrapping_add(8)).store(len, Relaxed);
+        area.word_at(next).store(empty(after), Relaxed);
+        // Release: a publisher that takes over after this one died reads
+        // it, and then the record, without head's Release.
+        area.word_at(at).store(committed(seq), Release);
+    }
+    area.hdr().head.0.store(head, Release);
+}
+
 impl Publisher {
     /// The publisher of a topic `init` just made with the role held by
     /// this process.
@@ -44,7 +90,8 @@ impl Publisher {
             me: peer::me(),
             hs,
             head: 0,
-            pos: 0,
+            lap: 0,
+            room: 0,
             low: 0,
             seq: 0,
             reserved: None,
@@ -52,6 +99,12 @@ impl Publisher {
             watches: (0..n).map(|_| Watch::default()).collect(),
             spin: Spin::default(),
         }
+        .with_room()
+    }
+
+    fn with_room(mut self) -> Publisher {
+        self.set_room();
+        self
     }
 
     /// Takes the publisher's role of an existing topic and goes on where
@@ -100,27 +153,48 @@ impl Publisher {
             }
             h.head.0.store(head, Release);
         }
-        (self.head, self.pos, self.low, self.seq, self.free_to) = (head, pos, low, w / 2, low);
+        (self.head, self.lap, self.low, self.seq, self.free_to) = (head, head - pos, low, w / 2, low);
+        self.set_room();
         Ok(())
+    }
+
+    /// Where head points in the area, once `wrap` ran: `head % capacity`.
+    fn pos(&self) -> u64 {
+        self.head - self.lap
+    }
+
+    /// Starts the next lap when the last record ended the area (the
+    /// short path leaves the position at `capacity` then).
+    fn wrap(&mut self) {
+        if self.pos() == self.area.cap() {
+            self.lap = self.head;
+            self.set_room();
+        }
+    }
+
+    fn set_room(&mut self) {
+        let cap = self.area.cap();
+        self.room = (cap - self.pos()).min((self.low + cap).saturating_sub(self.head + HDR));
     }
 
     pub fn reserve(&mut self, len: usize, timeout: Timeout) -> Result<*mut u8> {
         self.reserved = None;
+        self.wrap();
         let cap = self.area.cap();
         let len = len as u64;
         if len > self.area.max_message() {
             return Err(Errno(libc::EMSGSIZE));
         }
         let rec = record(len);
-        if self.pos + rec > cap {
+        if self.pos() + rec > cap {
             // No wrapping record: pad out the end and start again at 0.
-            let pad = cap - self.pos;
-            self.room(pad + HDR, timeout)?;
+            let pad = cap - self.pos();
+            self.make_room(pad + HDR, timeout)?;
             self.put(pad, PAD);
         }
-        self.room(rec + HDR, timeout)?;
+        self.make_room(rec + HDR, timeout)?;
         self.reserved = Some(len);
-        Ok(self.area.payload(self.pos))
+        Ok(self.area.payload(self.pos()))
     }
 
     pub fn commit(&mut self, len: usize) -> Result<()> {
@@ -130,7 +204,7 @@ impl Publisher {
         }
         self.reserved = None;
         self.put(record(len as u64), len as u64);
-        self.wake_subscribers();
+        self.wake_subscribers_if();
         Ok(())
     }
 
@@ -142,22 +216,68 @@ impl Publisher {
     /// Commits the `rec` bytes at pos (free, with the next header's 16) as
     /// a record whose length word is `len`: a message, or PAD.
     fn put(&mut self, rec: u64, len: u64) {
-        let cap = self.area.cap();
-        let at = self.pos;
-        let next = if at + rec == cap { 0 } else { at + rec };
-        let seq = if len == PAD { self.seq } else { self.seq + 1 };
-        self.area.len_word(at).store(len, Relaxed);
-        self.area.commit_word(next).store(empty(seq), Relaxed);
-        self.area.commit_word(at).store(committed(self.seq), Release);
-        self.seq = seq;
-        self.head += rec;
-        self.pos = next;
-        self.area.hdr().head.0.store(self.head, Release);
+        let (at, seq, head) = self.advance(rec, len != PAD);
+        // SAFETY: at is the publisher's position, a multiple of 16 below
+        // the capacity, and rec <= capacity - at (the callers' room).
+        unsafe { announce(&self.area, at, rec, len, seq, head) };
+        self.wrap();
+    }
+
+    /// `publish` of a message of up to `copy::SHORT` bytes at `msg` when
+    /// `room` holds it (no wait, no padding, `low` stays): copies it
+    /// without a call and publishes it. The streaming publisher's path,
+    /// written for few stores (`object::copy` says why) and no call: the
+    /// caller makes the rare one it asks for. Both policies: `low` moves
+    /// only on the long way, so `room` is free whatever the subscribers do.
+    ///
+    /// # Safety
+    /// `msg` is readable for `len` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn publish_now(&mut self, msg: *const u8, len: usize) -> Sent {
+        // No overflow: len <= SHORT.
+        let rec = ((len as u64).wrapping_add(15) & !15).wrapping_add(HDR);
+        if len > copy::SHORT || rec > self.room {
+            return Sent::No;
+        }
+        // A publish abandons an open reservation.
+        if self.reserved.is_some() {
+            self.reserved = None;
+        }
+        let (at, seq, head) = self.advance(rec, true);
+        // SAFETY: rec <= room <= capacity - at, so the payload's len bytes,
+        // after the record's header, lie in the area; msg is the caller's
+        // len bytes.
+        unsafe { copy::short(self.area.payload(at), msg, len) };
+        // SAFETY: as above, and at is a multiple of 16.
+        unsafe { announce(&self.area, at, rec, len as u64, seq, head) };
+        match self.hs.waiting(&self.area.hdr().sub_wait.0) {
+            true => Sent::Wake,
+            false => Sent::Done,
+        }
+    }
+
+    /// The publisher's bookkeeping for a record of `rec <= room` bytes at
+    /// its position: moves its private counters past it and returns where
+    /// the record starts, its number and the new head. Done before the
+    /// record's bytes are written, so that these stores to private memory
+    /// are not queued behind the ring's (`object::copy`). No panic: it
+    /// runs before the C boundary's, in `publish_now`.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    fn advance(&mut self, rec: u64, message: bool) -> (u64, u64, u64) {
+        let (at, seq) = (self.head.wrapping_sub(self.lap), self.seq);
+        self.head = self.head.wrapping_add(rec);
+        self.room = self.room.saturating_sub(rec);
+        if message {
+            self.seq = seq.wrapping_add(1);
+        }
+        (at, seq, self.head)
     }
 
     /// Makes the `need` bytes past head free: waits for blocking
     /// subscribers (RSHM_TOPIC_BLOCK), then moves low past what they hold.
-    fn room(&mut self, need: u64, timeout: Timeout) -> Result<()> {
+    fn make_room(&mut self, need: u64, timeout: Timeout) -> Result<()> {
         let target = (self.head + need).saturating_sub(self.area.cap());
         if self.low >= target {
             return Ok(());
@@ -169,13 +289,14 @@ impl Publisher {
             let learn = |p: &mut Publisher, waited| p.spin.learn(waited);
             wait::until(self, hs, word, pace, timeout, |p| Ok(p.scan(target)), |_| false, learn)?;
         }
-        // Freeing an eighth of the ring at a time, not a record, changes
-        // low once per many messages: every subscriber reads it after
-        // each record, and a line that stays unchanged stays in their caches.
-        let mut goal = (target + self.area.cap() / 8).min(self.head);
-        if self.area.block() {
-            goal = goal.min(self.free_to);
-        }
+        // Freeing many records at a time, not one, changes low once per
+        // many messages: every subscriber reads it after each record, and a
+        // line that stays unchanged stays in their caches (each change
+        // costs every subscriber a miss on its path). An eighth of the
+        // ring in the default policy, where low also decides what a
+        // lapped subscriber loses; with RSHM_TOPIC_BLOCK, whatever the
+        // last scan found every live subscriber past, which loses nothing.
+        let goal = if self.area.block() { self.free_to } else { (target + self.area.cap() / 8).min(self.head) };
         self.drop_until(goal.max(target));
         Ok(())
     }
@@ -214,8 +335,9 @@ impl Publisher {
     fn drop_until(&mut self, target: u64) {
         let cap = self.area.cap();
         let mut low = self.low;
+        // Kept by adding, not by a division a record.
+        let mut off = low % cap;
         while low < target {
-            let off = low % cap;
             let w = self.area.commit_word(off).load(Relaxed);
             let rec = match self.area.len_word(off).load(Relaxed) {
                 PAD => cap - off,
@@ -225,13 +347,15 @@ impl Publisher {
             if w & 1 == 0 || rec == 0 || off + rec > cap || low + rec > self.head {
                 // Not what this side wrote: someone scribbled. Give up every
                 // old record; the place at head announces the next number.
-                self.area.commit_word(self.pos).store(empty(self.seq), Relaxed);
+                self.area.commit_word(self.pos()).store(empty(self.seq), Relaxed);
                 low = self.head;
                 break;
             }
             low += rec;
+            off = if off + rec == cap { 0 } else { off + rec };
         }
         self.low = low;
+        self.set_room();
         self.area.hdr().low.0.store(low, Release);
         // No byte below low is written before the store above is visible
         // (ring.rs, Overwrite detection).
@@ -241,14 +365,23 @@ impl Publisher {
     pub fn close(&mut self) {
         let h = self.area.hdr();
         peer::give_up(&h.publisher.0, self.me);
-        self.wake_subscribers();
+        self.wake_subscribers_if();
     }
 
     /// Wakes sleeping subscribers and rings polling ones (ring.rs, Doorbells).
     #[inline]
-    fn wake_subscribers(&self) {
+    fn wake_subscribers_if(&self) {
+        if self.hs.waiting(&self.area.hdr().sub_wait.0) {
+            self.wake_subscribers();
+        }
+    }
+
+    /// The wake-up after `publish_now` said so, or after the handshake's
+    /// look at `sub_wait` (`wake_subscribers_if`) did.
+    #[cold]
+    pub fn wake_subscribers(&self) {
         let area = &self.area;
-        self.hs.wake_ringing_with(&area.hdr().sub_wait.0, || area.ring_armed());
+        handshake::wake_and_ring(&area.hdr().sub_wait.0, || area.ring_armed());
     }
 
     pub fn area(&self) -> &Area {

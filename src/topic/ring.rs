@@ -17,12 +17,16 @@
 //! # Counters
 //! `head` (bytes published) and `low` only grow; a record at counter `c`
 //! sits at `c % capacity`. Records from `low` to `head` are whole; the word
-//! at `head` is an empty header announcing the next number. To write a
+//! at `head` is an empty header announcing the next number (read by a
+//! subscriber joining there or resynchronising at `low == head`, and by
+//! `rshm ls`). To write a
 //! record of `n` bytes the publisher needs `n + 16` bytes past head (the
 //! record and the next empty header), so it first moves `low` past every
-//! record overlapping them, and an eighth of the ring more where it may
-//! (so that `low`, which every subscriber reads after each record, changes
-//! once per many messages); the largest message is `capacity - 32`. The
+//! record overlapping them, and more where it may (so that `low`, which
+//! every subscriber reads after each record, changes once per many
+//! messages): an eighth of the ring in the default policy, as far as every
+//! live subscriber has read with RSHM_TOPIC_BLOCK. The largest message is
+//! `capacity - 32`. The
 //! publisher keeps head, low, its position and the next number in its own
 //! memory, publishes them and never reads them back; the lengths it reads
 //! at `low` to step over old records are checked, and a bad one makes it
@@ -40,11 +44,11 @@
 //! header there the same way (checked by a second load of `low`); the
 //! difference of the numbers is added to `lost`. So received + lost counts
 //! every number from the subscriber's first to its next, exactly. A
-//! record at the subscriber's position that is neither its number
-//! committed nor its number announced is, with `low <= c`, corrupt
-//! (EBADMSG). Subscribers reach `c` only through the record before it,
-//! committed after the empty header at `c` was written, so they never take
-//! a stale record of an earlier lap for a new one. The commit and length
+//! record under `head` at the subscriber's position that is not its
+//! number committed is, with `low <= c`, corrupt (EBADMSG). Subscribers
+//! read at `c` only under `head` (below), after the publisher wrote the
+//! record there, so they never take a stale record of an earlier lap for a
+//! new one. The commit and length
 //! words are atomics; the payload is copied with plain loads that may race
 //! with the publisher's overwrite, which, as in every seqlock (crossbeam's
 //! `SeqLock` reads the same way), is harmless because the copy is used
@@ -52,13 +56,34 @@
 //! mapping, reached through raw pointers, which no compiler assumption
 //! about this process's own objects covers.
 //!
-//! # Publishing
-//! The payload, the length word and the next place's empty header are
-//! written before the commit word (Release); a subscriber loads the commit
-//! word with Acquire. Then `head` (Release) and the wake of sleeping
-//! subscribers. A publisher that dies before the commit leaves nothing
-//! visible; one that dies after it leaves `head` one record behind, and
-//! the next publisher counts that record as published when it takes over.
+//! # Publishing, and reading under head
+//! The payload, the length word, the next place's empty header and the
+//! commit word are written before `head` (Release); then the wake of
+//! sleeping subscribers. A subscriber reads a record only when `head`,
+//! loaded with Acquire, says it is there (1 to `capacity` bytes past its
+//! cursor); it keeps the head it read and loads `head` again only when the
+//! records under it are taken, as the classic SPSC ring does. So a
+//! subscriber that has caught up polls `head`, a line of its own that the
+//! subscribers share for reading, and never the line the publisher is
+//! writing a record into. (A head behind a subscriber's cursor, or more
+//! than the ring ahead of it while `low` says it was not lapped, is
+//! corrupt: EPROTO.) A publisher that dies before `head` leaves nothing
+//! visible; one that dies after the commit word leaves a whole record
+//! under no head, which the next publisher counts as published when it
+//! takes over (the commit word is Release for that reader).
+//!
+//! # Stores on the busy path
+//! A publisher streaming to another CPU is bound by the stores it has in
+//! flight (`object::copy` explains why), so a short message's publish
+//! (`Publisher::publish_now`, which `rshm_topic_publish` runs before its
+//! panic boundary) makes as few as it can, with no call: its private
+//! head, room and number (before the record, so that they are not queued
+//! behind it), the payload in 16-byte moves, the length word, the next
+//! empty header, the commit word and `head`. It runs while `room`, the
+//! bytes known free at its position, holds the record: `low` moves only on
+//! the long way (many records at a time), in both policies. A
+//! subscriber's short path (`Subscriber::receive_now`, before
+//! `rshm_topic_receive`'s boundary) likewise copies without a call.
 //!
 //! # RSHM_TOPIC_BLOCK
 //! Subscribers store their cursor (Release) after reading a record; the
@@ -84,8 +109,8 @@
 //! # Waiting
 //! Through `object::handshake` (its protocol, picked by the creator, is in
 //! the header) and `object::wait`: subscribers sleep on
-//! `sub_wait` (many waiters) for a change of the commit word at their
-//! position; a blocked publisher sleeps on `pub_wait`, which subscribers
+//! `sub_wait` (many waiters) for a change of `head` (or of `low`, when
+//! lapped); a blocked publisher sleeps on `pub_wait`, which subscribers
 //! wake after each cursor they store. Sleeps last a slice, after which a
 //! subscriber checks the publisher lives (EPIPE once it is gone and
 //! nothing is left) and a publisher whether its blockers still live.
@@ -96,7 +121,7 @@
 //! of sleeping: it stores its bell's token in its slot, then 1 in the
 //! slot's `armed` (Release), then ors `BELL` into the shared `sub_wait`
 //! (`Handshake::arm_with`, SeqCst, beside any sleeper's `SLEEPER`), takes
-//! the handshake's barriers and looks at its place again. The publisher's
+//! the handshake's barriers and looks at `head` again. The publisher's
 //! wake after each commit (and at close) is the handshake's: one load of
 //! `sub_wait` while nobody waits; when it sees `BELL` it clears the word
 //! and, in `Area::ring_armed`, swaps each slot's `armed` to 0 and rings
@@ -142,6 +167,14 @@ pub(super) fn committed(seq: u64) -> u64 {
     seq.wrapping_mul(2) | 1
 }
 
+/// Whether `head`, read by a subscriber at `cursor`, says a record waits
+/// there: 1..=cap bytes ahead. No panic: the short paths use it.
+#[inline(always)]
+pub(super) fn published(cursor: u64, head: u64, cap: u64) -> bool {
+    let ahead = head.wrapping_sub(cursor);
+    ahead != 0 && ahead <= cap
+}
+
 /// A handle's view of the shared region: pointers checked once at attach.
 pub(super) struct Area {
     hdr: *const Header,
@@ -177,6 +210,17 @@ impl Area {
     pub fn slot<'a>(&self, i: u32) -> &'a Slot {
         assert!(i < self.shape.max_subscribers);
         // SAFETY: i is below the slot count the region was checked to hold.
+        unsafe { self.slot_at(i) }
+    }
+
+    /// `slot` without the check, for the short paths, which cannot panic.
+    ///
+    /// # Safety
+    /// `i < max_subscribers`.
+    #[inline(always)]
+    pub unsafe fn slot_at<'a>(&self, i: u32) -> &'a Slot {
+        // SAFETY: the region holds max_subscribers slots (attach checked),
+        // and the caller vouches for i.
         unsafe { &*self.slots.add(i as usize) }
     }
 
@@ -217,13 +261,41 @@ impl Area {
 
     fn word<'a>(&self, off: u64) -> &'a AtomicU64 {
         assert!(off % 8 == 0 && off < self.cap());
-        // SAFETY: off is a multiple of 8 below the capacity: 8 aligned bytes
-        // in the area (which starts 64-byte aligned); any bits are a valid
-        // AtomicU64, and the region outlives the call.
+        // SAFETY: checked just above.
+        unsafe { self.word_at(off) }
+    }
+
+    /// The word at `off` without the check, for the short paths, which
+    /// cannot panic.
+    ///
+    /// # Safety
+    /// `off` is a multiple of 8 below the capacity.
+    #[inline(always)]
+    pub unsafe fn word_at<'a>(&self, off: u64) -> &'a AtomicU64 {
+        // SAFETY: off is a multiple of 8 below the capacity (the caller's
+        // contract): 8 aligned bytes in the area (which starts 64-byte
+        // aligned); any bits are a valid AtomicU64, and the region outlives
+        // the call.
         unsafe { &*self.data.add(off as usize).cast::<AtomicU64>() }
     }
 
+    /// Asks for the line holding the byte at `off` of the area, which
+    /// may lie past its end: a hint, never a fault.
+    #[inline(always)]
+    pub fn prefetch(&self, off: u64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch reads nothing the program sees and cannot
+        // fault, whatever the address.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(self.data.wrapping_add(off as usize).cast::<i8>());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = off;
+    }
+
     /// The payload of the record at `off`.
+    #[inline(always)]
     pub fn payload(&self, off: u64) -> *mut u8 {
         debug_assert!(off + HDR <= self.cap());
         self.data.wrapping_add((off + HDR) as usize)

@@ -1,10 +1,11 @@
 //! A subscriber's end of the broadcast ring (the protocol is ring.rs's).
 
 use super::header::JOINING;
-use super::ring::{committed, empty, record, Area, HDR, PAD};
+use super::ring::{committed, published, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
+use crate::object::copy;
 use crate::object::doorbell::Bell;
-use crate::object::handshake::{Handshake, Round};
+use crate::object::handshake::{self, Handshake, Round};
 use crate::object::peer::{self, Peer, Watch};
 use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
@@ -19,6 +20,21 @@ const SLICE: Duration = Duration::from_millis(50);
 /// publisher that laps this side again while it looks).
 const TRIES: u32 = 64;
 
+/// What [`Subscriber::receive_now`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Got {
+    /// Received a message of this length.
+    Msg(usize),
+    /// Received a message of this length; the publisher waits for room
+    /// and must be woken: [`Subscriber::wake_publisher`].
+    Wake(usize),
+    /// Nothing yet: head is at this side's cursor. A caller that may wait
+    /// can try again before it goes the long way.
+    Empty,
+    /// Nothing: the call needs the long way ([`Subscriber::receive`]).
+    No,
+}
+
 pub(super) struct Subscriber {
     area: Area,
     me: u32,
@@ -29,11 +45,18 @@ pub(super) struct Subscriber {
     pos: u64,
     /// Number of the next message.
     seq: u64,
+    /// The last head read: records below it are published, known without
+    /// reading `head` again (ring.rs, Reading under head).
+    seen: u64,
     lost: u64,
     /// Payload length of the message handed out by `peek`.
     peeked: Option<u64>,
     watch: Watch,
     spin: Spin,
+    /// Whether this side's last wait was short (within the wait's first
+    /// spins, which read no clock): then `polls` lets the short path
+    /// poll a little before the long way.
+    quick: bool,
     /// The descriptor's doorbell, once `fd` asked for it.
     bell: Option<Bell>,
 }
@@ -59,10 +82,12 @@ impl Subscriber {
             cursor: 0,
             pos: 0,
             seq: 0,
+            seen: 0,
             lost: 0,
             peeked: None,
             watch: Watch::default(),
             spin: Spin::default(),
+            quick: true,
             bell: None,
         };
         let start = (0..TRIES).find_map(|_| sub.start_at_head().transpose());
@@ -91,7 +116,7 @@ impl Subscriber {
         if !self.intact(head) {
             return Ok(None);
         }
-        (self.cursor, self.pos, self.seq) = (head, head % cap, w / 2);
+        (self.cursor, self.pos, self.seq, self.seen) = (head, head % cap, w / 2, head);
         Ok(Some(()))
     }
 
@@ -133,19 +158,33 @@ impl Subscriber {
     /// The next message's length, this side at its record, or None when
     /// there is none yet. Steps over padding and resynchronises when lapped.
     fn poll(&mut self) -> Result<Option<u64>> {
-        let cap = self.area.cap();
+        let (h, cap) = (self.area.hdr(), self.area.cap());
         for _ in 0..TRIES {
-            let pos = self.pos;
-            let w = self.area.commit_word(pos).load(Acquire);
+            let (pos, cursor) = (self.pos, self.cursor);
+            let head = if published(cursor, self.seen, cap) { self.seen } else { h.head.0.load(Acquire) };
+            if !published(cursor, head, cap) {
+                if !self.intact(cursor) {
+                    if !self.resync()? {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                // Not lapped, so head is at most the ring ahead: one
+                // behind this side, or further ahead, is corrupt.
+                if head != cursor {
+                    return Err(Errno(libc::EPROTO));
+                }
+                return Ok(None);
+            }
+            self.seen = head;
+            // Under head: written before it (Acquire above).
+            let w = self.area.commit_word(pos).load(Relaxed);
             let len = self.area.len_word(pos).load(Relaxed);
-            if !self.intact(self.cursor) {
+            if !self.intact(cursor) {
                 if !self.resync()? {
                     return Ok(None);
                 }
                 continue;
-            }
-            if w == empty(self.seq) {
-                return Ok(None);
             }
             if w != committed(self.seq) {
                 return Err(Errno(libc::EBADMSG));
@@ -168,8 +207,9 @@ impl Subscriber {
     }
 
     /// Whether something changed at this side's place: the sleep's check.
+    /// It loads `head`, the publisher's store that its wake follows.
     fn changed(&self) -> bool {
-        self.area.commit_word(self.pos).load(Acquire) != empty(self.seq) || !self.intact(self.cursor)
+        self.area.hdr().head.0.load(Acquire) != self.cursor || !self.intact(self.cursor)
     }
 
     /// Moves past the record at the cursor and says so in the slot.
@@ -216,7 +256,10 @@ impl Subscriber {
             Some(len) => len,
             None => {
                 let pace = Pace { spin: self.spin.limit(), slice: SLICE };
-                let learn = |s: &mut Subscriber, waited| s.spin.learn(waited);
+                let learn = |s: &mut Subscriber, waited: Duration| {
+                    s.spin.learn(waited);
+                    s.quick = waited.is_zero();
+                };
                 wait::until(self, hs, word, pace, timeout, poll, gone, learn)?
             }
         };
@@ -266,7 +309,13 @@ impl Subscriber {
             }
             // SAFETY: peek checked p..p + len lies in the area; buf is ours.
             // The bytes may change while copied: release says whether they did.
-            unsafe { std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len) };
+            unsafe {
+                if len <= copy::SHORT {
+                    copy::short(buf.as_mut_ptr(), p, len);
+                } else {
+                    std::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), len);
+                }
+            }
             match self.release_msg() {
                 Err(Errno(libc::ESTALE)) => {}
                 r => return r.map(|()| len),
@@ -278,6 +327,88 @@ impl Subscriber {
                 );
             }
         }
+    }
+
+    /// `receive` of a message of up to `copy::SHORT` bytes into the `room`
+    /// bytes at `buf` when one waits, whole, at this side's place and
+    /// nothing else is to do (no peek open, no descriptor, no padding, not
+    /// lapped): copies it without a call and takes it. Anything else is
+    /// left to the long way, which looks again from the start. No call and
+    /// no panic, as `Publisher::publish_now`; the caller makes the rare
+    /// wake it asks for.
+    ///
+    /// # Safety
+    /// `buf` is writable for `room` bytes.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub unsafe fn receive_now(&mut self, buf: *mut u8, room: usize) -> Got {
+        if self.peeked.is_some() || self.bell.is_some() {
+            return Got::No;
+        }
+        let (h, cap, cursor, pos) = (self.area.hdr(), self.area.cap(), self.cursor, self.pos);
+        if !published(cursor, self.seen, cap) {
+            let head = h.head.0.load(Acquire);
+            if !published(cursor, head, cap) {
+                return if head == cursor { Got::Empty } else { Got::No };
+            }
+            self.seen = head;
+        }
+        // The end of a short record often lies on the line after its
+        // header's (always for 64 bytes); the copy's loads there depend on
+        // the length, which arrives with the header's line: fetch that
+        // line meanwhile rather than after, one miss instead of two in a
+        // row (a prefetch never faults; the address may lie past the area
+        // for a record at its end).
+        self.area.prefetch(pos.wrapping_add(HDR).wrapping_add(copy::SHORT as u64).wrapping_sub(1));
+        // SAFETY: pos is a multiple of 16 below the capacity (this side's
+        // own counter, kept so).
+        let (w, len) = unsafe { (self.area.word_at(pos).load(Relaxed), self.area.word_at(pos | 8).load(Relaxed)) };
+        // No overflow once len <= SHORT; PAD and garbage go the long way.
+        let rec = (len.wrapping_add(15) & !15).wrapping_add(HDR);
+        if w != committed(self.seq) || len > copy::SHORT as u64 || len > room as u64 || rec > cap.wrapping_sub(pos) {
+            return Got::No;
+        }
+        // SAFETY: the payload's len bytes lie in the area (checked above);
+        // buf holds room >= len bytes. The bytes may change while copied:
+        // `intact` says whether they did.
+        unsafe { copy::short(buf, self.area.payload(pos), len as usize) };
+        if !self.intact(cursor) {
+            return Got::No;
+        }
+        let next = pos.wrapping_add(rec);
+        (self.cursor, self.pos, self.seq) =
+            (cursor.wrapping_add(rec), if next == cap { 0 } else { next }, self.seq.wrapping_add(1));
+        // SAFETY: slot is below max_subscribers (join took it so).
+        let s = unsafe { self.area.slot_at(self.slot) };
+        s.seq.store(self.seq, Relaxed);
+        s.cursor.store(self.cursor, Release);
+        match self.area.block() && self.hs.waiting(&h.pub_wait.0) {
+            true => Got::Wake(len as usize),
+            false => Got::Msg(len as usize),
+        }
+    }
+
+    /// How many times a call that may wait polls `receive_now` before it
+    /// goes the long way: a few (about as long as a message takes between
+    /// two CPUs) after a short wait, as in a ping-pong, where a message
+    /// that comes meanwhile is taken at once; none after a long one, where
+    /// polls would only add to the long way's spin and take the CPU from
+    /// whoever shares it (8 polls there cost 2 subscribers sharing a CPU a
+    /// quarter of their throughput).
+    #[inline(always)]
+    pub fn polls(&self) -> u32 {
+        if self.quick {
+            8
+        } else {
+            0
+        }
+    }
+
+    /// The wake-up of a `RSHM_TOPIC_BLOCK` publisher waiting for room
+    /// after `receive_now` said so.
+    #[cold]
+    pub fn wake_publisher(&self) {
+        handshake::woken(&self.area.hdr().pub_wait.0);
     }
 
     pub fn lost(&self) -> u64 {
