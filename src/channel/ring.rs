@@ -807,7 +807,9 @@ impl Ring {
         if bell == Some(false) {
             return Received::No;
         }
-        let (h, data, area, short) = (self.hdr(), self.data, self.cap, self.short);
+        // One bound for both: fewer live registers, none saved.
+        let most = self.short.min(cap as u64);
+        let (h, data, area) = (self.hdr(), self.data, self.cap);
         let Some(rx) = self.rx.as_mut() else { return Received::No };
         if rx.peeked.is_some() {
             return Received::No;
@@ -825,9 +827,12 @@ impl Ring {
         let word = unsafe { &*data.add(pos as usize).cast::<AtomicU64>() };
         // 0 (corrupt) and PAD wrap to values above any length taken here.
         let len = word.load(Relaxed).wrapping_sub(1);
+        if len > most {
+            return Received::No;
+        }
         // No overflow: len <= short; pos < area.
         let rec = (len.wrapping_add(7) & !7).wrapping_add(8);
-        if len > short || len > cap as u64 || rec > area.wrapping_sub(pos) {
+        if rec > area.wrapping_sub(pos) {
             return Received::No;
         }
         if bell.is_some() {
