@@ -801,12 +801,6 @@ impl Ring {
     #[inline(always)]
     #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
     pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Received {
-        // A descriptor that is readable, with a message after this one
-        // known, stays so: nothing to bring in step (`bell_sync`).
-        let bell = self.bell.as_ref().map(|b| b.streaming());
-        if bell == Some(false) {
-            return Received::No;
-        }
         // One bound for both: fewer live registers, none saved.
         let most = self.short.min(cap as u64);
         let (h, data, area) = (self.hdr(), self.data, self.cap);
@@ -835,8 +829,11 @@ impl Ring {
         if rec > area.wrapping_sub(pos) {
             return Received::No;
         }
-        if bell.is_some() {
-            if !published(rx.tail.wrapping_add(rec), rx.seen, area) {
+        // A descriptor that is readable, with a message after this one
+        // known, stays so: nothing to bring in step (`bell_sync`). Looked
+        // at last, so that nothing of it stays in a register before.
+        if let Some(b) = self.bell.as_ref() {
+            if !b.streaming() || !published(rx.tail.wrapping_add(rec), rx.seen, area) {
                 return Received::No;
             }
             rx.quiet = 0;
