@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"math"
 	"runtime"
 	"syscall"
 	"time"
@@ -67,10 +66,7 @@ func ChannelOpen(name string, timeout time.Duration) (_ *Channel, err error) {
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
-	ms := C.uint32_t(math.MaxUint32)
-	if timeout >= 0 {
-		ms = waitMs(timeout)
-	}
+	ms := waitMs(timeout)
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var detail *C.char
@@ -111,10 +107,7 @@ func timeoutNs(d time.Duration) C.int64_t {
 // timeout 0), ETIMEDOUT, EMSGSIZE (longer than MaxMessage), EPIPE (the
 // receiver closed or died), EBUSY (another sender), EPROTO, EFAULT (closed).
 func (c *Channel) Send(msg []byte, timeout time.Duration) error {
-	var p unsafe.Pointer
-	if len(msg) > 0 {
-		p = unsafe.Pointer(&msg[0])
-	}
+	p := bytesPtr(msg)
 	r, err := C.rshm_channel_send(c.ch, p, C.size_t(len(msg)), timeoutNs(timeout))
 	runtime.KeepAlive(c) // no finalizer may close c.ch while C uses it
 	if r != 0 {
@@ -168,10 +161,7 @@ func (c *Channel) recvWait(ctx context.Context, buf []byte, timeout time.Duratio
 
 // recv is one rshm_channel_recv.
 func (c *Channel) recv(buf []byte, timeout C.int64_t) (int, error) {
-	var p unsafe.Pointer
-	if len(buf) > 0 {
-		p = unsafe.Pointer(&buf[0])
-	}
+	p := bytesPtr(buf)
 	n, err := C.rshm_channel_recv(c.ch, p, C.size_t(len(buf)), timeout)
 	runtime.KeepAlive(c)
 	if n < 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // ErrnoName returns the symbolic name of e, e.g. "ENOENT", or "" for a
@@ -63,10 +64,14 @@ func cstring(s string) error {
 	return nil
 }
 
-// waitMs is a timeout of at least 0 in the whole milliseconds the open
-// calls take: a partial millisecond counts as one, so that a positive
-// timeout never turns into "look once", and beyond 2^32-1 ms it is that.
+// waitMs is a timeout in the whole milliseconds the open calls take: a
+// partial millisecond counts as one, so that a positive timeout never
+// turns into "look once"; beyond 2^32-1 ms, and for a negative timeout
+// (wait as long as it takes), it is 2^32-1 ms, about 49 days.
 func waitMs(d time.Duration) C.uint32_t {
+	if d < 0 {
+		return C.uint32_t(math.MaxUint32)
+	}
 	ms := d / time.Millisecond
 	if d%time.Millisecond != 0 {
 		ms++
@@ -75,6 +80,15 @@ func waitMs(d time.Duration) C.uint32_t {
 		ms = math.MaxUint32
 	}
 	return C.uint32_t(ms)
+}
+
+// bytesPtr is the address of b's first byte for C, or nil for an empty
+// slice (which may have no array behind it).
+func bytesPtr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(&b[0])
 }
 
 // Every int argument is checked here before it reaches C, where a value

@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"math"
 	"runtime"
 	"syscall"
 	"time"
@@ -91,10 +90,7 @@ func TopicOpen(name string, oflag int, timeout time.Duration) (_ *Topic, err err
 	if err != nil {
 		return nil, syscall.EINVAL
 	}
-	ms := C.uint32_t(math.MaxUint32)
-	if timeout >= 0 {
-		ms = waitMs(timeout)
-	}
+	ms := waitMs(timeout)
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var detail *C.char
@@ -119,10 +115,7 @@ func TopicUnlink(name string) error {
 // limit; 0: not at all). Errors: EAGAIN, ETIMEDOUT (TopicBlock only),
 // EMSGSIZE (longer than MaxMessage), EBADF (a subscriber), EFAULT (closed).
 func (t *Topic) Publish(msg []byte, timeout time.Duration) error {
-	var p unsafe.Pointer
-	if len(msg) > 0 {
-		p = unsafe.Pointer(&msg[0])
-	}
+	p := bytesPtr(msg)
 	r, err := C.rshm_topic_publish(t.t, p, C.size_t(len(msg)), timeoutNs(timeout))
 	runtime.KeepAlive(t)
 	if r != 0 {
@@ -176,10 +169,7 @@ func (t *Topic) receiveWait(ctx context.Context, buf []byte, timeout time.Durati
 
 // receive is one rshm_topic_receive.
 func (t *Topic) receive(buf []byte, timeout C.int64_t) (int, error) {
-	var p unsafe.Pointer
-	if len(buf) > 0 {
-		p = unsafe.Pointer(&buf[0])
-	}
+	p := bytesPtr(buf)
 	n, err := C.rshm_topic_receive(t.t, p, C.size_t(len(buf)), timeout)
 	runtime.KeepAlive(t)
 	if n < 0 {

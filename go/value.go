@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"math"
 	"runtime"
 	"syscall"
 	"time"
@@ -84,10 +83,7 @@ func ValueOpen(name string, flag int, timeout time.Duration) (_ *Value, err erro
 	if err := cstring(name); err != nil {
 		return nil, err
 	}
-	ms := C.uint32_t(math.MaxUint32)
-	if timeout >= 0 {
-		ms = waitMs(timeout)
-	}
+	ms := waitMs(timeout)
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var detail *C.char
@@ -110,10 +106,7 @@ func ValueUnlink(name string) error {
 // Write publishes data as the next version. It never waits. Errors: EBADF
 // (a reader's Value), EMSGSIZE (longer than Size), EFAULT (closed).
 func (v *Value) Write(data []byte) error {
-	var p unsafe.Pointer
-	if len(data) > 0 {
-		p = unsafe.Pointer(&data[0])
-	}
+	p := bytesPtr(data)
 	r, err := C.rshm_value_write(v.v, p, C.size_t(len(data)))
 	runtime.KeepAlive(v)
 	if r != 0 {
@@ -127,10 +120,7 @@ func (v *Value) Write(data []byte) error {
 // back. Errors: EMSGSIZE (buf shorter than the value; a buffer of Size
 // bytes always suffices), EBADMSG (the object is corrupt), EFAULT (closed).
 func (v *Value) Read(buf []byte) (int, uint64, error) {
-	var p unsafe.Pointer
-	if len(buf) > 0 {
-		p = unsafe.Pointer(&buf[0])
-	}
+	p := bytesPtr(buf)
 	var version C.uint64_t
 	n, err := C.rshm_value_read(v.v, p, C.size_t(len(buf)), &version)
 	runtime.KeepAlive(v)
