@@ -95,7 +95,7 @@ $(SAN_OUT)/%: c_tests/%.c $(wildcard c_tests/*.h) include/rshm.h $(SO) $(SONAME_
 $(SAN_OUT)/%: c_tests/%.cpp $(wildcard c_tests/*.h) include/rshm.h $(HPP) $(SO) $(SONAME_LINK) | $(SAN_OUT)
 	$(SANCXX) $(CFLAGS_CXX) -O1 $(SANFLAGS) -o $@ $< $(LDLIBS_SO)
 
-$(OUT)/bench_%: benches/%.c benches/clock.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+$(OUT)/bench_%: benches/%.c benches/bench.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
 	$(CC) $(CFLAGS_C) -O3 -o $@ $< $(LDLIBS_SO)
 
 $(OUT) $(SAN_OUT):

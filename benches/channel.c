@@ -36,15 +36,9 @@
 
 #include <rshm.h>
 
-#include "clock.h"
+#include "bench.h"
 
 static char base[64];
-
-_Noreturn static void die(const char *what) {
-    int e = errno;
-    fprintf(stderr, "bench: %s: %s (%s)\n", what, rshm_errno_name(e), rshm_errno_string(e));
-    exit(1);
-}
 
 static const char *chan_name(const char *tag) {
     static char buf[96];
@@ -922,16 +916,6 @@ static double fence_us(int peer) {
         waitpid(pid, NULL, 0);
     }
     return t / 1e3 / n;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof(double), cmp);
-    return v[n / 2];
 }
 
 #define ROUNDS 7

@@ -26,7 +26,7 @@
 
 #include <rshm.h>
 
-#include "clock.h"
+#include "bench.h"
 
 #define ROUNDS 7
 #define MSG 64
@@ -35,19 +35,6 @@
 
 static char base[64];
 static int ncpu;
-
-_Noreturn static void die(const char *what) {
-    int e = errno;
-    fprintf(stderr, "bench_events: %s: %s (%s)\n", what, rshm_errno_name(e), rshm_errno_string(e));
-    exit(1);
-}
-
-static void on_cpu(int i) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(i % ncpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
 
 static const char *obj(const char *tag) {
     static __thread char buf[96];
@@ -65,7 +52,7 @@ struct rx_arg {
 
 static void *busy_receiver(void *p) {
     const struct rx_arg *a = p;
-    on_cpu(1);
+    on_cpu(1, ncpu);
     rshm_channel *c = rshm_channel_open(a->name, 5000);
     if (!c)
         die("channel_open");
@@ -139,7 +126,7 @@ struct pong_arg {
 
 static void *epoll_ponger(void *p) {
     const struct pong_arg *a = p;
-    on_cpu(1);
+    on_cpu(1, ncpu);
     rshm_channel *in = rshm_channel_open(a->ping, 5000), *out = rshm_channel_open(a->pong, 5000);
     if (!in || !out)
         die("channel_open (pong)");
@@ -203,7 +190,7 @@ static void futex_hand(uint32_t to) {
 
 static void *futex_ponger(void *p) {
     (void)p;
-    on_cpu(1);
+    on_cpu(1, ncpu);
     for (long i = 0; i < TRIPS; i++) {
         futex_wait_for(1);
         futex_hand(0);
@@ -227,11 +214,6 @@ static double futex_trip(int unused) {
 }
 
 /* ---- rounds ---- */
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* a and b alternately, ROUNDS times (which goes first alternating too);
  * prints both medians and the median of the per-round ratios a/b. */
@@ -260,7 +242,7 @@ int main(void) {
     ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu < 1)
         ncpu = 1;
-    on_cpu(0);
+    on_cpu(0, ncpu);
     double load[3] = {0};
     if (getloadavg(load, 3) < 0)
         load[0] = -1;

@@ -10,18 +10,13 @@
 
 #include <rshm.h>
 
-#include "clock.h"
+#include "bench.h"
 
 #define SIZE (64 * 1024)
 #define BATCH 200
 #define ROUNDS 41
 
 static char name[64];
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
 
 static void life_libc(void) {
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -56,11 +51,6 @@ static double batch_ns(void (*life)(void)) {
     return (double)(now_ns() - t0) / BATCH;
 }
 
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(void) {
     snprintf(name, sizeof name, "/rshm-bench-%ld", (long)getpid());
     double libc_ns[ROUNDS], rshm_ns[ROUNDS], ratio[ROUNDS];
@@ -77,9 +67,9 @@ int main(void) {
         }
         ratio[r] = rshm_ns[r] / libc_ns[r];
     }
-    qsort(libc_ns, ROUNDS, sizeof(double), cmp);
-    qsort(rshm_ns, ROUNDS, sizeof(double), cmp);
-    qsort(ratio, ROUNDS, sizeof(double), cmp);
+    qsort(libc_ns, ROUNDS, sizeof(double), by_value);
+    qsort(rshm_ns, ROUNDS, sizeof(double), by_value);
+    qsort(ratio, ROUNDS, sizeof(double), by_value);
     printf("segment lifecycle (open, ftruncate %d KiB, mmap, touch %d pages, munmap, close, unlink),\n"
            "median of %d rounds x %d, interleaved:\n",
            SIZE / 1024, SIZE / 4096, ROUNDS, BATCH);

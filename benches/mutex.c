@@ -26,7 +26,7 @@
 
 #include <rshm.h>
 
-#include "clock.h"
+#include "bench.h"
 
 #define ROUNDS 31
 #define UNCONTENDED 10000
@@ -47,16 +47,6 @@ struct shared {
 };
 
 static struct shared *s;
-
-static void die(const char *what) {
-    perror(what);
-    exit(1);
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void glibc_init(pthread_mutex_t *m) {
     pthread_mutexattr_t a;
@@ -172,9 +162,9 @@ struct row {
 };
 
 static void print(struct row *r, const char *a, const char *b, const char *target) {
-    qsort(r->a, ROUNDS, sizeof(double), cmp);
-    qsort(r->b, ROUNDS, sizeof(double), cmp);
-    qsort(r->ratio, ROUNDS, sizeof(double), cmp);
+    qsort(r->a, ROUNDS, sizeof(double), by_value);
+    qsort(r->b, ROUNDS, sizeof(double), by_value);
+    qsort(r->ratio, ROUNDS, sizeof(double), by_value);
     printf("  %s:\n    %-6s %7.1f ns\n    %-6s %7.1f ns\n    ratio %s/%s %.3f (middle half %.3f..%.3f; %s)\n", r->what, a,
            r->a[ROUNDS / 2], b, r->b[ROUNDS / 2], a, b, r->ratio[ROUNDS / 2], r->ratio[ROUNDS / 4],
            r->ratio[3 * ROUNDS / 4], target);

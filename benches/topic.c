@@ -22,7 +22,7 @@
 
 #include <rshm.h>
 
-#include "clock.h"
+#include "bench.h"
 
 #define ROUNDS 5
 #define MSG 64
@@ -39,12 +39,6 @@ static void wait_joined(int n) {
     atomic_store(&joined, 0);
 }
 
-_Noreturn static void die(const char *what) {
-    int e = errno;
-    fprintf(stderr, "bench_topic: %s: %s (%s)\n", what, rshm_errno_name(e), rshm_errno_string(e));
-    exit(1);
-}
-
 static const char *obj(const char *tag) {
     static char buf[96];
     snprintf(buf, sizeof buf, "%s-%s", base, tag);
@@ -52,13 +46,6 @@ static const char *obj(const char *tag) {
 }
 
 /* Pins the calling thread to CPU `i` modulo the CPUs there are. */
-static void on_cpu(int i) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(i % ncpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
 /* ---- what the other thread does ---- */
 
 struct peer {
@@ -71,7 +58,7 @@ struct peer {
 
 static void *topic_sub(void *arg) {
     const struct peer *p = arg;
-    on_cpu(p->cpu);
+    on_cpu(p->cpu, ncpu);
     rshm_topic *t = rshm_topic_open(p->name, RSHM_O_RDONLY, 5000);
     if (!t)
         die("topic_open");
@@ -97,7 +84,7 @@ static void *topic_sub(void *arg) {
 
 static void *chan_recv(void *arg) {
     const struct peer *p = arg;
-    on_cpu(p->cpu);
+    on_cpu(p->cpu, ncpu);
     rshm_channel *c = rshm_channel_open(p->name, 5000);
     if (!c)
         die("channel_open");
@@ -113,7 +100,7 @@ static void *chan_recv(void *arg) {
  * other side (created before this thread starts). */
 static void *topic_pong(void *arg) {
     const struct peer *p = arg;
-    on_cpu(p->cpu);
+    on_cpu(p->cpu, ncpu);
     rshm_topic *in = rshm_topic_open(p->name, RSHM_O_RDONLY, 5000);
     rshm_topic *out = rshm_topic_open(p->back, RSHM_O_RDWR, 5000);
     if (!in || !out)
@@ -130,7 +117,7 @@ static void *topic_pong(void *arg) {
 
 static void *chan_pong(void *arg) {
     const struct peer *p = arg;
-    on_cpu(p->cpu);
+    on_cpu(p->cpu, ncpu);
     rshm_channel *in = rshm_channel_open(p->name, 5000), *out = rshm_channel_open(p->back, 5000);
     if (!in || !out)
         die("channel_open (pong)");
@@ -282,11 +269,6 @@ static double memcpy_big(long n) {
 
 /* ---- comparison ---- */
 
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Measures a and b alternately, ROUNDS times, and prints both medians and
  * the median of the per-round ratios a/b. */
 static void compare(const char *what, const char *unit, const char *vs, double (*a)(long, int), int a_arg,
@@ -321,7 +303,7 @@ int main(void) {
     ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu < 1)
         ncpu = 1;
-    on_cpu(0);
+    on_cpu(0, ncpu);
     printf("topic benchmarks: %d rounds alternating; medians and the median per-round ratio; %d CPUs\n", ROUNDS, ncpu);
     printf("1. 64-byte messages one way, msgs/s (higher is better)\n");
     compare("topic, 1 subscriber (BLOCK)", "msg/s", "channel", topic_stream_arg, 1, chan_stream_arg, 0, 150000,

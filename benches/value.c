@@ -47,27 +47,12 @@
 
 #include <rshm.h>
 
-#include "clock.h"
+#include "bench.h"
 
 #define BIG 4096
 #define ROUNDS 9
 #define UROUNDS 41
 #define SLICE_NS 100000000ull /* one contended measurement: 0.1 s */
-
-static void die(const char *what) {
-    fprintf(stderr, "%s: %s\n", what, rshm_errno_name(errno));
-    exit(1);
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, n, sizeof *v, cmp);
-    return v[n / 2];
-}
 
 /* Keeps the compiler from dropping a copy nobody reads. */
 static inline void use(void *p) {
