@@ -260,6 +260,25 @@ struct Rx {
     spin: Spin,
 }
 
+impl Rx {
+    /// Whether a record waits at the receiver's position, by the `head`
+    /// last read or, when that is used up, by reading it again (and
+    /// keeping it). The short paths' look: no call, no panic.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    fn known_published(&mut self, h: &Header, cap: u64) -> bool {
+        if published(self.tail, self.seen, cap) {
+            return true;
+        }
+        let head = h.head.0.load(Acquire);
+        if !published(self.tail, head, cap) {
+            return false;
+        }
+        self.seen = head;
+        true
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
     Tx,
@@ -730,12 +749,8 @@ impl Ring {
         if rx.peeked.is_some() {
             return None;
         }
-        if !published(rx.tail, rx.seen, cap) {
-            let head = h.head.0.load(Acquire);
-            if !published(rx.tail, head, cap) {
-                return None;
-            }
-            rx.seen = head;
+        if !rx.known_published(h, cap) {
+            return None;
         }
         // Under head: stored before it, and the sender keeps off it until
         // tail passes. 0 (corrupt) and PAD wrap to values above any valid
@@ -808,12 +823,8 @@ impl Ring {
         if rx.peeked.is_some() {
             return Received::No;
         }
-        if !published(rx.tail, rx.seen, area) {
-            let head = h.head.0.load(Acquire);
-            if !published(rx.tail, head, area) {
-                return Received::No;
-            }
-            rx.seen = head;
+        if !rx.known_published(h, area) {
+            return Received::No;
         }
         let pos = rx.pos;
         // SAFETY: pos is a multiple of 8 below the area's size: aligned and
