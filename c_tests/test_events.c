@@ -38,6 +38,12 @@ static int readable(int fd) {
     return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+/* Adds fd to the epoll set ep for reading; its events carry `tag`. */
+static int watch(int ep, int fd, uint32_t tag) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 /* Two channels and a listening socket in one epoll set: each event names
  * the endpoint it is for. */
 static void epoll_set(void) {
@@ -55,13 +61,9 @@ static void epoll_set(void) {
     snprintf(addr.sun_path + 1, sizeof addr.sun_path - 1, "rshm-test-%ld-listen", (long)getpid());
     CHECK(bind(lsock, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(lsock, 1) == 0);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN};
-    ev.data.u32 = 1;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev) == 0);
-    ev.data.u32 = 2;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fb, &ev) == 0);
-    ev.data.u32 = 3;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, lsock, &ev) == 0);
+    CHECK(watch(ep, fa, 1) == 0);
+    CHECK(watch(ep, fb, 2) == 0);
+    CHECK(watch(ep, lsock, 3) == 0);
     struct epoll_event got[4];
     CHECK(epoll_wait(ep, got, 4, 0) == 0);
 
@@ -192,8 +194,8 @@ static void stream(void) {
     CHECK(rx != NULL);
     int fd = rshm_channel_fd(rx);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN}, got;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    struct epoll_event got;
+    CHECK(watch(ep, fd, 0) == 0);
     uint64_t next = 0, s = 0x9e3779b97f4a7c15ULL, polls = 0;
     int ok = 1;
     while (next < STREAM && ok) {
@@ -249,11 +251,8 @@ static void value_epoll_set(void) {
     CHECK((fcntl(fa, F_GETFD) & FD_CLOEXEC) != 0);
     CHECK(!readable(fa) && !readable(fb)); /* version 0, as read "before the first read" */
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN};
-    ev.data.u32 = 1;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fa, &ev) == 0);
-    ev.data.u32 = 2;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fb, &ev) == 0);
+    CHECK(watch(ep, fa, 1) == 0);
+    CHECK(watch(ep, fb, 2) == 0);
     struct epoll_event got[4];
     CHECK(epoll_wait(ep, got, 4, 0) == 0);
 
@@ -434,8 +433,8 @@ static void value_stream(void) {
     }
     int fd = rshm_value_fd(r);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN}, got;
-    CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    struct epoll_event got;
+    CHECK(watch(ep, fd, 0) == 0);
     uint64_t last = 0, s = 0x9e3779b97f4a7c15ULL, polls = 0, reads = 0, spurious = 0;
     int ok = 1;
     while (last < VALUE_STREAM && ok) {
@@ -486,11 +485,10 @@ static void topic_readiness(void) {
     CHECK(rshm_topic_fd(s1) == f1);
     CHECK(fcntl(f1, F_GETFD) & FD_CLOEXEC);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN}, got[4];
+    struct epoll_event got[4];
     int fds[3] = {f1, f2, f3};
     for (uint32_t i = 0; i < 3; i++) {
-        ev.data.u32 = i + 1;
-        CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0);
+        CHECK(watch(ep, fds[i], i + 1) == 0);
     }
     CHECK(epoll_wait(ep, got, 4, 0) == 0);
 
@@ -660,8 +658,8 @@ static void *receive_blocking(void *arg) {
 static uint64_t receive_polling(rshm_topic *s, int alternate, uint64_t *polls) {
     int fd = rshm_topic_fd(s);
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = {.events = EPOLLIN}, got;
-    CHECK(fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    struct epoll_event got;
+    CHECK(fd >= 0 && watch(ep, fd, 0) == 0);
     uint64_t next = 0, rs = 0x9e3779b97f4a7c15ULL;
     for (;;) {
         uint64_t v;
@@ -784,8 +782,7 @@ static void one_loop(void) {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     int fds[] = {0, rshm_channel_fd(rxa), rshm_channel_fd(rxb), rshm_value_fd(r), rshm_topic_fd(sub), lsock};
     for (uint32_t i = CH_A; i <= LISTEN; i++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
-        CHECK(fds[i] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) == 0);
+        CHECK(fds[i] >= 0 && watch(ep, fds[i], i) == 0);
     }
     struct epoll_event none[8];
     CHECK(epoll_wait(ep, none, 8, 0) == 0);
