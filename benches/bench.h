@@ -1,5 +1,6 @@
 /* What every benchmark program shares: the clock it times with, the
- * pinning of a process or thread to a CPU, medians, and how it dies.
+ * pinning of a process or thread to a CPU, medians, how it dies, and how
+ * far apart its two CPUs are.
  * Include after <rshm.h>. */
 #ifndef RSHM_BENCH_H
 #define RSHM_BENCH_H
@@ -7,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,56 @@ static inline int by_value(const void *a, const void *b) {
 static inline double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, by_value);
     return v[n / 2];
+}
+
+/* ---- how far apart the two CPUs are ----
+ * On a VM the host places the two vCPUs where it likes, and moves them: a
+ * cache line crosses between them in about 30 ns at some moments and
+ * about 160 ns at others on the machine these figures come from. Every
+ * figure that moves lines between the CPUs (all the streams and ping-pongs)
+ * changes with it, and the ratios of two rings that move different numbers
+ * of lines change too. So each program measures it and prints it with its
+ * figures. */
+
+static _Alignas(64) _Atomic uint64_t line_word;
+
+struct line_peer {
+    int cpu, ncpu;
+    uint64_t n;
+};
+
+static void *line_bouncer(void *p) {
+    const struct line_peer *a = p;
+    on_cpu(a->cpu, a->ncpu);
+    for (uint64_t i = 1; i < a->n; i += 2) {
+        while (atomic_load_explicit(&line_word, memory_order_acquire) != i)
+            ;
+        atomic_store_explicit(&line_word, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Nanoseconds for one cache line to go one way between the calling
+ * thread's CPU and CPU `cpu % ncpu`: a word handed back and forth, 10^5
+ * times each way; the median of three. */
+static inline double line_transfer_ns(int cpu, int ncpu) {
+    double t[3];
+    for (int r = 0; r < 3; r++) {
+        struct line_peer a = {cpu, ncpu, 200000};
+        atomic_store(&line_word, 0);
+        pthread_t th;
+        if (pthread_create(&th, NULL, line_bouncer, &a) != 0)
+            die("pthread_create");
+        uint64_t t0 = now_ns();
+        for (uint64_t i = 0; i + 2 <= a.n; i += 2) {
+            atomic_store_explicit(&line_word, i + 1, memory_order_release);
+            while (atomic_load_explicit(&line_word, memory_order_acquire) != i + 2)
+                ;
+        }
+        t[r] = (double)(now_ns() - t0) / (double)a.n;
+        pthread_join(th, NULL);
+    }
+    return median(t, 3);
 }
 
 #endif

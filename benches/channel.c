@@ -976,7 +976,8 @@ int main(int argc, char **argv) {
            "ratio = median of per-round ratios (load average %s; ",
            ROUNDS, load);
     if (cpu_child >= 0)
-        printf("sides pinned to CPUs %d and %d)\n", cpu_parent, cpu_child);
+        printf("sides pinned to CPUs %d and %d, a cache line crosses between them in %.0f ns)\n", cpu_parent,
+               cpu_child, line_transfer_ns(cpu_child, CPU_SETSIZE));
     else
         printf("one CPU: both sides share it)\n");
     struct cmp_result r;

@@ -246,8 +246,9 @@ int main(void) {
     double load[3] = {0};
     if (getloadavg(load, 3) < 0)
         load[0] = -1;
-    printf("descriptor benchmarks: %d rounds alternating; medians and the median per-round ratio (load average %.2f; %d CPUs)\n",
-           ROUNDS, load[0], ncpu);
+    printf("descriptor benchmarks: %d rounds alternating; medians and the median per-round ratio (load average %.2f; %d "
+           "CPUs; a cache line crosses from CPU 0 to 1 in %.0f ns)\n",
+           ROUNDS, load[0], ncpu, ncpu > 1 ? line_transfer_ns(1, ncpu) : 0.0);
     compare("one way, busy receiver: fd vs none", "msg/s", "no descriptor", stream, 1, stream, 0, "goal >= 0.9x");
     compare("round trip: epoll vs futex", "ns", "bare futex", epoll_trip, 0, futex_trip, 0, "goal <= 1.3x");
     return 0;

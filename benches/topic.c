@@ -304,7 +304,9 @@ int main(void) {
     if (ncpu < 1)
         ncpu = 1;
     on_cpu(0, ncpu);
-    printf("topic benchmarks: %d rounds alternating; medians and the median per-round ratio; %d CPUs\n", ROUNDS, ncpu);
+    printf("topic benchmarks: %d rounds alternating; medians and the median per-round ratio; %d CPUs; a cache line "
+           "crosses from CPU 0 to 1 in %.0f ns\n",
+           ROUNDS, ncpu, ncpu > 1 ? line_transfer_ns(1, ncpu) : 0.0);
     printf("1. 64-byte messages one way, msgs/s (higher is better)\n");
     compare("topic, 1 subscriber (BLOCK)", "msg/s", "channel", topic_stream_arg, 1, chan_stream_arg, 0, 150000,
             "goal >= 0.7x");

@@ -253,35 +253,6 @@ static double read_ns(rshm_value *r, int k, size_t len, int batch) {
     return read_ns_counting(r, k, len, batch, NULL);
 }
 
-/* One-way transfer of a cache line between the two CPUs, by ping-pong
- * between this process (on `a`) and a child (on `b`): ns. */
-static double line_transfer_ns(int a, int b) {
-    const uint64_t n = 200000;
-    atomic_store(&sh->floor, 0);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        pin(b);
-        for (uint64_t i = 1; i < n; i += 2) {
-            while (atomic_load_explicit(&sh->floor, memory_order_acquire) != i)
-                ;
-            atomic_store_explicit(&sh->floor, i + 1, memory_order_release);
-        }
-        _exit(0);
-    }
-    pin(a);
-    uint64_t t0 = now_ns();
-    for (uint64_t i = 0; i + 2 <= n; i += 2) {
-        atomic_store_explicit(&sh->floor, i + 1, memory_order_release);
-        while (atomic_load_explicit(&sh->floor, memory_order_acquire) != i + 2)
-            ;
-    }
-    double ns = (double)(now_ns() - t0) / n;
-    waitpid(pid, NULL, 0);
-    return ns;
-}
-
 static void uncontended(rshm_value *w, rshm_value *r, size_t len) {
     unsigned char src[BIG];
     memset(src, 0x5a, sizeof src);
@@ -319,8 +290,8 @@ static void contended(rshm_value *r) {
     if (sched_getaffinity(0, sizeof mine, &mine) != 0)
         die("sched_getaffinity");
     for (int i = 0; i < ROUNDS; i++) {
-        hop[i] = a >= 0 ? line_transfer_ns(a, b) : 0;
         pin(a);
+        hop[i] = a >= 0 ? line_transfer_ns(b, CPU_SETSIZE) : 0;
         atomic_store(&sh->writer_cpu, b);
         for (int j = 0; j < KINDS; j++) {
             enum kind k = (enum kind)((i + j) % KINDS); /* who goes first rotates */
