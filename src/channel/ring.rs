@@ -981,8 +981,7 @@ impl Ring {
             self.publish_tail(self.cap - rx.pos);
         }
         let sender = h.sender.0.load(Acquire);
-        // A failure to watch leaves the descriptor readable (Doorbell::watch).
-        let _ = b.door.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
+        b.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
         let peeked = self.rx.as_ref().is_some_and(|rx| rx.peeked.is_some());
         let ready = peeked || self.rx_published() || sender == peer::CLOSED;
         let hs = self.hs;

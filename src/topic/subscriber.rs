@@ -453,8 +453,7 @@ impl Subscriber {
     fn bell_sync(&mut self) {
         let Some(mut b) = self.bell.take() else { return };
         let publisher = self.area.hdr().publisher.0.load(Acquire);
-        // A failure to watch leaves the descriptor readable (Doorbell::watch).
-        let _ = b.door.watch(if publisher == peer::NOBODY || publisher == peer::CLOSED { 0 } else { publisher });
+        b.watch(if publisher == peer::NOBODY || publisher == peer::CLOSED { 0 } else { publisher });
         let ready = self.ready();
         let (hs, s, word) = (self.hs, self.area.slot(self.slot), &self.area.hdr().sub_wait.0);
         let publish = |token| {
