@@ -10,8 +10,8 @@
  * - liar: a creator lying about its size, in a private 64 MiB tmpfs on
  *   /dev/shm (unshare; SKIP where the machine does not allow it): grown
  *   after creation, or a header and ring that agree on 1 GiB over pages
- *   never reserved. Opens are EPROTO at once and cost the opener neither
- *   memory nor /dev/shm space.
+ *   never reserved, or a value with pages punched out. Opens are EPROTO at
+ *   once and cost the opener neither memory nor /dev/shm space.
  * - fsize: creates under RLIMIT_FSIZE (a forked child): EFBIG, no SIGXFSZ,
  *   nothing left behind; rshm_ftruncate, a mirror, keeps libc's SIGXFSZ.
  * - fdpass: rshm_recv_fd at the descriptor limit (EMFILE, the descriptor
@@ -208,6 +208,23 @@ static void liar_in_private_shm(void) {
     refused_cheaply(name, "ring", 0);
     rshm_channel_close(ch);
     CHECK(close(fd) == 0 && rshm_channel_unlink(name) == 0);
+
+    /* A value whose last pages were punched out after its creation: the
+     * writer would fill them on its own account, and take SIGBUS for a
+     * write once /dev/shm is full. Both roles: EPROTO, nothing faulted in. */
+    rshm_value *v = rshm_value_create(name, 1 << 20, 0600);
+    fd = shm_open(name, O_RDWR, 0);
+    struct stat st;
+    CHECK(v && fd >= 0 && fstat(fd, &st) == 0);
+    CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size - 16 * pg, 16 * pg) == 0);
+    long space = free_kib(), rss = rss_kib();
+    CHECK_REFUSED(rshm_value_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO, "rshm_value_open", "never reserved");
+    CHECK_REFUSED(rshm_value_open(name, RSHM_O_RDWR, 0), NULL, EPROTO, "rshm_value_open", "never reserved");
+    CHECK(free_kib() == space);
+    CHECK(rss_kib() - rss < 4096);
+    CHECK(rshm_value_write(v, "still the writer's", 18) == 0);
+    rshm_value_close(v);
+    CHECK(close(fd) == 0 && rshm_value_unlink(name) == 0);
 
     /* A plain segment grown after its creation: EPROTO, nothing mapped. */
     rshm_segment *seg = rshm_segment_create(name, 100, 0600);

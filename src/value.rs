@@ -79,10 +79,21 @@ impl Value {
     /// suffices), `O_RDWR` for the writer. EBUSY when another live process
     /// (or another handle of this one) is the writer; a dead writer's role
     /// is taken over. EINVAL when `name` is not a value, EPROTO when it
-    /// comes from another layout or its shared block is corrupt; otherwise
-    /// as [`Segment::open`].
+    /// comes from another layout, its shared block is corrupt or its pages
+    /// were never reserved (not made by [`Value::create`]); ENOMEM or
+    /// ENOSPC when the writer's pages cannot be faulted in; otherwise as
+    /// [`Segment::open`].
     pub fn open(name: &CStr, oflag: libc::c_int, timeout: Duration) -> Result<Value> {
+        let deadline = std::time::Instant::now().checked_add(timeout);
         let seg = Segment::open_kind(name, oflag, timeout, KIND_VALUE)?;
+        // A creator that left holes would have the writer fill them on its
+        // own account, and take SIGBUS for a write when /dev/shm is full:
+        // refused first. The writer then faults every page in, so that a
+        // page that cannot be had is ENOSPC here, not a signal mid-write.
+        crate::object::pages::reserved(&seg)?;
+        if oflag == libc::O_RDWR {
+            crate::object::pages::populate(&seg, seg.size(), deadline)?;
+        }
         Value::attach(seg, if oflag == libc::O_RDWR { Made::Writer } else { Made::Reader })
     }
 

@@ -75,8 +75,11 @@ pub unsafe extern "C" fn rshm_value_create(name: *const c_char, size: usize, mod
 /// - `EINVAL`: `oflag` is neither `RSHM_O_RDONLY` nor `RSHM_O_RDWR`; the
 ///   object is not an rshm value (a plain object, or an rshm object of
 ///   another kind); or the name is invalid.
-/// - `EPROTO`: the value was made by an rshm with another layout, or its
-///   shared state is corrupt.
+/// - `EPROTO`: the value was made by an rshm with another layout, its
+///   shared state is corrupt, or its pages were never reserved (an object
+///   of the right size that `rshm_value_create` did not make).
+/// - `ENOSPC`: `oflag` is `RSHM_O_RDWR` and a page of the value cannot be
+///   had (/dev/shm is full); the writer faults them all in when it opens.
 /// - `EACCES`: the object's mode does not let the caller read it (or, for
 ///   `RSHM_O_RDWR`, write it).
 /// - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for
