@@ -1,6 +1,6 @@
 /* What every benchmark program shares: the clock it times with, the
- * pinning of a process or thread to a CPU, medians, how it dies, and how
- * far apart its two CPUs are.
+ * pinning of a process or thread to a CPU, medians, how it dies, its rows
+ * of interleaved comparisons, and how far apart its two CPUs are.
  * Include after <rshm.h>. */
 #ifndef RSHM_BENCH_H
 #define RSHM_BENCH_H
@@ -62,6 +62,69 @@ static inline int by_value(const void *a, const void *b) {
 static inline double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, by_value);
     return v[n / 2];
+}
+
+/* ---- comparisons ----
+ * A row compares `a` (rshm) with `b` (its baseline), measured in alternate
+ * order round by round (who goes first alternating too), so that both see
+ * the same machine; it reports both medians and the median of the
+ * per-round ratios a/b, with their least and greatest. */
+
+/* The most rounds a row may have. */
+#define MAX_ROUNDS 64
+
+struct cmp {
+    double a, b, ratio, lo, hi;
+};
+
+/* The row of `n` rounds whose figures are a[i] and b[i] (sorts both). */
+static inline struct cmp cmp_of(double *a, double *b, int n) {
+    double r[MAX_ROUNDS];
+    if (n < 1 || n > MAX_ROUNDS) {
+        fprintf(stderr, "cmp_of: %d rounds (1 to %d)\n", n, MAX_ROUNDS);
+        exit(1);
+    }
+    for (int i = 0; i < n; i++)
+        r[i] = a[i] / b[i];
+    struct cmp c = {.a = median(a, n), .b = median(b, n), .ratio = median(r, n)};
+    c.lo = r[0];
+    c.hi = r[n - 1];
+    return c;
+}
+
+/* Sets `res` to the row of `rounds` rounds of the expressions `exprA` and
+ * `exprB`, each evaluated once a round, who goes first alternating. */
+#define COMPARE_ROUNDS(res, rounds, exprA, exprB)                                                                     \
+    do {                                                                                                               \
+        double a_[MAX_ROUNDS], b_[MAX_ROUNDS];                                                                         \
+        for (int i_ = 0; i_ < (rounds) && i_ < MAX_ROUNDS; i_++) {                                                     \
+            if (i_ & 1) {                                                                                              \
+                b_[i_] = (exprB);                                                                                      \
+                a_[i_] = (exprA);                                                                                      \
+            } else {                                                                                                   \
+                a_[i_] = (exprA);                                                                                      \
+                b_[i_] = (exprB);                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+        (res) = cmp_of(a_, b_, (rounds));                                                                              \
+    } while (0)
+
+/* One measurement: `n` operations (messages, round trips...) with `arg`. */
+typedef double (*measure)(long n, int arg);
+
+/* `rounds` rounds of a(n, a_arg) and b(n, b_arg). */
+static inline struct cmp compare(int rounds, measure a, int a_arg, measure b, int b_arg, long n) {
+    struct cmp c;
+    COMPARE_ROUNDS(c, rounds, a(n, a_arg), b(n, b_arg));
+    return c;
+}
+
+/* Prints a row: both medians in `unit`, the median ratio to three
+ * significant digits (a pipe pair's is about 0.005) and its range, and
+ * the target. */
+static inline void print_row(const char *what, const char *unit, const char *base, struct cmp r, const char *target) {
+    printf("   %-34s %12.1f %-8s %-16s %12.1f   ratio %#6.3gx (min..max %#.3g..%#.3g; target %s)\n", what, r.a,
+           unit, base, r.b, r.ratio, r.lo, r.hi, target);
 }
 
 /* ---- how far apart the two CPUs are ----

@@ -920,38 +920,9 @@ static double fence_us(int peer) {
 
 #define ROUNDS 7
 
-/* One comparison: `a` (rshm) and `b` (the baseline) measured in alternate
- * order in each round, so both see the same machine; the ratio a/b is taken
- * per round and its median reported, with its min and max. */
-struct cmp_result {
-    double a, b, ratio, lo, hi;
-};
-
-#define COMPARE(res, exprA, exprB)                                                                                    \
-    do {                                                                                                               \
-        double a_[ROUNDS], b_[ROUNDS], r_[ROUNDS];                                                                     \
-        for (int i_ = 0; i_ < ROUNDS; i_++) {                                                                          \
-            if (i_ & 1) {                                                                                              \
-                b_[i_] = (exprB);                                                                                      \
-                a_[i_] = (exprA);                                                                                      \
-            } else {                                                                                                   \
-                a_[i_] = (exprA);                                                                                      \
-                b_[i_] = (exprB);                                                                                      \
-            }                                                                                                          \
-            r_[i_] = a_[i_] / b_[i_];                                                                                  \
-        }                                                                                                              \
-        (res).a = median(a_, ROUNDS);                                                                                  \
-        (res).b = median(b_, ROUNDS);                                                                                  \
-        (res).ratio = median(r_, ROUNDS);                                                                              \
-        (res).lo = r_[0];                                                                                              \
-        (res).hi = r_[ROUNDS - 1];                                                                                     \
-    } while (0)
-
-/* Ratios to three significant digits: the pipe pair's is about 0.005. */
-static void row(const char *what, const char *unit, const char *base, struct cmp_result r, const char *target) {
-    printf("   %-26s %12.1f %-8s %-12s %12.1f   ratio %#6.3gx (min..max %#.3g..%#.3g; target %s)\n", what, r.a, unit,
-           base, r.b, r.ratio, r.lo, r.hi, target);
-}
+/* One row (bench.h) of two expressions, some of which set the handshake
+ * first. */
+#define COMPARE(res, exprA, exprB) COMPARE_ROUNDS(res, ROUNDS, exprA, exprB)
 
 /* With arguments, only the groups named: limit, oneway, pingpong, asleep, big. */
 static int want(int argc, char **argv, const char *group) {
@@ -980,99 +951,99 @@ int main(int argc, char **argv) {
                cpu_child, line_transfer_ns(cpu_child, CPU_SETSIZE));
     else
         printf("one CPU: both sides share it)\n");
-    struct cmp_result r;
+    struct cmp r;
 
     if (want(argc, argv, "limit")) {
         /* Issue 25: the channel against the classic SPSC ring, a user's
          * own; each row again with the SeqCst fallback forced. */
         printf("0. the channel at the limit of its kind (fast handshake, then the SeqCst fallback forced)\n");
         COMPARE(r, (seqcst(0), oneway_channel(ONEWAY_CHAN) / 1e6), oneway_classic(ONEWAY_CHAN) / 1e6);
-        row("one way vs classic ring", "M/s", "classic", r, ">= 0.8x");
+        print_row("one way vs classic ring", "M/s", "classic", r, ">= 0.8x");
         COMPARE(r, (seqcst(1), oneway_channel(ONEWAY_CHAN) / 1e6), oneway_classic(ONEWAY_CHAN) / 1e6);
-        row("  fallback: one way", "M/s", "classic", r, "-");
+        print_row("  fallback: one way", "M/s", "classic", r, "-");
         COMPARE(r, (seqcst(0), pingpong_channel(PINGS, 0)), pingpong_classic(PINGS, SMALL, PING_RING));
-        row("busy ping-pong vs 2 classic", "ns", "classic", r, "<= 1.15x");
+        print_row("busy ping-pong vs 2 classic", "ns", "classic", r, "<= 1.15x");
         COMPARE(r, (seqcst(1), pingpong_channel(PINGS, 0)), pingpong_classic(PINGS, SMALL, PING_RING));
-        row("  fallback: busy ping-pong", "ns", "classic", r, "-");
+        print_row("  fallback: busy ping-pong", "ns", "classic", r, "-");
         COMPARE(r, (seqcst(0), pingpong_channel(SLEEPY_PINGS, THINK_NS)), pingpong_floor(SLEEPY_PINGS, 2, THINK_NS));
-        row("asleep vs futex+spin", "ns", "futex+spin", r, "<= 1.2x");
+        print_row("asleep vs futex+spin", "ns", "futex+spin", r, "<= 1.2x");
         COMPARE(r, (seqcst(1), pingpong_channel(SLEEPY_PINGS, THINK_NS)), pingpong_floor(SLEEPY_PINGS, 2, THINK_NS));
-        row("  fallback: asleep", "ns", "futex+spin", r, "-");
+        print_row("  fallback: asleep", "ns", "futex+spin", r, "-");
         COMPARE(r, (seqcst(0), pingpong_channel(SLEEPY_PINGS, THINK_NS)), pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
-        row("asleep vs futex", "ns", "futex", r, "<= 1.2x");
+        print_row("asleep vs futex", "ns", "futex", r, "<= 1.2x");
         COMPARE(r, fence_us(1), fence_us(0));
-        row("sleeper's fence, peer busy", "us", "alone", r, "-");
+        print_row("sleeper's fence, peer busy", "us", "alone", r, "-");
         COMPARE(r, (seqcst(0), big_channel(1)), big_memcpy());
-        row("1 MiB zero-copy vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
+        print_row("1 MiB zero-copy vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
         COMPARE(r, (seqcst(1), big_channel(1)), big_memcpy());
-        row("  fallback: 1 MiB zero-copy", "GB/s", "memcpy", r, ">= 0.8x");
+        print_row("  fallback: 1 MiB zero-copy", "GB/s", "memcpy", r, ">= 0.8x");
         seqcst(0);
     }
 
     if (want(argc, argv, "oneway")) {
         printf("1. 64-byte messages one way, million messages/s\n");
         COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_pipe(ONEWAY_SYS) / 1e6);
-        row("channel vs pipe", "M/s", "pipe", r, ">= 20x");
+        print_row("channel vs pipe", "M/s", "pipe", r, ">= 20x");
         COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_seqpacket(ONEWAY_SYS) / 1e6);
-        row("channel vs seqpacket", "M/s", "seqpacket", r, "-");
+        print_row("channel vs seqpacket", "M/s", "seqpacket", r, "-");
         /* Where the channel stands against its own protocol run bare, what
          * the barrier of the sleep protocol costs that bare ring, and what
          * the bare ring does without it, against the pipe. */
         COMPARE(r, oneway_channel(ONEWAY_CHAN) / 1e6, oneway_bare(ONEWAY_CHAN, 1) / 1e6);
-        row("channel vs bare ring", "M/s", "bare ring", r, "-");
+        print_row("channel vs bare ring", "M/s", "bare ring", r, "-");
         COMPARE(r, oneway_bare(ONEWAY_CHAN, 1) / 1e6, oneway_bare(ONEWAY_CHAN, 0) / 1e6);
-        row("bare ring: seq_cst vs rel.", "M/s", "release", r, "-");
+        print_row("bare ring: seq_cst vs rel.", "M/s", "release", r, "-");
         COMPARE(r, oneway_bare(ONEWAY_CHAN, 0) / 1e6, oneway_pipe(ONEWAY_SYS) / 1e6);
-        row("bare ring, release vs pipe", "M/s", "pipe", r, "-");
+        print_row("bare ring, release vs pipe", "M/s", "pipe", r, "-");
     }
     if (want(argc, argv, "pingpong") || want(argc, argv, "asleep"))
         printf("2. ping-pong round trip, ns (lower is better: ratio = channel/baseline)\n");
     if (want(argc, argv, "pingpong")) {
         COMPARE(r, pingpong_channel(PINGS, 0), pingpong_floor(PINGS, 0, 0));
-        row("busy: channel vs floor", "ns", "floor", r, "<= 2x");
+        print_row("busy: channel vs floor", "ns", "floor", r, "<= 2x");
         /* A 64-byte message and its length word span two cache lines; an
          * 8-byte one and its word fit in one, as the floor's word does. */
         COMPARE(r, pingpong_channel_of(PINGS, 8, PING_RING, 0), pingpong_floor(PINGS, 0, 0));
-        row("busy, 8 B: ch. vs floor", "ns", "floor", r, "-");
+        print_row("busy, 8 B: ch. vs floor", "ns", "floor", r, "-");
         /* Rings sized for request/response (up to three 64-byte messages): the
          * messages walk 4 cache lines instead of 1000. */
         COMPARE(r, pingpong_channel_of(PINGS, SMALL, SMALL_RING, 0), pingpong_floor(PINGS, 0, 0));
-        row("busy, 256 B rings vs floor", "ns", "floor", r, "<= 2x");
+        print_row("busy, 256 B rings vs floor", "ns", "floor", r, "<= 2x");
         COMPARE(r, pingpong_channel_of(PINGS, SMALL, 4096, 0), pingpong_floor(PINGS, 0, 0));
-        row("busy, 4 KiB rings vs floor", "ns", "floor", r, "-");
+        print_row("busy, 4 KiB rings vs floor", "ns", "floor", r, "-");
         /* What of that gap is the record protocol's: the same exchanges
          * over bare rings, against the channel and against the floor. */
         COMPARE(r, pingpong_channel(PINGS, 0), pingpong_bare(PINGS, SMALL, PING_RING));
-        row("busy: ch. vs bare rings", "ns", "bare rings", r, "-");
+        print_row("busy: ch. vs bare rings", "ns", "bare rings", r, "-");
         COMPARE(r, pingpong_bare(PINGS, SMALL, PING_RING), pingpong_floor(PINGS, 0, 0));
-        row("busy: bare rings vs floor", "ns", "floor", r, "-");
+        print_row("busy: bare rings vs floor", "ns", "floor", r, "-");
         COMPARE(r, pingpong_channel_of(PINGS, SMALL, SMALL_RING, 0), pingpong_bare(PINGS, SMALL, SMALL_RING));
-        row("256 B rings: ch. vs bare", "ns", "bare rings", r, "-");
+        print_row("256 B rings: ch. vs bare", "ns", "bare rings", r, "-");
         COMPARE(r, pingpong_bare(PINGS, SMALL, SMALL_RING), pingpong_floor(PINGS, 0, 0));
-        row("256 B bare rings vs floor", "ns", "floor", r, "-");
+        print_row("256 B bare rings vs floor", "ns", "floor", r, "-");
         COMPARE(r, pingpong_channel(PINGS / 4, 0), pingpong_pipe(PINGS / 4));
-        row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
+        print_row("busy: channel vs pipe pair", "ns", "pipe pair", r, "-");
     }
     if (want(argc, argv, "asleep")) {
         COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 1, THINK_NS));
-        row("asleep: channel vs futex", "ns", "futex", r, "<= 1.2x");
+        print_row("asleep: channel vs futex", "ns", "futex", r, "<= 1.2x");
         COMPARE(r, pingpong_channel(SLEEPY_PINGS, THINK_NS), pingpong_floor(SLEEPY_PINGS, 2, THINK_NS));
-        row("asleep: ch. vs futex+spin", "ns", "futex+spin", r, "-");
+        print_row("asleep: ch. vs futex+spin", "ns", "futex+spin", r, "-");
     }
     if (want(argc, argv, "big")) {
         printf("3. 1 MiB messages, GB/s\n");
         COMPARE(r, big_channel(0), big_memcpy());
-        row("send/recv vs memcpy", "GB/s", "memcpy", r, ">= 0.4x");
+        print_row("send/recv vs memcpy", "GB/s", "memcpy", r, ">= 0.4x");
         COMPARE(r, big_channel(1), big_memcpy());
-        row("reserve/commit vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
+        print_row("reserve/commit vs memcpy", "GB/s", "memcpy", r, ">= 0.8x");
         /* The same against a bare ring between the same two CPUs: what is
          * the library's, whatever the host makes of the second CPU. */
         COMPARE(r, big_channel(0), big_bare(0));
-        row("send/recv vs bare ring", "GB/s", "bare ring", r, "-");
+        print_row("send/recv vs bare ring", "GB/s", "bare ring", r, "-");
         COMPARE(r, big_channel(1), big_bare(1));
-        row("zero-copy vs bare ring", "GB/s", "bare ring", r, "-");
+        print_row("zero-copy vs bare ring", "GB/s", "bare ring", r, "-");
         COMPARE(r, big_bare(0), big_memcpy());
-        row("bare ring vs memcpy", "GB/s", "memcpy", r, "-");
+        print_row("bare ring vs memcpy", "GB/s", "memcpy", r, "-");
     }
     return 0;
 }

@@ -77,24 +77,24 @@ static void *busy_receiver(void *p) {
 }
 
 /* Messages per second. */
-static double stream(int with_fd) {
+static double stream(long n, int with_fd) {
     const char *name = obj(with_fd ? "fd" : "nofd");
     rshm_channel *tx = rshm_channel_create(name, 1 << 20, 0600);
     if (!tx)
         die("channel_create");
-    struct rx_arg a = {name, STREAM, with_fd};
+    struct rx_arg a = {name, n, with_fd};
     pthread_t th;
     pthread_create(&th, NULL, busy_receiver, &a);
     unsigned char msg[MSG] = {1};
     uint64_t t0 = now_ns();
-    for (long i = 0; i < STREAM; i++)
+    for (long i = 0; i < n; i++)
         if (rshm_channel_send(tx, msg, MSG, -1) != 0)
             die("channel_send");
     pthread_join(th, NULL);
     double s = (double)(now_ns() - t0) / 1e9;
     rshm_channel_close(tx);
     rshm_channel_unlink(name);
-    return (double)STREAM / s;
+    return (double)n / s;
 }
 
 /* ---- 2. round trips that sleep ---- */
@@ -122,6 +122,7 @@ static int epoll_of(rshm_channel *c) {
 
 struct pong_arg {
     const char *ping, *pong;
+    long n;
 };
 
 static void *epoll_ponger(void *p) {
@@ -132,7 +133,7 @@ static void *epoll_ponger(void *p) {
         die("channel_open (pong)");
     int ep = epoll_of(in);
     unsigned char buf[MSG];
-    for (long i = 0; i < TRIPS; i++) {
+    for (long i = 0; i < a->n; i++) {
         recv_epoll(in, ep, buf);
         if (rshm_channel_send(out, buf, MSG, -1) != 0)
             die("channel_send (pong)");
@@ -144,7 +145,7 @@ static void *epoll_ponger(void *p) {
 }
 
 /* Nanoseconds per round trip, both sides waiting in epoll. */
-static double epoll_trip(int unused) {
+static double epoll_trip(long n, int unused) {
     (void)unused;
     char ping[96], pong[96];
     snprintf(ping, sizeof ping, "%s", obj("ping"));
@@ -153,17 +154,17 @@ static double epoll_trip(int unused) {
     if (!out || !in)
         die("channel_create (ping)");
     int ep = epoll_of(in);
-    struct pong_arg a = {ping, pong};
+    struct pong_arg a = {ping, pong, n};
     pthread_t th;
     pthread_create(&th, NULL, epoll_ponger, &a);
     unsigned char buf[MSG] = {2};
     uint64_t t0 = now_ns();
-    for (long i = 0; i < TRIPS; i++) {
+    for (long i = 0; i < n; i++) {
         if (rshm_channel_send(out, buf, MSG, -1) != 0)
             die("channel_send (ping)");
         recv_epoll(in, ep, buf);
     }
-    double ns = (double)(now_ns() - t0) / (double)TRIPS;
+    double ns = (double)(now_ns() - t0) / (double)n;
     pthread_join(th, NULL);
     close(ep);
     rshm_channel_close(out);
@@ -189,52 +190,28 @@ static void futex_hand(uint32_t to) {
 }
 
 static void *futex_ponger(void *p) {
-    (void)p;
+    const long *n = p;
     on_cpu(1, ncpu);
-    for (long i = 0; i < TRIPS; i++) {
+    for (long i = 0; i < *n; i++) {
         futex_wait_for(1);
         futex_hand(0);
     }
     return NULL;
 }
 
-static double futex_trip(int unused) {
+static double futex_trip(long n, int unused) {
     (void)unused;
     atomic_store(&turn, 0);
     pthread_t th;
-    pthread_create(&th, NULL, futex_ponger, NULL);
+    pthread_create(&th, NULL, futex_ponger, &n);
     uint64_t t0 = now_ns();
-    for (long i = 0; i < TRIPS; i++) {
+    for (long i = 0; i < n; i++) {
         futex_hand(1);
         futex_wait_for(0);
     }
-    double ns = (double)(now_ns() - t0) / (double)TRIPS;
+    double ns = (double)(now_ns() - t0) / (double)n;
     pthread_join(th, NULL);
     return ns;
-}
-
-/* ---- rounds ---- */
-
-/* a and b alternately, ROUNDS times (which goes first alternating too);
- * prints both medians and the median of the per-round ratios a/b. */
-static void compare(const char *what, const char *unit, const char *vs, double (*a)(int), int a_arg,
-                    double (*b)(int), int b_arg, const char *goal) {
-    double fa[ROUNDS], fb[ROUNDS], r[ROUNDS];
-    for (int i = 0; i < ROUNDS; i++) {
-        if (i & 1) {
-            fb[i] = b(b_arg);
-            fa[i] = a(a_arg);
-        } else {
-            fa[i] = a(a_arg);
-            fb[i] = b(b_arg);
-        }
-        r[i] = fa[i] / fb[i];
-    }
-    qsort(fa, ROUNDS, sizeof(double), by_value);
-    qsort(fb, ROUNDS, sizeof(double), by_value);
-    qsort(r, ROUNDS, sizeof(double), by_value);
-    printf("   %-34s %12.1f %-6s vs %-16s %12.1f   ratio %#6.3gx (min..max %#.3g..%#.3g; %s)\n", what, fa[ROUNDS / 2],
-           unit, vs, fb[ROUNDS / 2], r[ROUNDS / 2], r[0], r[ROUNDS - 1], goal);
 }
 
 int main(void) {
@@ -249,7 +226,9 @@ int main(void) {
     printf("descriptor benchmarks: %d rounds alternating; medians and the median per-round ratio (load average %.2f; %d "
            "CPUs; a cache line crosses from CPU 0 to 1 in %.0f ns)\n",
            ROUNDS, load[0], ncpu, ncpu > 1 ? line_transfer_ns(1, ncpu) : 0.0);
-    compare("one way, busy receiver: fd vs none", "msg/s", "no descriptor", stream, 1, stream, 0, "goal >= 0.9x");
-    compare("round trip: epoll vs futex", "ns", "bare futex", epoll_trip, 0, futex_trip, 0, "goal <= 1.3x");
+    print_row("one way, busy receiver: fd vs none", "msg/s", "no descriptor", compare(ROUNDS, stream, 1, stream, 0, STREAM),
+              ">= 0.9x");
+    print_row("round trip: epoll vs futex", "ns", "bare futex", compare(ROUNDS, epoll_trip, 0, futex_trip, 0, TRIPS),
+              "<= 1.3x");
     return 0;
 }

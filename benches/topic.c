@@ -269,28 +269,6 @@ static double memcpy_big(long n) {
 
 /* ---- comparison ---- */
 
-/* Measures a and b alternately, ROUNDS times, and prints both medians and
- * the median of the per-round ratios a/b. */
-static void compare(const char *what, const char *unit, const char *vs, double (*a)(long, int), int a_arg,
-                    double (*b)(long, int), int b_arg, long n, const char *goal) {
-    double fa[ROUNDS], fb[ROUNDS], r[ROUNDS];
-    for (int i = 0; i < ROUNDS; i++) {
-        if (i & 1) {
-            fb[i] = b(n, b_arg);
-            fa[i] = a(n, a_arg);
-        } else {
-            fa[i] = a(n, a_arg);
-            fb[i] = b(n, b_arg);
-        }
-        r[i] = fa[i] / fb[i];
-    }
-    qsort(fa, ROUNDS, sizeof(double), by_value);
-    qsort(fb, ROUNDS, sizeof(double), by_value);
-    qsort(r, ROUNDS, sizeof(double), by_value);
-    printf("   %-30s %12.1f %-6s vs %-14s %12.1f   ratio %#6.3gx (range %#.3g..%#.3g; %s)\n", what, fa[ROUNDS / 2],
-           unit, vs, fb[ROUNDS / 2], r[ROUNDS / 2], r[0], r[ROUNDS - 1], goal);
-}
-
 static double topic_stream_arg(long n, int subs) { return topic_stream(n, subs); }
 static double chan_stream_arg(long n, int unused) { (void)unused; return chan_stream(n); }
 static double topic_pingpong_arg(long n, int unused) { (void)unused; return topic_pingpong(n); }
@@ -308,14 +286,17 @@ int main(void) {
            "crosses from CPU 0 to 1 in %.0f ns\n",
            ROUNDS, ncpu, ncpu > 1 ? line_transfer_ns(1, ncpu) : 0.0);
     printf("1. 64-byte messages one way, msgs/s (higher is better)\n");
-    compare("topic, 1 subscriber (BLOCK)", "msg/s", "channel", topic_stream_arg, 1, chan_stream_arg, 0, 150000,
-            "goal >= 0.7x");
+    print_row("topic, 1 subscriber (BLOCK)", "msg/s", "channel",
+              compare(ROUNDS, topic_stream_arg, 1, chan_stream_arg, 0, 150000), ">= 0.7x");
     printf("2. ping-pong round trip, 64 bytes, ns (lower is better)\n");
-    compare("two topics", "ns", "two channels", topic_pingpong_arg, 0, chan_pingpong_arg, 0, 10000, "goal <= 1.3x");
+    print_row("two topics", "ns", "two channels", compare(ROUNDS, topic_pingpong_arg, 0, chan_pingpong_arg, 0, 10000),
+              "<= 1.3x");
     printf("3. publisher throughput, msgs/s: 2 subscribers vs 1 (each gets every message)\n");
-    compare("topic, 2 subscribers", "msg/s", "1 subscriber", topic_stream_arg, 2, topic_stream_arg, 1, 100000,
-            ncpu > 2 ? "more CPUs: near 1x" : "2 CPUs: 3 threads share them");
+    print_row("topic, 2 subscribers", "msg/s", "1 subscriber",
+              compare(ROUNDS, topic_stream_arg, 2, topic_stream_arg, 1, 100000),
+              ncpu > 2 ? "more CPUs: near 1x" : "-, 2 CPUs: 3 threads share them");
     printf("4. 1 MiB messages in place (reserve/commit, peek/release), GB/s\n");
-    compare("topic zero-copy", "GB/s", "memcpy", topic_big_arg, 0, memcpy_big_arg, 0, 100, "as the channel's");
+    print_row("topic zero-copy", "GB/s", "memcpy", compare(ROUNDS, topic_big_arg, 0, memcpy_big_arg, 0, 100),
+              "-, as the channel's");
     return 0;
 }
