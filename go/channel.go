@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Channel is a one-way message channel between processes in a named
@@ -42,47 +41,37 @@ type Channel struct {
 // few messages; see rshm_channel_create in rshm.h. The name stays until
 // ChannelUnlink. Errors: EEXIST, EINVAL (capacity 0, bad name), EOVERFLOW,
 // ENOSPC, EACCES, ENAMETOOLONG.
-func ChannelCreate(name string, capacity int, mode uint32) (_ *Channel, err error) {
-	defer refused("ChannelCreate", name, &err)
-	if err := cstring(name); err != nil {
-		return nil, err
-	}
+func ChannelCreate(name string, capacity int, mode uint32) (*Channel, error) {
 	if capacity < 0 {
-		return nil, syscall.EINVAL
+		return nil, refusedErr("ChannelCreate", name, syscall.EINVAL)
 	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var detail *C.char
-	ch, err := C.rshm_go_channel_create(cname, C.size_t(capacity), C.uint32_t(mode), &detail)
-	return wrapChannel(ch, err, detail)
+	return openObject("ChannelCreate", name, func(cname *C.char, detail **C.char) (*Channel, error) {
+		ch, err := C.rshm_go_channel_create(cname, C.size_t(capacity), C.uint32_t(mode), detail)
+		return wrapChannel(ch), err
+	})
 }
 
 // ChannelOpen opens the channel name, waiting up to timeout (rounded up to
 // a millisecond; 0 looks once, a negative timeout waits about 49 days) for
 // it to be created. Errors: ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a
 // channel), EPROTO (another layout version), EACCES.
-func ChannelOpen(name string, timeout time.Duration) (_ *Channel, err error) {
-	defer refused("ChannelOpen", name, &err)
-	if err := cstring(name); err != nil {
-		return nil, err
-	}
+func ChannelOpen(name string, timeout time.Duration) (*Channel, error) {
 	ms := waitMs(timeout)
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var detail *C.char
-	ch, err := C.rshm_go_channel_open(cname, ms, &detail)
-	return wrapChannel(ch, err, detail)
+	return openObject("ChannelOpen", name, func(cname *C.char, detail **C.char) (*Channel, error) {
+		ch, err := C.rshm_go_channel_open(cname, ms, detail)
+		return wrapChannel(ch), err
+	})
 }
 
 // wrapChannel makes a Channel, with its finalizer, of a handle the library
-// returned, or the error.
-func wrapChannel(ch *C.rshm_channel, err error, detail *C.char) (*Channel, error) {
+// returned; nil for none.
+func wrapChannel(ch *C.rshm_channel) *Channel {
 	if ch == nil {
-		return nil, detailed(err, detail)
+		return nil
 	}
 	c := &Channel{ch: ch}
-	runtime.SetFinalizer(c, func(c *Channel) { _ = c.Close() })
-	return c, nil
+	runtime.SetFinalizer(c, (*Channel).Close)
+	return c
 }
 
 // ChannelUnlink removes the name of a channel; open Channels keep working.
@@ -110,10 +99,7 @@ func (c *Channel) Send(msg []byte, timeout time.Duration) error {
 	p := bytesPtr(msg)
 	r, err := C.rshm_channel_send(c.ch, p, C.size_t(len(msg)), timeoutNs(timeout))
 	runtime.KeepAlive(c) // no finalizer may close c.ch while C uses it
-	if r != 0 {
-		return failed(err)
-	}
-	return nil
+	return status(r, err)
 }
 
 // Recv copies the next message into buf and returns its length, waiting for
@@ -148,15 +134,8 @@ func (c *Channel) RecvContext(ctx context.Context, buf []byte) (int, error) {
 }
 
 // recvWait is a receive that waits, parked where it can (poll.go).
-func (c *Channel) recvWait(ctx context.Context, buf []byte, timeout time.Duration) (n int, err error) {
-	err = c.park.wait(ctx, timeout, c.Fd, func() (err error) {
-		n, err = c.recv(buf, 0)
-		return err
-	}, func(d time.Duration) (err error) {
-		n, err = c.recv(buf, timeoutNs(d))
-		return err
-	})
-	return n, err
+func (c *Channel) recvWait(ctx context.Context, buf []byte, timeout time.Duration) (int, error) {
+	return c.park.receive(ctx, timeout, c.Fd, func(t C.int64_t) (int, error) { return c.recv(buf, t) })
 }
 
 // recv is one rshm_channel_recv.
@@ -164,10 +143,7 @@ func (c *Channel) recv(buf []byte, timeout C.int64_t) (int, error) {
 	p := bytesPtr(buf)
 	n, err := C.rshm_channel_recv(c.ch, p, C.size_t(len(buf)), timeout)
 	runtime.KeepAlive(c)
-	if n < 0 {
-		return 0, failed(err)
-	}
-	return int(n), nil
+	return counted(n, err)
 }
 
 // Fd is the receiver's descriptor (rshm_channel_fd), for a program's own
@@ -182,10 +158,7 @@ func (c *Channel) recv(buf []byte, timeout C.int64_t) (int, error) {
 func (c *Channel) Fd() (int, error) {
 	fd, err := C.rshm_channel_fd(c.ch)
 	runtime.KeepAlive(c)
-	if fd < 0 {
-		return -1, failed(err)
-	}
-	return int(fd), nil
+	return descriptor(fd, err)
 }
 
 // Capacity is the room for queued messages in bytes.

@@ -66,6 +66,24 @@ func refusedErr(call, name string, err error) error {
 	return err
 }
 
+// openObject is the create or open of one of rshm's named objects: the
+// name's checks, its C string and the error's detail around call, which
+// makes the C call (nil and errno on failure).
+func openObject[H any](what, name string, call func(*C.char, **C.char) (*H, error)) (_ *H, err error) {
+	defer refused(what, name, &err)
+	if err := cstring(name); err != nil {
+		return nil, err
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var detail *C.char
+	h, err := call(cname, &detail)
+	if h == nil {
+		return nil, detailed(err, detail)
+	}
+	return h, nil
+}
+
 // unlinkObject is the unlink of one of rshm's named objects.
 func unlinkObject(call, name string, unlink func(*C.char, **C.char) (C.int, error)) (err error) {
 	defer refused(call, name, &err)

@@ -55,6 +55,32 @@ func failed(err error) error {
 	return err
 }
 
+// status is the result of a C call that returns 0, or -1 and errno.
+func status(r C.int, err error) error {
+	if r != 0 {
+		return failed(err)
+	}
+	return nil
+}
+
+// counted is the result of a C call that returns a byte count, or -1 and
+// errno.
+func counted(n C.int64_t, err error) (int, error) {
+	if n < 0 {
+		return 0, failed(err)
+	}
+	return int(n), nil
+}
+
+// descriptor is the result of a C call that returns a descriptor, or -1
+// and errno.
+func descriptor(fd C.int, err error) (int, error) {
+	if fd < 0 {
+		return -1, failed(err)
+	}
+	return int(fd), nil
+}
+
 // cstring checks that s can travel as a C string: C.CString would cut it
 // at an inner NUL and name another object.
 func cstring(s string) error {

@@ -51,6 +51,7 @@ package rshm
 // epoll_wait ignore it).
 
 // #include <poll.h>
+// #include <stdint.h>
 import "C"
 
 import (
@@ -113,6 +114,19 @@ func (z *parking) wait(ctx context.Context, timeout time.Duration, fd func() (in
 		return p.park(ctx, timeout, try)
 	}
 	return blockSliced(ctx, timeout, block)
+}
+
+// receive is wait for a receive: one(t) is one C receive with rshm's
+// timeout t (0: try once), returning the length received.
+func (z *parking) receive(ctx context.Context, timeout time.Duration, fd func() (int, error), one func(C.int64_t) (int, error)) (n int, err error) {
+	err = z.wait(ctx, timeout, fd, func() (err error) {
+		n, err = one(0)
+		return err
+	}, func(d time.Duration) (err error) {
+		n, err = one(timeoutNs(d))
+		return err
+	})
+	return n, err
 }
 
 // poller is z's poller, made on first use, or nil where there is none.

@@ -41,7 +41,12 @@ type Topic struct {
 	park parking
 }
 
+// newTopic makes a Topic, with its finalizer, of a handle the library
+// returned; nil for none.
 func newTopic(t *C.rshm_topic) *Topic {
+	if t == nil {
+		return nil
+	}
 	topic := &Topic{t: t}
 	runtime.SetFinalizer(topic, (*Topic).Close)
 	return topic
@@ -56,23 +61,15 @@ func newTopic(t *C.rshm_topic) *Topic {
 // and subscribers need read and write). Errors: EEXIST, EINVAL (capacity
 // or maxSubscribers 0 or too many, unknown flags, bad name), EOVERFLOW,
 // ENOSPC, EACCES, ENAMETOOLONG.
-func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (_ *Topic, err error) {
-	defer refused("TopicCreate", name, &err)
-	if err := cstring(name); err != nil {
-		return nil, err
-	}
+func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mode uint32) (*Topic, error) {
 	cflags, err := cint(flags)
 	if err != nil || capacity < 0 {
-		return nil, syscall.EINVAL
+		return nil, refusedErr("TopicCreate", name, syscall.EINVAL)
 	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var detail *C.char
-	t, err := C.rshm_go_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode), &detail)
-	if t == nil {
-		return nil, detailed(err, detail)
-	}
-	return newTopic(t), nil
+	return openObject("TopicCreate", name, func(cname *C.char, detail **C.char) (*Topic, error) {
+		t, err := C.rshm_go_topic_create(cname, C.size_t(capacity), C.uint32_t(maxSubscribers), cflags, C.uint32_t(mode), detail)
+		return newTopic(t), err
+	})
 }
 
 // TopicOpen opens the topic name, waiting up to timeout (rounded up to a
@@ -81,24 +78,16 @@ func TopicCreate(name string, capacity int, maxSubscribers uint32, flags int, mo
 // publisher in place of one that closed or died. Errors: EUSERS (every
 // subscriber place taken), EBUSY (a live publisher exists), ETIMEDOUT,
 // ENOENT (timeout 0), EINVAL (another oflag, not a topic), EPROTO, EACCES.
-func TopicOpen(name string, oflag int, timeout time.Duration) (_ *Topic, err error) {
-	defer refused("TopicOpen", name, &err)
-	if err := cstring(name); err != nil {
-		return nil, err
-	}
+func TopicOpen(name string, oflag int, timeout time.Duration) (*Topic, error) {
 	coflag, err := cint(oflag)
 	if err != nil {
-		return nil, syscall.EINVAL
+		return nil, refusedErr("TopicOpen", name, syscall.EINVAL)
 	}
 	ms := waitMs(timeout)
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var detail *C.char
-	t, err := C.rshm_go_topic_open(cname, coflag, ms, &detail)
-	if t == nil {
-		return nil, detailed(err, detail)
-	}
-	return newTopic(t), nil
+	return openObject("TopicOpen", name, func(cname *C.char, detail **C.char) (*Topic, error) {
+		t, err := C.rshm_go_topic_open(cname, coflag, ms, detail)
+		return newTopic(t), err
+	})
 }
 
 // TopicUnlink removes the name of a topic; open Topics keep working.
@@ -118,10 +107,7 @@ func (t *Topic) Publish(msg []byte, timeout time.Duration) error {
 	p := bytesPtr(msg)
 	r, err := C.rshm_topic_publish(t.t, p, C.size_t(len(msg)), timeoutNs(timeout))
 	runtime.KeepAlive(t)
-	if r != 0 {
-		return failed(err)
-	}
-	return nil
+	return status(r, err)
 }
 
 // Receive copies this subscriber's next message into buf and returns its
@@ -156,15 +142,8 @@ func (t *Topic) ReceiveContext(ctx context.Context, buf []byte) (int, error) {
 }
 
 // receiveWait is a receive that waits, parked where it can (poll.go).
-func (t *Topic) receiveWait(ctx context.Context, buf []byte, timeout time.Duration) (n int, err error) {
-	err = t.park.wait(ctx, timeout, readerFd(t.Fd), func() (err error) {
-		n, err = t.receive(buf, 0)
-		return err
-	}, func(d time.Duration) (err error) {
-		n, err = t.receive(buf, timeoutNs(d))
-		return err
-	})
-	return n, err
+func (t *Topic) receiveWait(ctx context.Context, buf []byte, timeout time.Duration) (int, error) {
+	return t.park.receive(ctx, timeout, readerFd(t.Fd), func(to C.int64_t) (int, error) { return t.receive(buf, to) })
 }
 
 // receive is one rshm_topic_receive.
@@ -172,10 +151,7 @@ func (t *Topic) receive(buf []byte, timeout C.int64_t) (int, error) {
 	p := bytesPtr(buf)
 	n, err := C.rshm_topic_receive(t.t, p, C.size_t(len(buf)), timeout)
 	runtime.KeepAlive(t)
-	if n < 0 {
-		return 0, failed(err)
-	}
-	return int(n), nil
+	return counted(n, err)
 }
 
 // Fd is the subscriber's descriptor (rshm_topic_fd), for a program's own
@@ -189,10 +165,7 @@ func (t *Topic) receive(buf []byte, timeout C.int64_t) (int, error) {
 func (t *Topic) Fd() (int, error) {
 	fd, err := C.rshm_topic_fd(t.t)
 	runtime.KeepAlive(t)
-	if fd < 0 {
-		return -1, failed(err)
-	}
-	return int(fd), nil
+	return descriptor(fd, err)
 }
 
 // Lost is how many messages this subscriber missed by falling behind:

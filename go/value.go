@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // Value is a latest value shared between processes (rshm_value_* in
@@ -38,7 +37,12 @@ type Value struct {
 	scratch []byte
 }
 
+// newValue makes a Value, with its finalizer, of a handle the library
+// returned; nil for none.
 func newValue(v *C.rshm_value) *Value {
+	if v == nil {
+		return nil
+	}
 	val := &Value{v: v}
 	runtime.SetFinalizer(val, (*Value).Close)
 	return val
@@ -53,22 +57,14 @@ func newValue(v *C.rshm_value) *Value {
 // The name stays until ValueUnlink.
 // Errors: EEXIST, EINVAL (size 0, bad name), EOVERFLOW, ENOSPC, EACCES,
 // ENAMETOOLONG.
-func ValueCreate(name string, size int, mode uint32) (_ *Value, err error) {
-	defer refused("ValueCreate", name, &err)
-	if err := cstring(name); err != nil {
-		return nil, err
-	}
+func ValueCreate(name string, size int, mode uint32) (*Value, error) {
 	if size < 0 {
-		return nil, syscall.EINVAL
+		return nil, refusedErr("ValueCreate", name, syscall.EINVAL)
 	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var detail *C.char
-	v, err := C.rshm_go_value_create(cname, C.size_t(size), C.uint32_t(mode), &detail)
-	if v == nil {
-		return nil, detailed(err, detail)
-	}
-	return newValue(v), nil
+	return openObject("ValueCreate", name, func(cname *C.char, detail **C.char) (*Value, error) {
+		v, err := C.rshm_go_value_create(cname, C.size_t(size), C.uint32_t(mode), detail)
+		return newValue(v), err
+	})
 }
 
 // ValueOpen opens the value name as a reader (flag O_RDONLY: read
@@ -78,20 +74,12 @@ func ValueCreate(name string, size int, mode uint32) (_ *Value, err error) {
 // about 49 days) for it to be created. Errors: EBUSY (O_RDWR and a live
 // writer), ETIMEDOUT, ENOENT (timeout 0), EINVAL (not a value, or another
 // flag), EPROTO (another layout, or corrupt), EACCES.
-func ValueOpen(name string, flag int, timeout time.Duration) (_ *Value, err error) {
-	defer refused("ValueOpen", name, &err)
-	if err := cstring(name); err != nil {
-		return nil, err
-	}
+func ValueOpen(name string, flag int, timeout time.Duration) (*Value, error) {
 	ms := waitMs(timeout)
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	var detail *C.char
-	v, err := C.rshm_go_value_open(cname, C.int(flag), ms, &detail)
-	if v == nil {
-		return nil, detailed(err, detail)
-	}
-	return newValue(v), nil
+	return openObject("ValueOpen", name, func(cname *C.char, detail **C.char) (*Value, error) {
+		v, err := C.rshm_go_value_open(cname, C.int(flag), ms, detail)
+		return newValue(v), err
+	})
 }
 
 // ValueUnlink removes the name of a value; open Values keep working.
@@ -109,10 +97,7 @@ func (v *Value) Write(data []byte) error {
 	p := bytesPtr(data)
 	r, err := C.rshm_value_write(v.v, p, C.size_t(len(data)))
 	runtime.KeepAlive(v)
-	if r != 0 {
-		return failed(err)
-	}
-	return nil
+	return status(r, err)
 }
 
 // Read copies the latest complete value into buf and returns its length
@@ -191,10 +176,7 @@ func (v *Value) waitParked(ctx context.Context, version uint64, timeout time.Dur
 func (v *Value) wait(version uint64, timeout time.Duration) error {
 	r, err := C.rshm_value_wait(v.v, C.uint64_t(version), timeoutNs(timeout))
 	runtime.KeepAlive(v)
-	if r != 0 {
-		return failed(err)
-	}
-	return nil
+	return status(r, err)
 }
 
 // Fd is a reader's descriptor (rshm_value_fd), for a program's own event
@@ -210,10 +192,7 @@ func (v *Value) wait(version uint64, timeout time.Duration) error {
 func (v *Value) Fd() (int, error) {
 	fd, err := C.rshm_value_fd(v.v)
 	runtime.KeepAlive(v)
-	if fd < 0 {
-		return -1, failed(err)
-	}
-	return int(fd), nil
+	return descriptor(fd, err)
 }
 
 // Size is the longest value in bytes, as the creator asked; 0 once closed.
