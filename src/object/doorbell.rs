@@ -227,8 +227,9 @@ pub(crate) struct Bell {
     /// A ring is queued (rung by us, or by a waker that took the bell):
     /// the descriptor is readable.
     queued: bool,
-    /// `watch` rang too, beside any ring `queued` counts: the next drain
-    /// takes everything.
+    /// More than one ring of ours may be queued (`watch` rang, or an arm
+    /// found the object ready while a waker may have rung): the next
+    /// drain takes everything.
     stray: bool,
 }
 
@@ -287,12 +288,15 @@ impl Bell {
         }
         // Not ready: take what is queued first (a spurious ring, or one
         // from a bell taken earlier), so the descriptor goes quiet; a ring
-        // after this drain stays. Of our own rings at most one is ever
-        // queued, `watch`'s aside: one we rang (`queued`) or one from the
-        // waker that took the armed bell (a receive that just took the
-        // message it rang for, on an event loop's round trip). Then one
-        // receive takes it; otherwise a ring can only be a stranger's (or
-        // `watch`'s), and all go.
+        // after this drain stays. Of our own rings at most one is queued
+        // but after `watch` rang or an arm found the object ready (`stray`):
+        // one we rang (`queued`) or one from the waker that took the armed
+        // bell (a receive that just took the message it rang for, on an
+        // event loop's round trip). Then one receive takes it; otherwise
+        // (a stranger's ring, or `stray`) all go. One more case leaves a
+        // ring behind: a waker that took the bell but was descheduled
+        // before its ring landed, after this side took nothing and armed
+        // again; its ring is then a spurious one, as a stranger's is.
         if !self.stray && (self.queued || (self.armed && !still_armed())) {
             self.door.take_one();
         } else {
@@ -306,9 +310,13 @@ impl Bell {
         match arm(self.door.token()) {
             Ok(Round::Slept) => self.armed = true,
             _ => {
+                // Ready meanwhile: a waker may have taken the bell and rung
+                // too before the arm withdrew it, so two of our rings may
+                // be queued: the next drain takes all.
                 self.armed = false;
                 ring(self.door.token());
                 self.queued = true;
+                self.stray = true;
             }
         }
     }
@@ -486,6 +494,14 @@ mod tests {
         assert!(readable(b.door.fd()), "the stranger's ring is left");
         b.sync(false, || true, || true, slept);
         assert!(b.armed() && !readable(b.door.fd()), "a receive that finds nothing takes all");
+        // An arm that finds the object ready rings; a waker that took the
+        // bell meanwhile rang too: the receive that takes the message
+        // takes both.
+        b.sync(false, || true, || false, |_| Ok(Round::Ready));
+        ring(b.door.token());
+        assert!(readable(b.door.fd()));
+        b.sync(false, || true, || false, slept);
+        assert!(b.armed() && !readable(b.door.fd()), "both rings taken");
         // A watch that rings (no such process) is taken with the rest.
         b.watch(u32::MAX);
         ring(b.door.token());
