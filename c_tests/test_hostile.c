@@ -211,17 +211,18 @@ static void liar_in_private_shm(void) {
 
     /* A value whose last pages were punched out after its creation: the
      * writer would fill them on its own account, and take SIGBUS for a
-     * write once /dev/shm is full. Both roles: EPROTO, nothing faulted in. */
+     * write once /dev/shm is full. Both roles: EPROTO, no hole filled (the
+     * creator still holds the writer's role: a claim before the check
+     * would say EBUSY). */
     rshm_value *v = rshm_value_create(name, 1 << 20, 0600);
     fd = shm_open(name, O_RDWR, 0);
     struct stat st;
     CHECK(v && fd >= 0 && fstat(fd, &st) == 0);
     CHECK(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size - 16 * pg, 16 * pg) == 0);
-    long space = free_kib(), rss = rss_kib();
+    long space = free_kib();
     CHECK_REFUSED(rshm_value_open(name, RSHM_O_RDONLY, 0), NULL, EPROTO, "rshm_value_open", "never reserved");
     CHECK_REFUSED(rshm_value_open(name, RSHM_O_RDWR, 0), NULL, EPROTO, "rshm_value_open", "never reserved");
-    CHECK(free_kib() == space);
-    CHECK(rss_kib() - rss < 4096);
+    CHECK(free_kib() == space); /* the holes were not filled */
     CHECK(rshm_value_write(v, "still the writer's", 18) == 0);
     rshm_value_close(v);
     CHECK(close(fd) == 0 && rshm_value_unlink(name) == 0);

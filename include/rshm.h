@@ -2435,8 +2435,10 @@ struct rshm_value *rshm_value_create(const char *name, size_t size, uint32_t mod
  * - `EPROTO`: the value was made by an rshm with another layout, its
  *   shared state is corrupt, or its pages were never reserved (an object
  *   of the right size that `rshm_value_create` did not make).
- * - `ENOSPC`: `oflag` is `RSHM_O_RDWR` and a page of the value cannot be
- *   had (/dev/shm is full); the writer faults them all in when it opens.
+ * - `ENOSPC`, `ENOMEM`: `oflag` is `RSHM_O_RDWR` and the writer could not
+ *   fault a page of the value in (one punched out or cut off after the
+ *   check above, or no memory); the writer faults its pages in when it
+ *   opens, as far as `timeout_ms` allows, the rest on first use.
  * - `EACCES`: the object's mode does not let the caller read it (or, for
  *   `RSHM_O_RDWR`, write it).
  * - `ENAMETOOLONG`, `EFAULT`, `EMFILE`, `ENFILE`, `ENOMEM`: as for

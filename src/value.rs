@@ -81,20 +81,24 @@ impl Value {
     /// is taken over. EINVAL when `name` is not a value, EPROTO when it
     /// comes from another layout, its shared block is corrupt or its pages
     /// were never reserved (not made by [`Value::create`]); ENOMEM or
-    /// ENOSPC when the writer's pages cannot be faulted in; otherwise as
-    /// [`Segment::open`].
+    /// ENOSPC when the writer cannot fault a page in (one punched out or
+    /// cut off after the check); otherwise as [`Segment::open`].
     pub fn open(name: &CStr, oflag: libc::c_int, timeout: Duration) -> Result<Value> {
         let deadline = std::time::Instant::now().checked_add(timeout);
         let seg = Segment::open_kind(name, oflag, timeout, KIND_VALUE)?;
         // A creator that left holes would have the writer fill them on its
         // own account, and take SIGBUS for a write when /dev/shm is full:
-        // refused first. The writer then faults every page in, so that a
-        // page that cannot be had is ENOSPC here, not a signal mid-write.
+        // refused first, so every page exists.
         crate::object::pages::reserved(&seg)?;
-        if oflag == libc::O_RDWR {
-            crate::object::pages::populate(&seg, seg.size(), deadline)?;
+        let writer = oflag == libc::O_RDWR;
+        let v = Value::attach(seg, if writer { Made::Writer } else { Made::Reader })?;
+        if writer {
+            // Once the role is ours (an EBUSY costs nothing): the first
+            // writes then take no page faults, as far as the timeout
+            // allows; a failure drops v, which gives the role up.
+            crate::object::pages::populate(&v.seg, v.seg.size(), deadline)?;
         }
-        Value::attach(seg, if oflag == libc::O_RDWR { Made::Writer } else { Made::Reader })
+        Ok(v)
     }
 
     fn attach(seg: Segment, made: Made) -> Result<Value> {
