@@ -140,6 +140,34 @@ static void killed_sender(void) {
 }
 
 /* 10 000 handles, each with its descriptor, opened and closed. */
+/* A sender killed and reaped before the receiver asks for its descriptor:
+ * no pidfd can be had for it, and the descriptor must still say so once
+ * the messages are taken (readable, the receive EPIPE), not go quiet. */
+static void sender_gone_before_fd(void) {
+    char n[96];
+    check_name(n, sizeof n, "ev-gone");
+    rshm_channel *rx = rshm_channel_create(n, 4096, 0600);
+    CHECK(rx != NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        rshm_channel *tx = rshm_channel_open(n, 1000);
+        if (!tx || rshm_channel_send(tx, "hi", 2, 0) != 0)
+            _exit(1);
+        raise(SIGKILL);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+    int fd = rshm_channel_fd(rx);
+    CHECK(fd >= 0 && readable(fd));
+    char buf[8];
+    CHECK(rshm_channel_recv(rx, buf, sizeof buf, 0) == 2);
+    CHECK(readable(fd)); /* nothing left, the sender gone: EPIPE is ready */
+    CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EPIPE);
+    CHECK(readable(fd));
+    rshm_channel_close(rx);
+    rshm_channel_unlink(n);
+}
+
 static void no_leak(void) {
     char n[96];
     check_name(n, sizeof n, "ev-leak");
@@ -617,6 +645,32 @@ static void killed_publisher(void) {
     rshm_topic_unlink(n);
 }
 
+/* The same for a publisher killed and reaped before the subscriber asks
+ * for its descriptor. */
+static void publisher_gone_before_fd(void) {
+    char n[96];
+    check_name(n, sizeof n, "tev-gone");
+    struct child c;
+    child_start(&c, n, 0, NULL, publish_and_hang);
+    rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
+    CHECK(s != NULL);
+    child_go(&c);
+    char one, buf[8];
+    CHECK(read(c.to_parent[0], &one, 1) == 1);
+    kill(c.pid, SIGKILL);
+    int status;
+    CHECK(waitpid(c.pid, &status, 0) == c.pid && WIFSIGNALED(status));
+    int fd = rshm_topic_fd(s);
+    CHECK(fd >= 0 && readable(fd));
+    CHECK(rshm_topic_receive(s, buf, sizeof buf, 0) == 2);
+    CHECK(readable(fd)); /* nothing left, the publisher gone: EPIPE is ready */
+    CHECK_ERR(rshm_topic_receive(s, buf, sizeof buf, 0), -1, EPIPE);
+    CHECK(readable(fd));
+    child_pipes_close(&c);
+    rshm_topic_close(s);
+    rshm_topic_unlink(n);
+}
+
 static void publish_stream(rshm_topic *t, struct child *c) {
     (void)c;
     uint64_t s = 88172645463325252ULL;
@@ -830,6 +884,7 @@ int main(void) {
     one_loop();
     epoll_set();
     killed_sender();
+    sender_gone_before_fd();
     no_leak();
     stream();
     CHECK_ERR(rshm_channel_fd(NULL), -1, EFAULT);
@@ -841,6 +896,7 @@ int main(void) {
     CHECK_ERR(rshm_value_fd(NULL), -1, EFAULT);
     topic_readiness();
     killed_publisher();
+    publisher_gone_before_fd();
     polling_and_blocking();
     topic_no_leak();
     topic_stream(NULL);

@@ -983,7 +983,8 @@ impl Ring {
         let sender = h.sender.0.load(Acquire);
         b.watch(if sender == peer::NOBODY || sender == peer::CLOSED { 0 } else { sender });
         let peeked = self.rx.as_ref().is_some_and(|rx| rx.peeked.is_some());
-        let ready = peeked || self.rx_published() || sender == peer::CLOSED;
+        // A sender gone before it could be watched: the receive says EPIPE.
+        let ready = peeked || self.rx_published() || sender == peer::CLOSED || b.door.peer_gone();
         let hs = self.hs;
         let check = || Ok(self.rx_published() || h.sender.0.load(Acquire) == peer::CLOSED);
         b.sync(

@@ -48,6 +48,9 @@ pub struct Doorbell {
     token: u64,
     /// The pid watched and its pidfd, in the epoll set.
     peer: Option<(u32, OwnedFd)>,
+    /// The pid to watch whose process had exited already (no pidfd to
+    /// hold): its waiter's next receive would not block (`peer_gone`).
+    gone: Option<u32>,
 }
 
 #[cfg(target_os = "linux")]
@@ -71,7 +74,7 @@ impl Doorbell {
             }
         };
         add(&epoll, &bell)?;
-        Ok(Doorbell { epoll, bell, token, peer: None })
+        Ok(Doorbell { epoll, bell, token, peer: None, gone: None })
     }
 
     /// The descriptor to poll for reading. Owned by the doorbell: the
@@ -122,6 +125,13 @@ impl Doorbell {
         }
     }
 
+    /// Whether the peer to watch had exited already when watched: no
+    /// pidfd can tell it, so the waiter counts it as a reason its next
+    /// receive would not block (it says EPIPE once the rest is taken).
+    pub fn peer_gone(&self) -> bool {
+        self.gone.is_some()
+    }
+
     /// Takes one queued ring, if any: what `drain` does when a single
     /// ring is all that can be queued but a hostile ringer's, for half its
     /// cost (one receive, where recvmmsg makes a second to see the queue
@@ -139,8 +149,11 @@ impl Doorbell {
     }
 
     /// Whether the watched peer's process has exited (its pidfd is
-    /// readable); false while none is watched.
+    /// readable, or it had when watched); false while none is watched.
     pub fn peer_exited(&self) -> bool {
+        if self.gone.is_some() {
+            return true;
+        }
         let Some((_, fd)) = self.peer.as_ref() else { return false };
         let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
         // SAFETY: one valid pollfd, no waiting.
@@ -154,7 +167,11 @@ impl Doorbell {
     /// waiter is never left asleep behind a peer nobody watches. True when
     /// it rang for that.
     pub fn watch(&mut self, pid: u32) -> Result<bool> {
-        if self.peer.as_ref().map(|p| p.0) == Some(pid) || (pid == 0 && self.peer.is_none()) {
+        if self.peer.as_ref().map(|p| p.0) == Some(pid) || self.gone == Some(pid) {
+            return Ok(false);
+        }
+        self.gone = None;
+        if pid == 0 && self.peer.is_none() {
             return Ok(false);
         }
         if let Some((_, fd)) = self.peer.take() {
@@ -173,8 +190,12 @@ impl Doorbell {
             Err(_) => -1,
         };
         if fd < 0 {
-            // Gone already, or no pidfd (ENOSYS before Linux 5.3, EMFILE):
-            // ring ourselves so the waiter looks now.
+            // Gone already (kept: `peer_gone`, which the waiter's readiness
+            // counts), or no pidfd (ENOSYS before Linux 5.3, EMFILE): ring
+            // ourselves so the waiter looks now.
+            if fd == -1 && (pid > i32::MAX as u32 || Errno::last() == Errno(libc::ESRCH)) {
+                self.gone = Some(pid);
+            }
             ring_address(self.token);
             return Ok(true);
         }
@@ -205,8 +226,11 @@ impl Doorbell {
         let _ = &self.bell;
     }
     pub fn watch(&mut self, _pid: u32) -> Result<bool> {
-        let _ = &self.peer;
+        let _ = (&self.peer, &self.gone);
         Ok(false)
+    }
+    pub fn peer_gone(&self) -> bool {
+        false
     }
     pub fn peer_exited(&self) -> bool {
         false
@@ -468,6 +492,15 @@ mod tests {
         assert!(readable(b.fd()));
         assert!(!b.watch(0).unwrap());
         assert!(!readable(b.fd()), "no peer watched, no ring queued");
+        assert!(!b.peer_gone() && !b.peer_exited());
+        // Reaped before it is watched: no pidfd, and it says so.
+        let mut reaped = std::process::Command::new("true").spawn().unwrap();
+        reaped.wait().unwrap();
+        assert!(b.watch(reaped.id()).unwrap());
+        assert!(b.peer_gone() && b.peer_exited());
+        assert!(!b.watch(reaped.id()).unwrap(), "asked again: no second ring");
+        assert!(!b.watch(0).unwrap() && !b.peer_gone());
+        b.drain();
         assert!(b.watch(u32::MAX).unwrap());
         assert!(readable(b.fd()), "a pid that cannot be watched rings at once");
         b.drain();

@@ -454,7 +454,8 @@ impl Subscriber {
         let Some(mut b) = self.bell.take() else { return };
         let publisher = self.area.hdr().publisher.0.load(Acquire);
         b.watch(if publisher == peer::NOBODY || publisher == peer::CLOSED { 0 } else { publisher });
-        let ready = self.ready();
+        // A publisher gone before it could be watched: the receive says EPIPE.
+        let ready = self.ready() || b.door.peer_gone();
         let (hs, s, word) = (self.hs, self.area.slot(self.slot), &self.area.hdr().sub_wait.0);
         let publish = |token| {
             s.bell.store(token, Relaxed);
