@@ -617,55 +617,42 @@ static void publish_and_hang(rshm_topic *t, struct child *c) {
     pause();
 }
 
-/* A publisher killed with SIGKILL announces nothing; the descriptor tells. */
-static void killed_publisher(void) {
+/* A publisher killed with SIGKILL announces nothing; the descriptor tells,
+ * whether it was asked for before (`fd_later` 0: its pidfd tells) or only
+ * once the publisher was killed and reaped (1: no pidfd can be had, and
+ * the descriptor must not go quiet when the messages are taken). */
+static void killed_publisher(int fd_later) {
     char n[96];
-    check_name(n, sizeof n, "tev-kill");
+    check_name(n, sizeof n, fd_later ? "tev-gone" : "tev-kill");
     struct child c;
     child_start(&c, n, 0, NULL, publish_and_hang);
     rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
     CHECK(s != NULL);
-    int fd = rshm_topic_fd(s);
-    CHECK(fd >= 0 && !readable(fd));
+    int fd = fd_later ? -1 : rshm_topic_fd(s);
+    CHECK(fd_later || (fd >= 0 && !readable(fd)));
     child_go(&c);
     char one, buf[8];
     CHECK(read(c.to_parent[0], &one, 1) == 1);
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    CHECK(poll(&p, 1, BOUND_MS) == 1);
-    CHECK(rshm_topic_receive(s, buf, sizeof buf, 0) == 2);
-    CHECK(!readable(fd)); /* drained, the publisher alive */
-    kill(c.pid, SIGKILL);
-    CHECK(poll(&p, 1, BOUND_MS) == 1 && (p.revents & POLLIN));
-    CHECK_ERR(rshm_topic_receive(s, buf, sizeof buf, 0), -1, EPIPE);
-    CHECK(readable(fd));
     int status;
-    CHECK(waitpid(c.pid, &status, 0) == c.pid && WIFSIGNALED(status));
-    child_pipes_close(&c);
-    rshm_topic_close(s);
-    rshm_topic_unlink(n);
-}
-
-/* The same for a publisher killed and reaped before the subscriber asks
- * for its descriptor. */
-static void publisher_gone_before_fd(void) {
-    char n[96];
-    check_name(n, sizeof n, "tev-gone");
-    struct child c;
-    child_start(&c, n, 0, NULL, publish_and_hang);
-    rshm_topic *s = rshm_topic_open(n, RSHM_O_RDONLY, 0);
-    CHECK(s != NULL);
-    child_go(&c);
-    char one, buf[8];
-    CHECK(read(c.to_parent[0], &one, 1) == 1);
-    kill(c.pid, SIGKILL);
-    int status;
-    CHECK(waitpid(c.pid, &status, 0) == c.pid && WIFSIGNALED(status));
-    int fd = rshm_topic_fd(s);
-    CHECK(fd >= 0 && readable(fd));
-    CHECK(rshm_topic_receive(s, buf, sizeof buf, 0) == 2);
-    CHECK(readable(fd)); /* nothing left, the publisher gone: EPIPE is ready */
+    if (fd_later) {
+        kill(c.pid, SIGKILL);
+        CHECK(waitpid(c.pid, &status, 0) == c.pid && WIFSIGNALED(status));
+        fd = rshm_topic_fd(s);
+        CHECK(fd >= 0 && readable(fd));
+        CHECK(rshm_topic_receive(s, buf, sizeof buf, 0) == 2);
+        CHECK(readable(fd)); /* nothing left, the publisher gone: EPIPE is ready */
+    } else {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        CHECK(poll(&p, 1, BOUND_MS) == 1);
+        CHECK(rshm_topic_receive(s, buf, sizeof buf, 0) == 2);
+        CHECK(!readable(fd)); /* drained, the publisher alive */
+        kill(c.pid, SIGKILL);
+        CHECK(poll(&p, 1, BOUND_MS) == 1 && (p.revents & POLLIN));
+    }
     CHECK_ERR(rshm_topic_receive(s, buf, sizeof buf, 0), -1, EPIPE);
-    CHECK(readable(fd));
+    CHECK(readable(fd)); /* and it stays readable: EPIPE does not block */
+    if (!fd_later)
+        CHECK(waitpid(c.pid, &status, 0) == c.pid && WIFSIGNALED(status));
     child_pipes_close(&c);
     rshm_topic_close(s);
     rshm_topic_unlink(n);
@@ -895,8 +882,8 @@ int main(void) {
     value_stream();
     CHECK_ERR(rshm_value_fd(NULL), -1, EFAULT);
     topic_readiness();
-    killed_publisher();
-    publisher_gone_before_fd();
+    killed_publisher(0);
+    killed_publisher(1);
     polling_and_blocking();
     topic_no_leak();
     topic_stream(NULL);
