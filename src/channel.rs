@@ -159,6 +159,12 @@ impl Channel {
         unsafe { self.ring.recv_now(buf, cap) }
     }
 
+    /// See [`Ring::polls`].
+    #[inline(always)]
+    pub fn polls(&self) -> u32 {
+        self.ring.polls()
+    }
+
     /// See [`Ring::wake_tx`].
     pub fn wake_tx(&self) {
         self.ring.wake_tx()

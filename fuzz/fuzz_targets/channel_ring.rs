@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
                         assert!(n <= out.len());
                         rx.wake_tx();
                     }
-                    Received::No => {
+                    Received::Empty | Received::No => {
                         let _ = rx.recv(&mut out, Timeout::Try);
                     }
                 }

@@ -109,6 +109,9 @@ const PAD: u64 = u64::MAX;
 const SPIN: Duration = Duration::from_micros(5);
 /// The longest spin before a side sleeps.
 const MAX_SPIN: Duration = Duration::from_micros(100);
+/// A quick receive's polls on the short path (`Ring::polls`): about a
+/// message's trip between two CPUs, as the topic's subscriber does.
+const POLLS: u32 = 8;
 /// The longest sleep between checks that the peer lives.
 const SLICE: Duration = Duration::from_millis(50);
 
@@ -179,6 +182,9 @@ pub enum Received {
     /// Received a message of this length; the sender waits for room and
     /// must be woken: [`Ring::wake_tx`].
     Wake(usize),
+    /// Nothing published yet: a call that may wait polls again
+    /// ([`Ring::polls`] times) before it goes the long way.
+    Empty,
     /// Nothing: the call needs the long way ([`Ring::recv`]).
     No,
 }
@@ -824,7 +830,7 @@ impl Ring {
             return Received::No;
         }
         if !rx.known_published(h, area) {
-            return Received::No;
+            return Received::Empty;
         }
         let pos = rx.pos;
         // SAFETY: pos is a multiple of 8 below the area's size: aligned and
@@ -860,6 +866,21 @@ impl Ring {
             Received::Wake(len as usize)
         } else {
             Received::Got(len as usize)
+        }
+    }
+
+    /// How many times a receive that may wait polls `recv_now` before it
+    /// goes the long way: a few (about as long as a message takes between
+    /// two CPUs) after a wait short enough to count as none, as in a
+    /// ping-pong, where the message that comes meanwhile is then taken on
+    /// the short path; none after a longer one, where they would only add
+    /// to the long way's spin.
+    #[inline(always)]
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+    pub fn polls(&self) -> u32 {
+        match self.rx.as_ref() {
+            Some(rx) if rx.spin.last.is_zero() => POLLS,
+            _ => 0,
         }
     }
 
