@@ -193,7 +193,7 @@ impl Doorbell {
             // Gone already (kept: `peer_gone`, which the waiter's readiness
             // counts), or no pidfd (ENOSYS before Linux 5.3, EMFILE): ring
             // ourselves so the waiter looks now.
-            if fd == -1 && (pid > i32::MAX as u32 || Errno::last() == Errno(libc::ESRCH)) {
+            if pid > i32::MAX as u32 || Errno::last() == Errno(libc::ESRCH) {
                 self.gone = Some(pid);
             }
             ring_address(self.token);
