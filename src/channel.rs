@@ -17,7 +17,8 @@ mod stress;
 #[cfg(test)]
 mod tests;
 
-pub use ring::{Received, Ring, Sent};
+pub use crate::object::leaf::{Got, Sent};
+pub use ring::Ring;
 
 use crate::errno::detail::note;
 use crate::errno::{Errno, Result};
@@ -154,7 +155,7 @@ impl Channel {
     /// # Safety
     /// As for [`Ring::recv_now`].
     #[inline(always)]
-    pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Received {
+    pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Got {
         // SAFETY: forwarded from the caller.
         unsafe { self.ring.recv_now(buf, cap) }
     }

@@ -14,9 +14,8 @@ mod subscriber;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use crate::object::leaf::{Got, Sent};
 pub use describe::{describe, Description, SubscriberInfo};
-pub(crate) use publisher::Sent;
-pub(crate) use subscriber::Got;
 
 use crate::errno::{Errno, Result};
 use crate::object::handshake::{Handshake, Waiters};

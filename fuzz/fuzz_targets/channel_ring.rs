@@ -11,7 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rshm::channel::{Received, Ring, Sent};
+use rshm::channel::{Got, Ring, Sent};
 use rshm::sync::Timeout;
 
 /// A small region, so that scribbles often hit the control words and the
@@ -53,12 +53,12 @@ fuzz_target!(|data: &[u8]| {
             1 => {
                 // SAFETY: out is out.len() writable bytes.
                 match unsafe { rx.recv_now(out.as_mut_ptr(), out.len()) } {
-                    Received::Got(n) => assert!(n <= out.len()),
-                    Received::Wake(n) => {
+                    Got::Msg(n) => assert!(n <= out.len()),
+                    Got::Wake(n) => {
                         assert!(n <= out.len());
                         rx.wake_tx();
                     }
-                    Received::Empty | Received::No => {
+                    Got::Empty | Got::No => {
                         let _ = rx.recv(&mut out, Timeout::Try);
                     }
                 }

@@ -7,8 +7,9 @@ use super::{
     args,
     boundary::{run, run_named, NameArg},
 };
-use crate::channel::{self, Channel, Received, Sent};
+use crate::channel::{self, Channel, Got, Sent};
 use crate::errno::{Errno, Result};
+use crate::object::leaf;
 use crate::sync::Timeout;
 use libc::{c_char, c_int, c_void};
 use std::time::Duration;
@@ -253,25 +254,19 @@ pub unsafe extern "C" fn rshm_channel_recv(ch: *mut Channel, buf: *mut c_void, c
     // The busy receiver's path, before the panic boundary, as for
     // rshm_channel_send: a short message already there costs a leaf. A
     // call that may wait first polls a few times here when its last wait
-    // was short (`Ring::polls`): a message that comes meanwhile, as in a
-    // ping-pong, is taken at once.
+    // was short (`Ring::polls`, `leaf::poll`): a message that comes
+    // meanwhile, as in a ping-pong, is taken at once.
     // SAFETY: a non-NULL ch is a live handle used by one thread at a time,
     // and a non-NULL buf the caller's cap writable bytes (the contract).
     if let Some(c) = unsafe { ch.as_mut() } {
         if timeout_ns >= -1 && !buf.is_null() {
-            let mut polls = if timeout_ns == 0 { 0 } else { c.polls() };
-            loop {
-                match unsafe { c.recv_now(buf.cast(), cap) } {
-                    // No overflow: n <= 64.
-                    Received::Got(n) => return n as i64,
-                    // SAFETY: ch is the live handle above.
-                    Received::Wake(n) => return unsafe { wake_sender(ch, n as i64) },
-                    Received::Empty if polls > 0 => {
-                        polls -= 1;
-                        std::hint::spin_loop();
-                    }
-                    Received::Empty | Received::No => break,
-                }
+            let polls = if timeout_ns == 0 { 0 } else { c.polls() };
+            match leaf::poll(polls, || unsafe { c.recv_now(buf.cast(), cap) }) {
+                // No overflow: n <= 64.
+                Got::Msg(n) => return n as i64,
+                // SAFETY: ch is the live handle above.
+                Got::Wake(n) => return unsafe { wake_sender(ch, n as i64) },
+                Got::Empty | Got::No => {}
             }
         }
     }

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::consts::RSHM_TOPIC_BLOCK;
 use crate::errno::{Errno, Result};
+use crate::object::leaf;
 use crate::sync::Timeout;
 use crate::topic::{self, Got, Sent, Topic};
 use libc::{c_char, c_int, c_void};
@@ -228,24 +229,18 @@ pub unsafe extern "C" fn rshm_topic_receive(t: *mut Topic, buf: *mut c_void, cap
     // The busy subscriber's path, before the panic boundary, as in
     // rshm_topic_publish (`Subscriber::receive_now`). A call that may wait
     // first polls a few times here when its last wait was short
-    // (`Subscriber::polls`): a message that comes meanwhile, as in a
-    // ping-pong, is taken at once.
+    // (`Subscriber::polls`, `leaf::poll`): a message that comes meanwhile,
+    // as in a ping-pong, is taken at once.
     // SAFETY: a non-NULL t is a live handle used by one thread at a time,
     // and a non-NULL buf the caller's cap writable bytes (the contract).
     if let Some(topic) = unsafe { t.as_mut() } {
         if timeout_ns >= -1 && !buf.is_null() {
-            let mut polls = if timeout_ns == 0 { 0 } else { topic.polls() };
-            loop {
-                match unsafe { topic.receive_now(buf.cast(), cap) } {
-                    Got::Msg(len) => return len as i64,
-                    // SAFETY: t is the live handle above.
-                    Got::Wake(len) => return unsafe { wake_publisher(t, len) },
-                    Got::Empty if polls > 0 => {
-                        polls -= 1;
-                        std::hint::spin_loop();
-                    }
-                    Got::Empty | Got::No => break,
-                }
+            let polls = if timeout_ns == 0 { 0 } else { topic.polls() };
+            match leaf::poll(polls, || unsafe { topic.receive_now(buf.cast(), cap) }) {
+                Got::Msg(len) => return len as i64,
+                // SAFETY: t is the live handle above.
+                Got::Wake(len) => return unsafe { wake_publisher(t, len) },
+                Got::Empty | Got::No => {}
             }
         }
     }

@@ -98,6 +98,7 @@ use crate::errno::{Errno, Result};
 use crate::object::copy;
 use crate::object::doorbell::{self, Bell};
 use crate::object::handshake::{self, Handshake, Protocol, Waiters};
+use crate::object::leaf::{self, Got, Sent};
 use crate::object::peer::{self, Peer, Watch};
 use crate::sync::Timeout;
 use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
@@ -109,9 +110,6 @@ const PAD: u64 = u64::MAX;
 const SPIN: Duration = Duration::from_micros(5);
 /// The longest spin before a side sleeps.
 const MAX_SPIN: Duration = Duration::from_micros(100);
-/// A quick receive's polls on the short path (`Ring::polls`): about a
-/// message's trip between two CPUs, as the topic's subscriber does.
-const POLLS: u32 = 8;
 /// The longest sleep between checks that the peer lives.
 const SLICE: Duration = Duration::from_millis(50);
 
@@ -161,32 +159,6 @@ unsafe fn announce(h: &Header, data: *mut u8, hs: Handshake, at: u64, head: u64,
     w.store(word, Relaxed);
     h.head.0.store(head, Release);
     hs.waiting(&h.rx_wait.0.word)
-}
-
-/// What [`Ring::send_now`] did.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Sent {
-    /// Sent.
-    Done,
-    /// Sent; the receiver waits and must be woken: [`Ring::wake_rx`].
-    Wake,
-    /// Nothing: the message needs the long way ([`Ring::send_with`]).
-    No,
-}
-
-/// What [`Ring::recv_now`] did.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Received {
-    /// Received a message of this length.
-    Got(usize),
-    /// Received a message of this length; the sender waits for room and
-    /// must be woken: [`Ring::wake_tx`].
-    Wake(usize),
-    /// Nothing published yet: a call that may wait polls again
-    /// ([`Ring::polls`] times) before it goes the long way.
-    Empty,
-    /// Nothing: the call needs the long way ([`Ring::recv`]).
-    No,
 }
 
 /// How long a side spins before it sleeps, from how long it last waited.
@@ -821,16 +793,16 @@ impl Ring {
     /// `buf` is writable for `cap` bytes.
     #[inline(always)]
     #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
-    pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Received {
+    pub unsafe fn recv_now(&mut self, buf: *mut u8, cap: usize) -> Got {
         // One bound for both: fewer live registers, none saved.
         let most = self.short.min(cap as u64);
         let (h, data, area) = (self.hdr(), self.data, self.cap);
-        let Some(rx) = self.rx.as_mut() else { return Received::No };
+        let Some(rx) = self.rx.as_mut() else { return Got::No };
         if rx.peeked.is_some() {
-            return Received::No;
+            return Got::No;
         }
         if !rx.known_published(h, area) {
-            return Received::Empty;
+            return Got::Empty;
         }
         let pos = rx.pos;
         // SAFETY: pos is a multiple of 8 below the area's size: aligned and
@@ -839,19 +811,19 @@ impl Ring {
         // 0 (corrupt) and PAD wrap to values above any length taken here.
         let len = word.load(Relaxed).wrapping_sub(1);
         if len > most {
-            return Received::No;
+            return Got::No;
         }
         // No overflow: len <= short; pos < area.
         let rec = (len.wrapping_add(7) & !7).wrapping_add(8);
         if rec > area.wrapping_sub(pos) {
-            return Received::No;
+            return Got::No;
         }
         // A descriptor that is readable, with a message after this one
         // known, stays so: nothing to bring in step (`bell_sync`). Looked
         // at last, so that nothing of it stays in a register before.
         if let Some(b) = self.bell.as_ref() {
             if !b.streaming() || !published(rx.tail.wrapping_add(rec), rx.seen, area) {
-                return Received::No;
+                return Got::No;
             }
             rx.quiet = 0;
         }
@@ -863,23 +835,20 @@ impl Ring {
         rx.pos = if next == area { 0 } else { next };
         h.tail.0.store(rx.tail, Release);
         if self.hs.waiting(&h.tx_wait.0) {
-            Received::Wake(len as usize)
+            Got::Wake(len as usize)
         } else {
-            Received::Got(len as usize)
+            Got::Msg(len as usize)
         }
     }
 
     /// How many times a receive that may wait polls `recv_now` before it
-    /// goes the long way: a few (about as long as a message takes between
-    /// two CPUs) after a wait short enough to count as none, as in a
-    /// ping-pong, where the message that comes meanwhile is then taken on
-    /// the short path; none after a longer one, where they would only add
-    /// to the long way's spin.
+    /// goes the long way (`leaf::POLLS`): some after a wait short enough
+    /// to count as none, none after a longer one.
     #[inline(always)]
     #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
     pub fn polls(&self) -> u32 {
         match self.rx.as_ref() {
-            Some(rx) if rx.spin.last.is_zero() => POLLS,
+            Some(rx) if rx.spin.last.is_zero() => leaf::POLLS,
             _ => 0,
         }
     }

@@ -5,6 +5,7 @@ use super::ring::{committed, empty, record, Area, HDR, PAD};
 use crate::errno::{Errno, Result};
 use crate::object::copy;
 use crate::object::handshake::{self, Handshake};
+use crate::object::leaf::Sent;
 use crate::object::peer::{self, Peer, Watch, CLOSED, NOBODY};
 use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
@@ -14,18 +15,6 @@ use std::time::Duration;
 /// A blocked publisher looks again at least this often: a subscriber that
 /// dies cannot wake it.
 const SLICE: Duration = Duration::from_millis(10);
-
-/// What [`Publisher::publish_now`] did.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Sent {
-    /// Published.
-    Done,
-    /// Published; subscribers wait and must be woken:
-    /// [`Publisher::wake_subscribers`].
-    Wake,
-    /// Nothing: the message needs the long way ([`Publisher::publish_with`]).
-    No,
-}
 
 pub(super) struct Publisher {
     area: Area,

@@ -6,6 +6,7 @@ use crate::errno::{Errno, Result};
 use crate::object::copy;
 use crate::object::doorbell::Bell;
 use crate::object::handshake::{self, Handshake, Round};
+use crate::object::leaf::{self, Got};
 use crate::object::peer::{self, Peer, Watch};
 use crate::object::wait::{self, Pace, Spin};
 use crate::sync::Timeout;
@@ -19,21 +20,6 @@ const SLICE: Duration = Duration::from_millis(50);
 /// Tries at a consistent look at `low` before a call gives up for now (a
 /// publisher that laps this side again while it looks).
 const TRIES: u32 = 64;
-
-/// What [`Subscriber::receive_now`] did.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Got {
-    /// Received a message of this length.
-    Msg(usize),
-    /// Received a message of this length; the publisher waits for room
-    /// and must be woken: [`Subscriber::wake_publisher`].
-    Wake(usize),
-    /// Nothing yet: head is at this side's cursor. A caller that may wait
-    /// can try again before it goes the long way.
-    Empty,
-    /// Nothing: the call needs the long way ([`Subscriber::receive`]).
-    No,
-}
 
 pub(super) struct Subscriber {
     area: Area,
@@ -389,16 +375,12 @@ impl Subscriber {
     }
 
     /// How many times a call that may wait polls `receive_now` before it
-    /// goes the long way: a few (about as long as a message takes between
-    /// two CPUs) after a short wait, as in a ping-pong, where a message
-    /// that comes meanwhile is taken at once; none after a long one, where
-    /// polls would only add to the long way's spin and take the CPU from
-    /// whoever shares it (8 polls there cost 2 subscribers sharing a CPU a
-    /// quarter of their throughput).
+    /// goes the long way (`leaf::POLLS`): some after a short wait, none
+    /// after a long one.
     #[inline(always)]
     pub fn polls(&self) -> u32 {
         if self.quick {
-            8
+            leaf::POLLS
         } else {
             0
         }
