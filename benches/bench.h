@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Reports what failed, with errno's name and text, and exits 1. */
@@ -62,6 +63,43 @@ static inline int by_value(const void *a, const void *b) {
 static inline double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, by_value);
     return v[n / 2];
+}
+
+/* Uses `len` bytes in place, as a consumer of a zero-copy message would:
+ * reads a word of each cache line. Every line, not a word a page: strided
+ * loads defeat the prefetcher, and a receiver reading that way becomes
+ * the bottleneck. */
+static inline void read_lines(const void *p, uint64_t len) {
+    static volatile uint64_t sink;
+    uint64_t sum = 0;
+    for (uint64_t off = 0; off + 8 <= len; off += 64)
+        sum += *(const uint64_t *)((const char *)p + off);
+    sink += sum;
+}
+
+/* GB/s of `n` memcpys of `len` bytes into a destination of `ring` bytes
+ * (faulted in first), one record of `stride` bytes after another, back to
+ * its start when the next would not fit: the baseline of the 1 MiB rows,
+ * the same bytes through the same amount of memory as the ring they time. */
+static inline double memcpy_ring(size_t ring, size_t len, size_t stride, long n) {
+    char *src = malloc(len), *dst = malloc(ring);
+    if (!src || !dst)
+        die("malloc");
+    memset(src, 7, len);
+    memset(dst, 0, ring);
+    size_t at = 0;
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        if (at + len > ring)
+            at = 0;
+        memcpy(dst + at, src, len);
+        __asm__ __volatile__("" ::"r"(dst) : "memory");
+        at += stride;
+    }
+    uint64_t t = now_ns() - t0;
+    free(src);
+    free(dst);
+    return (double)len * (double)n / (double)t;
 }
 
 /* ---- comparisons ----

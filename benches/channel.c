@@ -55,16 +55,6 @@ static uint64_t think(uint64_t ns) {
     return t - start;
 }
 
-/* Uses `len` bytes in place, as a consumer of a zero-copy message would:
- * reads a word of each cache line. */
-static void read_lines(const void *p, uint64_t len) {
-    static volatile uint64_t sink;
-    uint64_t sum = 0;
-    for (uint64_t off = 0; off + 8 <= len; off += 64)
-        sum += *(const uint64_t *)((const char *)p + off);
-    sink += sum;
-}
-
 /* The two CPUs the parent and its children run on, or -1 not to pin: a
  * child starts on its parent's CPU and, both spinning, they would share it
  * until the scheduler moved one, at a moment that differs run to run. */
@@ -852,26 +842,11 @@ static double big_bare(int zero_copy) {
     return (double)BIG * BIG_MSGS / t;
 }
 
-/* The same bytes through memcpy, into a destination as large as the
- * channel's ring (BIG_RING) and walked the same way, so that both move
- * 1 MiB messages through the same amount of memory and meet the same caches. */
+/* The same bytes through memcpy into a destination as large as the
+ * channel's ring, walked as its records are (a length word, then the
+ * payload). */
 static double big_memcpy(void) {
-    char *src = malloc(BIG), *dst = malloc(BIG_RING);
-    memset(src, 7, BIG);
-    memset(dst, 0, BIG_RING);
-    size_t at = 0;
-    uint64_t t0 = now_ns();
-    for (long i = 0; i < BIG_MSGS; i++) {
-        if (at + BIG > BIG_RING)
-            at = 0;
-        memcpy(dst + at, src, BIG);
-        __asm__ __volatile__("" ::"r"(dst) : "memory");
-        at += BIG + 8; /* a record: the length, then the payload */
-    }
-    uint64_t t = now_ns() - t0;
-    free(src);
-    free(dst);
-    return (double)BIG * BIG_MSGS / t;
+    return memcpy_ring(BIG_RING, BIG, BIG + 8, BIG_MSGS);
 }
 
 /* ---- 0. the handshake: fast against its fallback ----------------------- */
