@@ -39,7 +39,7 @@
 use super::layout::View;
 use super::wait::{self, Announce};
 use crate::errno::{Errno, Result};
-use crate::object::doorbell::{self, Doorbell};
+use crate::object::doorbell::{Doorbell, Ringer};
 use crate::sync::{futex, Timeout};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -67,8 +67,9 @@ pub(super) struct Ready {
 
 /// What the handle and its watcher share.
 struct Shared {
-    /// The bell's token: all the watcher needs to ring it.
-    token: u64,
+    /// What rings the bell: all the watcher needs (the doorbell, outside,
+    /// outlives the watcher, which the handle joins before it drops).
+    ringer: Ringer,
     view: SendView,
     /// The watcher's read-write mapping, if the user may write the object.
     announce: Option<Announce>,
@@ -98,7 +99,7 @@ impl Ready {
     pub fn new(view: View<'static>, announce: Option<Announce>, seen: u64) -> Result<Ready> {
         let door = Doorbell::new()?;
         let shared = Arc::new(Shared {
-            token: door.token(),
+            ringer: door.ringer(),
             view: SendView(view),
             announce,
             seen: AtomicU64::new(seen),
@@ -138,7 +139,7 @@ impl Ready {
             s.seen.store(seen, Ordering::Release);
             if s.published() != seen {
                 if !*queued {
-                    doorbell::ring(s.token);
+                    s.ringer.ring();
                     *queued = true;
                 }
             } else {
@@ -202,7 +203,7 @@ impl Shared {
                 {
                     let mut queued = self.lock();
                     if !*queued && self.published() != self.seen.load(Ordering::Acquire) {
-                        doorbell::ring(self.token);
+                        self.ringer.ring();
                         *queued = true;
                     }
                 }
