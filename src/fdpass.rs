@@ -33,17 +33,6 @@ fn space(n: usize) -> usize {
 ///
 /// Retries on EINTR. A peer that has closed its end is EPIPE, never SIGPIPE.
 pub fn send(sock: RawFd, fd: RawFd) -> Result<()> {
-    send_to(sock, fd, None, 0)
-}
-
-/// [`send`] on any unix socket: to the address `to` if given (a datagram
-/// socket's), with `flags` (MSG_DONTWAIT, say) beside MSG_NOSIGNAL.
-pub(crate) fn send_to(
-    sock: RawFd,
-    fd: RawFd,
-    to: Option<(&libc::sockaddr_un, libc::socklen_t)>,
-    flags: c_int,
-) -> Result<()> {
     if fd < 0 {
         return Err(Errno(libc::EBADF));
     }
@@ -53,10 +42,6 @@ pub(crate) fn send_to(
     let len = space(1);
     // SAFETY: msghdr is plain data; all-zero is a valid empty header.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    if let Some((addr, alen)) = to {
-        msg.msg_name = (addr as *const libc::sockaddr_un).cast_mut().cast();
-        msg.msg_namelen = alen;
-    }
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control.0.as_mut_ptr().cast();
@@ -73,7 +58,7 @@ pub(crate) fn send_to(
     }
     loop {
         // SAFETY: msg and everything it points to live across the call.
-        let n = unsafe { libc::sendmsg(sock, &msg, NOSIGNAL | flags) };
+        let n = unsafe { libc::sendmsg(sock, &msg, NOSIGNAL) };
         match n {
             1 => return Ok(()),
             -1 if Errno::last() == Errno(libc::EINTR) => continue,
@@ -173,7 +158,7 @@ const RDHUP: libc::c_short = libc::POLLRDHUP;
 const RDHUP: libc::c_short = 0;
 
 /// Every descriptor in the SCM_RIGHTS control messages of `msg`.
-pub(crate) fn collect(msg: &libc::msghdr) -> Vec<RawFd> {
+fn collect(msg: &libc::msghdr) -> Vec<RawFd> {
     let mut fds = Vec::new();
     // SAFETY: msg was filled by recvmsg; msg_controllen tells the CMSG
     // macros how far they may walk, and each header they return lies within

@@ -8,16 +8,22 @@
 //! random abstract address (Linux's abstract namespace: no file, nothing
 //! left behind when the process dies) and publishes the address as a
 //! 64-bit token in the shared object. A side that would futex-wake a
-//! sleeper instead rings there ([`ring`]): by a one-byte datagram the
-//! first time; the bell answers a datagram from its watched peer's
-//! process with its eventfd, and that peer's later rings are eventfd
-//! writes (`waker` says how and why: a round trip through epoll costs
-//! about a futex pair's by eventfd, 1.15x by datagram). The waiter's own
-//! rings (its object found ready, a peer it cannot watch) go straight to
-//! its eventfd.
+//! sleeper instead sends one byte there ([`ring`]). The waiter's own rings
+//! (its object found ready, a peer it cannot watch, a value's watcher
+//! thread) go to an eventfd of its own, which nobody else ever holds.
+//!
+//! Why not an eventfd for the peer's rings too: it would make a round
+//! trip through epoll about a futex pair's (42.7 µs against 40.4; by
+//! datagram 47.0: benches/README.md), but whether a read or write of an
+//! eventfd blocks is its open file's O_NONBLOCK, which every holder of
+//! the descriptor can clear. A waiter that handed its eventfd to its peer
+//! could be made to block in its own receive, and a waker given one by a
+//! hostile waiter to block in its send (a counter left at its maximum). A
+//! datagram socket takes MSG_DONTWAIT per call; so does a connected
+//! socketpair, which costs as much as the datagram (46.1 µs).
 //!
 //! The descriptor handed to the user is an epoll instance holding the
-//! bell's socket and eventfd and, while the object has a peer, that
+//! bell's socket, its eventfd and, while the object has a peer, that
 //! peer's pidfd: it is readable while a ring is queued or once the peer's
 //! process has exited (SIGKILL included, which no ring announces). All
 //! members are level-triggered, so the epoll descriptor is too, in
@@ -29,11 +35,12 @@
 //! owner then looks at the object, finds nothing, drains the bell and
 //! reports EAGAIN, as for any spurious wake-up. A flood fills the socket's
 //! queue, which also only keeps it readable; the ringer's sends then fail
-//! with EAGAIN and are dropped (the bell is already ringing). The eventfd
-//! goes only to the process the bell watches (the kernel's credentials on
-//! the datagram, SO_PASSCRED, not a claim): the peer, which could leave
-//! the waiter unwoken anyway by publishing without a ring. Whoever holds
-//! it could also read it, taking a ring; a stranger never gets it.
+//! with EAGAIN and are dropped (the bell is already ringing). A datagram
+//! carrying descriptors is refused by the kernel where it can be
+//! (SO_PASSRIGHTS off, Linux 6.16 and later): a descriptor the kernel
+//! drops on the bell's receive is closed by the receiving thread, and
+//! the last close of a socket set to linger can take as long as its
+//! sender chose.
 //!
 //! Scope: processes that share the network namespace (the abstract
 //! namespace is per namespace). A ring to a waiter in another namespace is
@@ -43,8 +50,6 @@
 
 use crate::errno::{Errno, Result};
 use crate::object::handshake::Round;
-#[cfg(target_os = "linux")]
-mod waker;
 #[cfg(target_os = "linux")]
 use std::os::fd::FromRawFd;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -57,7 +62,7 @@ pub(crate) const NONE: u64 = 0;
 pub struct Doorbell {
     epoll: OwnedFd,
     bell: OwnedFd,
-    /// Rings of the waiter itself, and of a peer that has it.
+    /// The waiter's own rings; never handed to anyone.
     event: OwnedFd,
     token: u64,
     /// The pid watched and its pidfd, in the epoll set.
@@ -77,20 +82,7 @@ impl Doorbell {
         // SAFETY: as above.
         let event = unsafe { owned(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))? };
         let bell = datagram_socket()?;
-        let on: libc::c_int = 1;
-        // SAFETY: an int option of the right size on our socket.
-        let r = unsafe {
-            libc::setsockopt(
-                bell.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_PASSCRED,
-                (&on as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if r != 0 {
-            return Err(Errno::last());
-        }
+        refuse_descriptors(&bell);
         let token = loop {
             let t = random_token()?;
             let (addr, len) = address(t);
@@ -124,51 +116,42 @@ impl Doorbell {
     /// ring that lands between the check and the drain is lost.
     pub fn drain(&self) {
         // One look at the whole set first: a receiver that keeps finding
-        // its channel empty (polling with timeout 0, its bell armed) drains
-        // a quiet bell on each call. 150 ns here, against 630 for the
-        // eventfd's read and the socket's receive.
+        // its channel empty (polling with timeout 0, its bell armed)
+        // drains a quiet bell on each call. 150 ns here, against 630 for
+        // the eventfd's read and the socket's receive.
         if self.quiet() {
             return;
         }
-        self.take_event();
+        self.take_own();
         // Rings carry nothing: each is taken into the same few bytes, and
         // up to BATCH of them by one call, so the usual single ring costs
         // one system call (recv in a loop would take a second to see EAGAIN).
         const BATCH: usize = 16;
         let mut b = [0u8; 8];
         let mut iov = libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
-        // SAFETY: zero bytes are valid sockaddr_un and mmsghdr values (null
-        // pointers, zero lengths).
-        let mut from: [libc::sockaddr_un; BATCH] = unsafe { std::mem::zeroed() };
-        let mut control = [[0u64; CONTROL]; BATCH];
-        // SAFETY: as above.
+        // SAFETY: zero bytes are a valid mmsghdr (null pointers, zero lengths).
         let mut msgs: [libc::mmsghdr; BATCH] = unsafe { std::mem::zeroed() };
-        let mut answered = false;
+        for m in msgs.iter_mut() {
+            m.msg_hdr.msg_iov = &mut iov;
+            m.msg_hdr.msg_iovlen = 1;
+        }
         loop {
-            for ((m, f), c) in msgs.iter_mut().zip(from.iter_mut()).zip(control.iter_mut()) {
-                prepare(&mut m.msg_hdr, &mut iov, f, c);
-            }
             // SAFETY: msgs holds BATCH headers, each naming the one iovec
-            // over b and its own address and control buffers, all of
-            // which outlive the call.
+            // over b, which outlives the call.
             let n = unsafe {
                 libc::recvmmsg(
                     self.bell.as_raw_fd(),
                     msgs.as_mut_ptr(),
                     BATCH as u32,
-                    libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC,
+                    libc::MSG_DONTWAIT,
                     std::ptr::null_mut(),
                 )
             };
-            if n < 0 && Errno::last() == Errno(libc::EINTR) {
-                continue;
-            }
-            let got = usize::try_from(n).unwrap_or(0);
-            for (m, f) in msgs.iter().zip(from.iter()).take(got) {
-                self.look_at(&m.msg_hdr, f, &mut answered);
-            }
-            if got < BATCH {
-                return;
+            match n {
+                n if n >= 0 && (n as usize) < BATCH => return,
+                n if n >= 0 => continue,
+                _ if Errno::last() == Errno(libc::EINTR) => continue,
+                _ => return,
             }
         }
     }
@@ -180,39 +163,36 @@ impl Doorbell {
         self.gone.is_some()
     }
 
-    /// Takes one queued ring, if any: what `drain` does when a single
-    /// ring is all that can be queued but a hostile ringer's, for less
-    /// (one read of the eventfd, or, for a ring that came as a datagram,
-    /// one receive more, where recvmmsg makes a second call to see the
-    /// queue empty). A ring left behind keeps the descriptor readable, as
-    /// a spurious ring does, until a `drain`.
-    pub fn take_one(&self) {
-        if self.take_event() {
-            return;
-        }
+    /// Takes one ring a waker sent, if any: what `drain` does when that
+    /// single ring is all that can be queued but a hostile ringer's, for
+    /// half its cost (one receive, where recvmmsg makes a second to see
+    /// the queue empty). A ring left behind keeps the descriptor
+    /// readable, as a spurious ring does, until a `drain`.
+    pub fn take_rung(&self) {
         let mut b = [0u8; 8];
-        let mut iov = libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
-        // SAFETY: zero bytes are valid sockaddr_un and msghdr values.
-        let mut from: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-        let mut control = [0u64; CONTROL];
-        // SAFETY: as above.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        prepare(&mut msg, &mut iov, &mut from, &mut control);
         loop {
-            // SAFETY: msg names buffers that outlive the call.
-            let n =
-                unsafe { libc::recvmsg(self.bell.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
-            if n >= 0 {
-                self.look_at(&msg, &from, &mut false);
-            }
+            // SAFETY: b is 8 writable bytes that outlive the call.
+            let n = unsafe { libc::recv(self.bell.as_raw_fd(), b.as_mut_ptr().cast(), b.len(), libc::MSG_DONTWAIT) };
             if n >= 0 || Errno::last() != Errno(libc::EINTR) {
                 return;
             }
         }
     }
 
-    /// Rings this bell from its own process: an eventfd write, never a
-    /// datagram.
+    /// Takes the waiter's own rings (one read of its eventfd).
+    pub fn take_own(&self) {
+        let mut n = 0u64;
+        loop {
+            // SAFETY: 8 writable bytes; the eventfd is ours alone, so
+            // nobody else can make this read block.
+            let r = unsafe { libc::read(self.event.as_raw_fd(), (&mut n as *mut u64).cast(), 8) };
+            if r == 8 || Errno::last() != Errno(libc::EINTR) {
+                return;
+            }
+        }
+    }
+
+    /// Rings this bell from its own process: an eventfd write.
     pub fn ring_self(&self) {
         self.ringer().ring();
     }
@@ -228,34 +208,6 @@ impl Doorbell {
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
         // SAFETY: room for one event; no waiting.
         unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut ev, 1, 0) == 0 }
-    }
-
-    /// Reads the eventfd: true when it had rings.
-    fn take_event(&self) -> bool {
-        let mut n = 0u64;
-        loop {
-            // SAFETY: 8 writable bytes; the eventfd is ours.
-            let r = unsafe { libc::read(self.event.as_raw_fd(), (&mut n as *mut u64).cast(), 8) };
-            if r == 8 || Errno::last() != Errno(libc::EINTR) {
-                return r == 8;
-            }
-        }
-    }
-
-    /// A datagram taken from the bell: closes any descriptor it carried
-    /// (a stranger's), and answers it with the eventfd, once per call
-    /// (`answered`), when it came from the watched peer's process and from
-    /// an abstract address (a waker's inbox, `waker`).
-    fn look_at(&self, msg: &libc::msghdr, from: &libc::sockaddr_un, answered: &mut bool) {
-        drop(descriptors(msg));
-        let peer = self.peer.as_ref().map(|p| p.0);
-        let bound = msg.msg_namelen as usize > std::mem::size_of::<libc::sa_family_t>() + 1 && from.sun_path[0] == 0;
-        if *answered || !bound || peer.is_none() || sender_pid(msg) != peer {
-            return;
-        }
-        *answered = true;
-        let to = (from, msg.msg_namelen);
-        let _ = crate::fdpass::send_to(self.bell.as_raw_fd(), self.event.as_raw_fd(), Some(to), libc::MSG_DONTWAIT);
     }
 
     /// Whether the watched peer's process has exited (its pidfd is
@@ -332,8 +284,11 @@ impl Doorbell {
     pub fn drain(&self) {
         let _ = &self.bell;
     }
-    pub fn take_one(&self) {
-        let _ = (&self.bell, &self.event);
+    pub fn take_rung(&self) {
+        let _ = &self.bell;
+    }
+    pub fn take_own(&self) {
+        let _ = &self.event;
     }
     pub fn ring_self(&self) {}
     pub fn ringer(&self) -> Ringer {
@@ -362,9 +317,11 @@ pub(crate) struct Bell {
     pub door: Doorbell,
     /// Armed on the object and no waker was seen to take it.
     armed: bool,
-    /// A ring is queued (rung by us, or by a waker that took the bell):
+    /// A ring of our own is queued in the eventfd: the descriptor is readable.
+    own: bool,
+    /// A waker took the bell, so its datagram is queued (or on its way):
     /// the descriptor is readable.
-    queued: bool,
+    rung: bool,
     /// More than one ring of ours may be queued (`watch` rang, or an arm
     /// found the object ready while a waker may have rung): the next
     /// drain takes everything.
@@ -378,13 +335,13 @@ const RECHECK_EVERY: u32 = 64;
 
 impl Bell {
     pub fn new() -> Result<Bell> {
-        Ok(Bell { door: Doorbell::new()?, armed: false, queued: false, stray: false })
+        Ok(Bell { door: Doorbell::new()?, armed: false, own: false, rung: false, stray: false })
     }
 
     /// Whether the descriptor is readable by a ring of its own and the bell
     /// is not armed: while the object stays ready, `sync` has nothing to do.
     pub fn streaming(&self) -> bool {
-        !self.armed && self.queued
+        !self.armed && (self.own || self.rung)
     }
 
     /// Watches the object's peer (`Doorbell::watch`; 0 for none). A
@@ -416,11 +373,11 @@ impl Bell {
             if self.armed {
                 self.armed = false;
                 // A waker that took the bell has rung it.
-                self.queued |= !withdraw();
+                self.rung |= !withdraw();
             }
-            if !self.queued {
+            if !self.own && !self.rung {
                 self.door.ring_self();
-                self.queued = true;
+                self.own = true;
             }
             return;
         }
@@ -428,19 +385,25 @@ impl Bell {
         // from a bell taken earlier), so the descriptor goes quiet; a ring
         // after this drain stays. Of our own rings at most one is queued
         // but after `watch` rang or an arm found the object ready (`stray`):
-        // one we rang (`queued`) or one from the waker that took the armed
-        // bell (a receive that just took the message it rang for, on an
-        // event loop's round trip). Then one receive takes it; otherwise
+        // one we rang (`own`, in the eventfd: one read takes it) or one from
+        // the waker that took the armed bell (`rung`, or the bell found
+        // taken now: a receive that just took the message it rang for, on
+        // an event loop's round trip; one datagram, one recv). Otherwise
         // (a stranger's ring, or `stray`) all go. One more case leaves a
         // ring behind: a waker that took the bell but was descheduled
         // before its ring landed, after this side took nothing and armed
         // again; its ring is then a spurious one, as a stranger's is.
-        if !self.stray && (self.queued || (self.armed && !still_armed())) {
-            self.door.take_one();
+        if self.stray {
+            self.door.drain();
+        } else if self.own {
+            self.door.take_own();
+        } else if self.rung || (self.armed && !still_armed()) {
+            self.door.take_rung();
         } else {
             self.door.drain();
         }
-        self.queued = false;
+        self.own = false;
+        self.rung = false;
         self.stray = false;
         if self.armed && still_armed() {
             return;
@@ -453,7 +416,7 @@ impl Bell {
                 // be queued: the next drain takes all.
                 self.armed = false;
                 self.door.ring_self();
-                self.queued = true;
+                self.own = true;
                 self.stray = true;
             }
         }
@@ -466,138 +429,113 @@ pub fn recheck(n: u32) -> bool {
     n == 2 || (n > 2 && n % RECHECK_EVERY == 0)
 }
 
+/// Rings one bell from its own process (`Doorbell::ringer`): the
+/// doorbell's eventfd, valid while it lives.
+#[derive(Clone, Copy, Debug)]
+pub struct Ringer(RawFd);
+
+impl Ringer {
+    /// Rings: best effort, never blocks (the eventfd is non-blocking and
+    /// nobody else holds it; at its maximum it is ringing already).
+    pub fn ring(self) {
+        let one = 1u64;
+        loop {
+            // SAFETY: 8 readable bytes, written to the doorbell's eventfd,
+            // open while it lives (the contract of `ringer`).
+            let n = unsafe { libc::write(self.0, (&one as *const u64).cast(), 8) };
+            if n == 8 || Errno::last() != Errno(libc::EINTR) {
+                return;
+            }
+        }
+    }
+}
+
 /// Rings the bell at `token`, from any process: best effort, never blocks,
 /// never fails (a full queue means it is ringing already; a bell that is
 /// gone has nobody to tell).
 pub fn ring(token: u64) {
     if token != NONE {
-        #[cfg(target_os = "linux")]
-        waker::ring(token);
+        ring_address(token);
     }
 }
 
-/// Rings one bell from its own process (`Doorbell::ringer`): an eventfd
-/// the doorbell owns, valid while it lives.
-#[derive(Clone, Copy, Debug)]
-pub struct Ringer(RawFd);
-
-impl Ringer {
-    /// Rings: best effort, never blocks (an eventfd at its maximum is
-    /// ringing already).
-    pub fn ring(self) {
-        add_one(self.0);
-    }
-}
-
-/// Adds 1 to the eventfd `fd`: true when it rings (a counter at its
-/// maximum, EAGAIN, is ringing already), false for any other failure.
-fn add_one(fd: RawFd) -> bool {
-    let one = 1u64;
-    loop {
-        // SAFETY: 8 readable bytes; writing to a descriptor the caller
-        // holds open.
-        let n = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
-        if n == 8 {
-            return true;
-        }
-        match Errno::last() {
-            Errno(libc::EINTR) => continue,
-            e => return e == Errno(libc::EAGAIN),
-        }
-    }
-}
-
-/// u64s of control buffer a taken datagram gets: credentials and a few
-/// descriptors (more are cut off, and closed by the kernel).
 #[cfg(target_os = "linux")]
-const CONTROL: usize = 8;
+fn ring_address(token: u64) {
+    use std::os::fd::IntoRawFd;
+    use std::sync::atomic::{AtomicI32, Ordering::AcqRel, Ordering::Acquire};
+    // One unbound socket per process for every ring it sends, made on the
+    // first ring that can have one (a failure, at the descriptor limit say,
+    // is tried again next time) and kept for the process's life.
+    static SENDER: AtomicI32 = AtomicI32::new(-1);
+    let mut s = SENDER.load(Acquire);
+    if s < 0 {
+        let Ok(fd) = datagram_socket() else { return };
+        let fd = fd.into_raw_fd();
+        s = match SENDER.compare_exchange(-1, fd, AcqRel, Acquire) {
+            Ok(_) => fd,
+            Err(theirs) => {
+                // SAFETY: fd is ours and nobody else has seen it.
+                drop(unsafe { OwnedFd::from_raw_fd(fd) });
+                theirs
+            }
+        };
+    }
+    let (addr, len) = address(token);
+    // SAFETY: one byte from a valid buffer to a valid sockaddr_un.
+    unsafe {
+        libc::sendto(
+            s,
+            [1u8].as_ptr().cast(),
+            1,
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+}
 
-/// The length of a token's address: family, the leading 0, the name.
-#[cfg(target_os = "linux")]
-const ADDRESS_LEN: usize = std::mem::size_of::<libc::sa_family_t>() + 1 + "rshm-bell-".len() + 16;
+#[cfg(not(target_os = "linux"))]
+fn ring_address(_: u64) {}
 
-/// The abstract address of a bell's token: "\0rshm-bell-" and 16 hex digits.
+/// The abstract address of a token: "\0rshm-bell-" and 16 hex digits.
 #[cfg(target_os = "linux")]
 fn address(token: u64) -> (libc::sockaddr_un, libc::socklen_t) {
-    address_of("rshm-bell-", token)
-}
-
-/// The abstract address "\0", `prefix` and `token` in 16 hex digits.
-#[cfg(target_os = "linux")]
-fn address_of(prefix: &str, token: u64) -> (libc::sockaddr_un, libc::socklen_t) {
     // SAFETY: all-zero bytes are a valid sockaddr_un.
     let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     a.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    let mut name = [0u8; 32];
-    let digits = b"0123456789abcdef";
-    let p = prefix.as_bytes();
-    name[..p.len()].copy_from_slice(p);
-    for i in 0..16 {
-        name[p.len() + i] = digits[(token >> (60 - 4 * i)) as usize & 15];
+    let name = format!("rshm-bell-{token:016x}");
+    for (d, s) in a.sun_path[1..].iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
     }
-    let used = p.len() + 16;
-    for (d, s) in a.sun_path[1..].iter_mut().zip(&name[..used]) {
-        *d = *s as libc::c_char;
-    }
-    let len = std::mem::size_of::<libc::sa_family_t>() + 1 + used;
+    let len = std::mem::size_of::<libc::sa_family_t>() + 1 + name.len();
     (a, len as libc::socklen_t)
-}
-
-/// The token whose bell is bound at `a` (of `ADDRESS_LEN` bytes), if it
-/// is a bell's address.
-#[cfg(target_os = "linux")]
-fn token_of(a: &libc::sockaddr_un) -> Option<u64> {
-    let name: Vec<u8> =
-        a.sun_path[..ADDRESS_LEN - std::mem::size_of::<libc::sa_family_t>()].iter().map(|&c| c as u8).collect();
-    let hex = name.strip_prefix(b"\0rshm-bell-")?;
-    let text = std::str::from_utf8(hex).ok()?;
-    if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    u64::from_str_radix(text, 16).ok().filter(|&t| t != NONE)
-}
-
-/// Points `m` at one iovec, an address buffer and a control buffer, with
-/// their full lengths (which a receive shortens).
-#[cfg(target_os = "linux")]
-fn prepare(m: &mut libc::msghdr, iov: &mut libc::iovec, from: &mut libc::sockaddr_un, control: &mut [u64; CONTROL]) {
-    m.msg_name = (from as *mut libc::sockaddr_un).cast();
-    m.msg_namelen = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
-    m.msg_iov = iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control.as_mut_ptr().cast();
-    m.msg_controllen = std::mem::size_of_val(control) as _;
-}
-
-/// The descriptors a received message carried, owned (SCM_RIGHTS).
-#[cfg(target_os = "linux")]
-fn descriptors(m: &libc::msghdr) -> Vec<OwnedFd> {
-    // SAFETY: each is a new descriptor the receive installed, ours alone.
-    crate::fdpass::collect(m).into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }).collect()
-}
-
-/// The pid of the process that sent a received message, from the
-/// credentials the kernel attached (SO_PASSCRED).
-#[cfg(target_os = "linux")]
-fn sender_pid(m: &libc::msghdr) -> Option<u32> {
-    // SAFETY: as in `descriptors`; an SCM_CREDENTIALS header's data is a ucred.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(m);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_CREDENTIALS {
-                let cred = libc::CMSG_DATA(c).cast::<libc::ucred>().read_unaligned();
-                return u32::try_from(cred.pid).ok();
-            }
-            c = libc::CMSG_NXTHDR(m, c);
-        }
-    }
-    None
 }
 
 #[cfg(target_os = "linux")]
 fn datagram_socket() -> Result<OwnedFd> {
     // SAFETY: socket returns a new descriptor, owned at once.
     unsafe { owned(libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0)) }
+}
+
+/// Asks the kernel to refuse datagrams that carry descriptors to `bell`
+/// (SO_PASSRIGHTS off; Linux 6.16 and later, a no-op before): the top
+/// says why.
+#[cfg(target_os = "linux")]
+fn refuse_descriptors(bell: &OwnedFd) {
+    /// From <asm-generic/socket.h>; libc has no name for it yet.
+    const SO_PASSRIGHTS: libc::c_int = 83;
+    let off: libc::c_int = 0;
+    // SAFETY: an int option of the right size on our own socket; a kernel
+    // that does not know it says ENOPROTOOPT, which changes nothing.
+    unsafe {
+        libc::setsockopt(
+            bell.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_PASSRIGHTS,
+            (&off as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
 }
 
 #[cfg(target_os = "linux")]
@@ -638,11 +576,10 @@ fn random_token() -> Result<u64> {
 }
 
 #[cfg(all(test, target_os = "linux"))]
-pub(super) mod tests {
+mod tests {
     use super::*;
 
-    /// Whether `fd` polls readable now.
-    pub(super) fn readable(fd: RawFd) -> bool {
+    fn readable(fd: RawFd) -> bool {
         let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
         // SAFETY: one valid pollfd, no waiting.
         unsafe { libc::poll(&mut p, 1, 0) == 1 && p.revents & libc::POLLIN != 0 }
@@ -722,6 +659,60 @@ pub(super) mod tests {
         ring(b.door.token());
         b.sync(false, || true, || false, slept);
         assert!(!readable(b.door.fd()));
+    }
+
+    /// Whether a datagram waits on the bell's socket (not taken).
+    fn datagram_waits(b: &Doorbell) -> bool {
+        let mut x = [0u8; 1];
+        // SAFETY: 1 writable byte; a peek takes nothing.
+        unsafe { libc::recv(b.bell.as_raw_fd(), x.as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) >= 0 }
+    }
+
+    /// The waiter's own rings go to its eventfd, never through the socket,
+    /// and one read takes them all.
+    #[test]
+    fn its_own_rings_go_to_its_eventfd() {
+        let b = Doorbell::new().unwrap();
+        b.ring_self();
+        b.ringer().ring();
+        assert!(readable(b.fd()) && !datagram_waits(&b));
+        b.take_own();
+        assert!(!readable(b.fd()), "one read took both");
+        b.take_own(); // nothing there: returns at once
+        assert!(!readable(b.fd()));
+    }
+
+    /// A datagram carrying a descriptor never reaches the bell where the
+    /// kernel can refuse it (SO_PASSRIGHTS, Linux 6.16); elsewhere the
+    /// drain closes what it carried.
+    #[test]
+    fn a_ring_carrying_a_descriptor_is_refused() {
+        let b = Doorbell::new().unwrap();
+        let s = datagram_socket().unwrap();
+        let (addr, len) = address(b.token());
+        // SAFETY: connecting our own socket to a valid address.
+        assert_eq!(unsafe { libc::connect(s.as_raw_fd(), (&addr as *const libc::sockaddr_un).cast(), len) }, 0);
+        let dup = std::fs::File::open("/dev/null").unwrap();
+        let sent = crate::fdpass::send(s.as_raw_fd(), std::os::fd::AsRawFd::as_raw_fd(&dup));
+        drop(dup);
+        let refusing = {
+            let mut v: libc::c_int = 1;
+            let mut l = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: an int-sized option read into an int.
+            let r = unsafe {
+                libc::getsockopt(b.bell.as_raw_fd(), libc::SOL_SOCKET, 83, (&mut v as *mut libc::c_int).cast(), &mut l)
+            };
+            r == 0 && v == 0
+        };
+        if refusing {
+            assert_eq!(sent, Err(Errno(libc::EPERM)));
+            assert!(!readable(b.fd()));
+        } else {
+            assert_eq!(sent, Ok(()));
+            assert!(readable(b.fd()));
+            b.drain();
+            assert!(!readable(b.fd()));
+        }
     }
 
     #[test]
