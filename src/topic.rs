@@ -15,7 +15,7 @@ mod subscriber;
 mod tests;
 
 pub(crate) use crate::object::leaf::{Got, Sent};
-pub use describe::{describe, Description, SubscriberInfo};
+pub use describe::{describe, describe_bytes, Description, SubscriberInfo};
 
 use crate::errno::{Errno, Result};
 use crate::object::handshake::{Handshake, Waiters};

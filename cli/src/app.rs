@@ -18,7 +18,9 @@ struct Cli {
 enum Command {
     /// List every entry of /dev/shm: name, size, memory used, owner, mode,
     /// modification time, rshm kind (or the type: fifo, symlink, directory),
-    /// holders ("unknown (why)" when some process could not be inspected).
+    /// holders ("unknown (why)" when some process could not be inspected);
+    /// under a topic, its publisher and each subscriber's lag, under a
+    /// value, its version and writer.
     Ls {
         /// Print JSON (an array of objects) instead of a table.
         #[arg(long)]

@@ -71,11 +71,57 @@ fn holders_text(o: &Object) -> String {
     each.collect::<Vec<_>>().join(",")
 }
 
+/// "rshm-channel v2 ready": the kind, its layout and state. For a topic
+/// or a value, the layout is the object's own ("rshm-topic v1"), not the
+/// shared header's.
 fn kind_text(o: &Object) -> String {
-    match (&o.version, &o.state) {
+    let own = o.topic.as_ref().map(|t| t.layout).or(o.value.as_ref().map(|v| v.layout));
+    match (own.or(o.version), &o.state) {
         (Some(v), Some(s)) => format!("{} v{v} {s}", o.kind),
         _ => o.kind.clone(),
     }
+}
+
+fn pid_text(pid: Option<u32>, running: Option<bool>) -> String {
+    match (pid, running) {
+        (Some(p), Some(true)) => format!("pid {p} (running)"),
+        (Some(p), _) => format!("pid {p} (gone)"),
+        (None, _) => "none".to_owned(),
+    }
+}
+
+/// What `ls` prints under a topic's or a value's row (None for others).
+fn detail_lines(o: &Object) -> Vec<String> {
+    if let Some(t) = &o.topic {
+        let mut lines = vec![format!(
+            "publisher {}, {} published, {} of {} subscribers{}",
+            pid_text(t.publisher, t.publisher_running),
+            t.published,
+            t.subscribers.len(),
+            t.max_subscribers,
+            if t.block { ", RSHM_TOPIC_BLOCK" } else { "" }
+        )];
+        lines.extend(t.subscribers.iter().map(|s| {
+            format!(
+                "subscriber {}: {}, lag {} messages ({} bytes), lost {}",
+                s.slot,
+                pid_text(Some(s.pid), Some(s.running)),
+                s.lag_messages,
+                s.lag_bytes,
+                s.lost
+            )
+        }));
+        return lines;
+    }
+    if let Some(v) = &o.value {
+        return vec![format!(
+            "size {} bytes, version {}, writer {}",
+            v.size,
+            v.version,
+            pid_text(v.writer, v.writer_running)
+        )];
+    }
+    Vec::new()
 }
 
 fn print_json<T: serde::Serialize>(out: &mut Out, v: &T) -> Outcome {
@@ -107,6 +153,9 @@ pub fn ls(out: &mut Out, json: bool, prefix: &OsString) -> Outcome {
                 kind_text(o),
                 holders_text(o)
             )?;
+            for line in detail_lines(o) {
+                writeln!(out, "    {line}")?;
+            }
         }
         Ok(())
     };
@@ -136,6 +185,9 @@ pub fn stat(out: &mut Out, name: &OsString, json: bool) -> Outcome {
         writeln!(out, "kind:     {}", kind_text(&o))?;
         if let Some(pid) = o.creator_pid {
             writeln!(out, "creator:  pid {pid}")?;
+        }
+        for line in detail_lines(&o) {
+            writeln!(out, "detail:   {line}")?;
         }
         match &o.holders {
             None => writeln!(out, "holders:  unknown ({})", o.holders_unknown.as_deref().unwrap_or(""))?,

@@ -72,6 +72,120 @@ pub struct Object {
     /// Why the holders are unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holders_unknown: Option<String>,
+    /// For a topic: its publisher and subscribers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<TopicView>,
+    /// For a value: its size, version and writer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<ValueView>,
+}
+
+/// A topic as `ls` and `stat` show it: numbers read from memory any
+/// sharer may have written (the library clamps them; they are printed,
+/// never used).
+#[derive(Debug, Serialize)]
+pub struct TopicView {
+    /// The topic's own layout ("rshm-topic v1").
+    pub layout: u32,
+    pub capacity: u64,
+    pub max_subscribers: u32,
+    /// Created with RSHM_TOPIC_BLOCK.
+    pub block: bool,
+    /// The pid in the publisher's role word, null when none holds it.
+    pub publisher: Option<u32>,
+    /// Whether that pid still runs (null when there is none).
+    pub publisher_running: Option<bool>,
+    /// Messages published in all.
+    pub published: u64,
+    pub subscribers: Vec<SubscriberView>,
+}
+
+/// One held subscriber place.
+#[derive(Debug, Serialize)]
+pub struct SubscriberView {
+    pub slot: u32,
+    pub pid: u32,
+    pub running: bool,
+    /// Messages published that it has not read yet (nor lost).
+    pub lag_messages: u64,
+    pub lag_bytes: u64,
+    pub lost: u64,
+}
+
+/// A value as `ls` and `stat` show it.
+#[derive(Debug, Serialize)]
+pub struct ValueView {
+    /// The value's own layout ("rshm-value v2").
+    pub layout: u32,
+    /// The longest value in bytes.
+    pub size: u64,
+    /// The version published last.
+    pub version: u64,
+    /// The pid in the writer's role word, null when none holds it.
+    pub writer: Option<u32>,
+    /// Whether that pid still runs (null when there is none).
+    pub writer_running: Option<bool>,
+}
+
+/// Whether `pid` still runs. The role words hold no start time, so a pid
+/// that another process took since reads as running.
+fn running(pid: u32) -> bool {
+    rshm::object::Identity { pid, start: 0 }.liveness() != rshm::object::Liveness::Dead
+}
+
+/// The most bytes read to describe a topic or a value: its whole object,
+/// which the library checks against its header. Read, not mapped: another
+/// process can shrink a mapped object under its reader (SIGBUS), not a
+/// copy.
+const READ_MAX: u64 = 64 << 20;
+
+/// The bytes of the object `name`, of `size` bytes, if at most `READ_MAX`.
+fn object_bytes(dir: &ShmDir, name: &CStr, size: u64) -> Option<Vec<u8>> {
+    if size > READ_MAX {
+        return None;
+    }
+    let file = std::fs::File::from(dir.open_regular(name, libc::O_RDONLY, 0).ok()?);
+    let mut bytes = vec![0u8; size as usize];
+    std::os::unix::fs::FileExt::read_exact_at(&file, &mut bytes, 0).ok()?;
+    Some(bytes)
+}
+
+/// The topic `name`, of `size` bytes, if it reads as one.
+fn topic_view(dir: &ShmDir, name: &CStr, size: u64) -> Option<TopicView> {
+    let d = rshm::topic::describe_bytes(&object_bytes(dir, name, size)?).ok()?;
+    Some(TopicView {
+        layout: d.version,
+        capacity: d.capacity,
+        max_subscribers: d.max_subscribers,
+        block: d.block,
+        publisher: d.publisher,
+        publisher_running: d.publisher.map(running),
+        published: d.published,
+        subscribers: d
+            .subscribers
+            .iter()
+            .map(|s| SubscriberView {
+                slot: s.slot,
+                pid: s.pid,
+                running: running(s.pid),
+                lag_messages: s.lag_messages,
+                lag_bytes: s.lag_bytes,
+                lost: s.lost,
+            })
+            .collect(),
+    })
+}
+
+/// The value `name`, of `size` bytes, if it reads as one.
+fn value_view(dir: &ShmDir, name: &CStr, size: u64) -> Option<ValueView> {
+    let d = rshm::value::describe(&object_bytes(dir, name, size)?).ok()?;
+    Some(ValueView {
+        layout: d.layout,
+        size: d.size,
+        version: d.version,
+        writer: d.writer,
+        writer_running: d.writer.map(running),
+    })
 }
 
 pub fn io_errno(e: &std::io::Error) -> Errno {
@@ -145,6 +259,8 @@ pub fn describe(dir: &ShmDir, entry: &Entry, scan: &Result<Scan, Errno>) -> Obje
     };
     let link_target =
         (m.kind == FileType::Symlink).then(|| dir.read_link(&entry.name).map(|t| escape::text(&t)).unwrap_or_default());
+    let topic = (kind == "rshm-topic").then(|| topic_view(dir, &entry.name, m.size)).flatten();
+    let value = (kind == "rshm-value").then(|| value_view(dir, &entry.name, m.size)).flatten();
     let (holders, holders_unknown) = match scan {
         Ok(s) => match s.holders(m.id, m.uid, m.gid, m.mode) {
             Ok(hs) => (Some(hs.iter().map(HolderView::from).collect()), None),
@@ -172,5 +288,7 @@ pub fn describe(dir: &ShmDir, entry: &Entry, scan: &Result<Scan, Errno>) -> Obje
         creator_pid,
         holders,
         holders_unknown,
+        topic,
+        value,
     }
 }

@@ -136,6 +136,57 @@ fn rshm_channels_are_recognised() {
     drop(ch);
 }
 
+/// A topic shows its own layout, its publisher and each subscriber's lag;
+/// a value its size, version and writer; both in the table and in JSON.
+#[test]
+fn topics_and_values_are_described() {
+    use rshm::sync::Timeout;
+    use std::time::Duration;
+    let (tname, vname) = (unique("topic"), unique("value"));
+    let (_ct, _cv) = (Cleanup::new(&tname), Cleanup::new(&vname));
+    let tc = std::ffi::CString::new(format!("/{tname}")).unwrap();
+    let vc = std::ffi::CString::new(format!("/{vname}")).unwrap();
+    let mut publisher = rshm::topic::Topic::create(&tc, 4096, 4, 0, 0o600).unwrap();
+    let subscriber = rshm::topic::Topic::open(&tc, libc::O_RDONLY, Duration::ZERO).unwrap();
+    for m in [&b"one"[..], b"two"] {
+        publisher.publish(m, Timeout::Forever).unwrap();
+    }
+    let mut value = rshm::value::Value::create(&vc, 64, 0o600).unwrap();
+    value.write(b"x").unwrap();
+    value.write(b"yy").unwrap();
+
+    let st = json(&rshm(&["stat", &tname, "--json"]));
+    let me = std::process::id();
+    assert_eq!(st["topic"]["layout"], 1, "{st}");
+    assert_eq!(st["topic"]["publisher"], me);
+    assert_eq!(st["topic"]["publisher_running"], true);
+    assert_eq!(st["topic"]["published"], 2);
+    let subs = st["topic"]["subscribers"].as_array().unwrap();
+    assert_eq!(subs.len(), 1, "{st}");
+    assert_eq!(
+        (subs[0]["pid"].clone(), subs[0]["lag_messages"].clone(), subs[0]["lost"].clone()),
+        (me.into(), 2.into(), 0.into())
+    );
+    let st = json(&rshm(&["stat", &vname, "--json"]));
+    assert_eq!((st["value"]["size"].clone(), st["value"]["version"].clone()), (64.into(), 2.into()), "{st}");
+    assert_eq!((st["value"]["writer"].clone(), st["value"]["writer_running"].clone()), (me.into(), true.into()));
+
+    let ls = text(&rshm(&["ls", "--prefix", &tname]).stdout);
+    assert!(ls.contains("rshm-topic v1 ready"), "{ls}");
+    assert!(ls.contains(&format!("publisher pid {me} (running), 2 published, 1 of 4 subscribers")), "{ls}");
+    assert!(ls.contains("lag 2 messages"), "{ls}");
+    let ls = text(&rshm(&["ls", "--prefix", &vname]).stdout);
+    assert!(
+        ls.contains("rshm-value v2 ready") && ls.contains(&format!("version 2, writer pid {me} (running)")),
+        "{ls}"
+    );
+
+    drop((publisher, subscriber, value));
+    let st = json(&rshm(&["stat", &tname, "--json"]));
+    assert!(st["topic"]["publisher"].is_null() && st["topic"]["subscribers"].as_array().unwrap().is_empty(), "{st}");
+    assert!(json(&rshm(&["stat", &vname, "--json"]))["value"]["writer"].is_null());
+}
+
 /// Starts a process (this test binary, running [`segment_creator_helper`])
 /// that creates the segment `name` and waits to be killed; returns once
 /// the segment exists.

@@ -58,11 +58,44 @@ pub struct SubscriberInfo {
 /// EPROTO for another layout.
 pub fn describe(name: &CStr) -> Result<Description> {
     let seg = Segment::open_kind(name, libc::O_RDONLY, Duration::ZERO, KIND_TOPIC)?;
-    // SAFETY: the segment maps its data (read-only) while seg lives; only
-    // loads are made through it.
-    let (h, shape) = unsafe { header::attach(seg.data(), seg.size()) }?;
-    // SAFETY: as above; the area is used for loads only, before seg drops.
-    let area = unsafe { Area::new(seg.data(), shape) };
+    // SAFETY: the segment maps its data while seg lives, which outlives the call.
+    unsafe { describe_region(seg.data(), seg.size()) }
+}
+
+/// Describes a topic from its bytes (the whole object, header first, as
+/// read from it, say with pread: a copy that may be torn or hostile, which
+/// no other process can shrink under the reader, as it can a mapping).
+/// EINVAL when it is not a topic; EPROTO for another layout or a shape
+/// the bytes cannot hold.
+pub fn describe_bytes(object: &[u8]) -> Result<Description> {
+    let h = crate::object::header::parse(object)?;
+    if h.kind != KIND_TOPIC {
+        return Err(crate::errno::Errno(libc::EINVAL));
+    }
+    h.matches(object.len() as u64, crate::page::size() as u64)?;
+    // matches() bounded the data by object.len().
+    let data = &object[h.data_offset as usize..][..h.size as usize];
+    // The region's atomics want it 64-byte aligned: a copy into lines.
+    #[derive(Clone, Copy)]
+    #[repr(C, align(64))]
+    struct Line([u8; 64]);
+    let mut lines = vec![Line([0; 64]); data.len().div_ceil(64)];
+    for (l, c) in lines.iter_mut().zip(data.chunks(64)) {
+        l.0[..c.len()].copy_from_slice(c);
+    }
+    // SAFETY: the lines are ours, 64-byte aligned, data.len() bytes and
+    // more, and live across the call.
+    unsafe { describe_region(lines.as_mut_ptr().cast(), data.len()) }
+}
+
+/// # Safety
+/// `base` is 64-byte aligned and `base..base + len` stays readable and
+/// writable (loads only are made) for the call.
+unsafe fn describe_region(base: *mut u8, len: usize) -> Result<Description> {
+    // SAFETY: forwarded.
+    let (h, shape) = unsafe { header::attach(base, len) }?;
+    // SAFETY: as above; the area is used for loads only, within the call.
+    let area = unsafe { Area::new(base, shape) };
     let head = h.head.0.load(Acquire);
     // Aligned down: a scribbled head still names a header in the area.
     let published = area.commit_word((head % shape.capacity) & !15).load(Acquire) / 2;

@@ -433,6 +433,43 @@ fn describe_shows_the_publisher_and_each_subscribers_lag_and_losses() {
     assert!(describe(&n.0).unwrap().subscribers.is_empty());
 }
 
+/// The bytes of the object `n`, read as a tool reads them (no mapping).
+fn object_bytes(n: &CString) -> Vec<u8> {
+    let path = format!("/dev/shm{}", n.to_str().unwrap());
+    std::fs::read(path).unwrap()
+}
+
+/// `describe_bytes` of a copy says what `describe` of the object does;
+/// a copy with any byte changed, cut short, or of another kind is
+/// described within bounds or refused, never a panic.
+#[test]
+fn describe_bytes_agrees_and_survives_garbage() {
+    let n = named("describe-bytes");
+    let mut p = Topic::create(&n.0, 256, 3, 0, 0o600).unwrap();
+    let _s = Topic::open(&n.0, libc::O_RDONLY, Duration::ZERO).unwrap();
+    p.publish(&[1; 48], TRY).unwrap();
+    let bytes = object_bytes(&n.0);
+    assert_eq!(describe_bytes(&bytes).unwrap(), describe(&n.0).unwrap());
+    assert_eq!(err(describe_bytes(&bytes[..bytes.len() - 1])), libc::EPROTO);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut b = bytes.clone();
+        let at = (seed % b.len() as u64) as usize;
+        b[at] = (seed >> 32) as u8;
+        if let Ok(d) = describe_bytes(&b) {
+            assert!(d.subscribers.len() <= d.max_subscribers as usize);
+        }
+    }
+    let v = CString::new(format!("{}-v", n.0.to_str().unwrap())).unwrap();
+    let value = crate::value::Value::create(&v, 8, 0o600).unwrap();
+    assert_eq!(err(describe_bytes(&object_bytes(&v))), libc::EINVAL);
+    drop(value);
+    crate::value::unlink(&v).unwrap();
+}
+
 #[test]
 fn a_concurrent_scribbler_never_holds_anyone_past_their_timeouts() {
     for flags in [0, FLAG_BLOCK] {
