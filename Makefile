@@ -3,7 +3,7 @@
 # skipped with its install command (tests/run.sh); .ci/run installs them all.
 
 .DELETE_ON_ERROR:
-.PHONY: all header man demo test test-cxx test-san test-san-cxx bench conformance fuzz install install-debug uninstall clean rshm.pc reliability-table
+.PHONY: all header man demo test test-cxx test-san test-san-cxx bench bench-experiments conformance fuzz install install-debug uninstall clean rshm.pc reliability-table
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -44,6 +44,9 @@ EXAMPLES := $(OUT)/writer $(OUT)/reader $(OUT)/memfd_sender $(OUT)/memfd_receive
             $(OUT)/value_writer $(OUT)/value_reader \
             $(OUT)/topic_publisher $(OUT)/topic_subscriber
 BENCHES := $(patsubst benches/%.c,$(OUT)/bench_%,$(wildcard benches/*.c))
+# The experiments behind benches/README.md's findings: run on demand
+# (`make bench-experiments`), not by `make bench`.
+EXPERIMENTS := $(patsubst benches/experiments/%.c,$(OUT)/experiment_%,$(wildcard benches/experiments/*.c))
 
 # The C tests again, under AddressSanitizer + UndefinedBehaviorSanitizer
 # (gcc's runtimes), linked with the same librshm.so.
@@ -145,6 +148,12 @@ fuzz:
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
+
+$(OUT)/experiment_%: benches/experiments/%.c benches/bench.h include/rshm.h $(SO) $(SONAME_LINK) | $(OUT)
+	$(CC) $(CFLAGS_C) -O3 -o $@ $< $(LDLIBS_SO)
+
+bench-experiments: $(EXPERIMENTS)
+	@for b in $(EXPERIMENTS); do $$b || exit 1; done
 
 # Rebuilt on every use: its paths come from PREFIX, which make cannot track.
 rshm.pc: rshm.pc.in Cargo.toml
