@@ -127,8 +127,8 @@ pub struct ValueView {
     pub writer_running: Option<bool>,
 }
 
-/// Whether `pid` still runs. The role words hold no start time, so a pid
-/// that another process took since reads as running.
+/// Whether `pid` still runs (a zombie does not). The role words hold no
+/// start time, so a pid that another process took since reads as running.
 fn running(pid: u32) -> bool {
     rshm::object::Identity { pid, start: 0 }.liveness() != rshm::object::Liveness::Dead
 }
@@ -137,7 +137,7 @@ fn running(pid: u32) -> bool {
 /// which the library checks against its header. Read, not mapped: another
 /// process can shrink a mapped object under its reader (SIGBUS), not a
 /// copy.
-const READ_MAX: u64 = 64 << 20;
+pub const READ_MAX: u64 = 64 << 20;
 
 /// The bytes of the object `name`, of `size` bytes, if at most `READ_MAX`.
 fn object_bytes(dir: &ShmDir, name: &CStr, size: u64) -> Option<Vec<u8>> {

@@ -185,6 +185,17 @@ fn topics_and_values_are_described() {
     let st = json(&rshm(&["stat", &tname, "--json"]));
     assert!(st["topic"]["publisher"].is_null() && st["topic"]["subscribers"].as_array().unwrap().is_empty(), "{st}");
     assert!(json(&rshm(&["stat", &vname, "--json"]))["value"]["writer"].is_null());
+
+    // A topic's header over bytes that are no topic: said, not described.
+    let fake = unique("fake-topic");
+    let _cf = Cleanup::new(&fake);
+    let mut bytes = vec![0u8; 8192];
+    let header = rshm::object::Header::new(4, 4096, 4096, rshm::object::Identity::me()).encode();
+    bytes[..header.len()].copy_from_slice(&header);
+    std::fs::write(common::path(fake.as_bytes()), &bytes).unwrap();
+    let ls = text(&rshm(&["ls", "--prefix", &fake]).stdout);
+    assert!(ls.contains("rshm-topic v2 building") && ls.contains("not described"), "{ls}");
+    assert!(json(&rshm(&["stat", &fake, "--json"])).get("topic").is_none());
 }
 
 /// Starts a process (this test binary, running [`segment_creator_helper`])

@@ -517,13 +517,19 @@ fn datagram_socket() -> Result<OwnedFd> {
     unsafe { owned(libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0)) }
 }
 
+/// The socket option that lets a socket refuse descriptors (Linux 6.16);
+/// libc has no name for it yet. Its number is per architecture, as the
+/// kernel's socket.h files give it (sparc's own, else asm-generic's).
+#[cfg(all(target_os = "linux", any(target_arch = "sparc", target_arch = "sparc64")))]
+const SO_PASSRIGHTS: libc::c_int = 0x5c;
+#[cfg(all(target_os = "linux", not(any(target_arch = "sparc", target_arch = "sparc64"))))]
+const SO_PASSRIGHTS: libc::c_int = 83;
+
 /// Asks the kernel to refuse datagrams that carry descriptors to `bell`
 /// (SO_PASSRIGHTS off; Linux 6.16 and later, a no-op before): the top
 /// says why.
 #[cfg(target_os = "linux")]
 fn refuse_descriptors(bell: &OwnedFd) {
-    /// From <asm-generic/socket.h>; libc has no name for it yet.
-    const SO_PASSRIGHTS: libc::c_int = 83;
     let off: libc::c_int = 0;
     // SAFETY: an int option of the right size on our own socket; a kernel
     // that does not know it says ENOPROTOOPT, which changes nothing.
@@ -700,7 +706,13 @@ mod tests {
             let mut l = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
             // SAFETY: an int-sized option read into an int.
             let r = unsafe {
-                libc::getsockopt(b.bell.as_raw_fd(), libc::SOL_SOCKET, 83, (&mut v as *mut libc::c_int).cast(), &mut l)
+                libc::getsockopt(
+                    b.bell.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    SO_PASSRIGHTS,
+                    (&mut v as *mut libc::c_int).cast(),
+                    &mut l,
+                )
             };
             r == 0 && v == 0
         };

@@ -67,10 +67,12 @@ impl Identity {
         if unsafe { libc::kill(pid, 0) } != 0 && Errno::last() == Errno(libc::ESRCH) {
             return Liveness::Dead;
         }
+        // A zombie is dead whatever start was recorded: if it is not the
+        // process meant, that one's pid was freed and reused, so it is gone.
         match (start_time(self.pid), self.start) {
             (Ok(now), recorded) if recorded != 0 && now != recorded => Liveness::Dead,
-            (Ok(_), 0) | (Err(_), _) => Liveness::Unknown,
             (Ok(_), _) if zombie(self.pid) => Liveness::Dead,
+            (Ok(_), 0) | (Err(_), _) => Liveness::Unknown,
             (Ok(_), _) => Liveness::Alive,
         }
     }
@@ -164,6 +166,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         assert_eq!(id.liveness(), Liveness::Dead);
+        assert_eq!(Identity { start: 0, ..id }.liveness(), Liveness::Dead, "with no start recorded too");
         child.wait().unwrap();
         assert_eq!(id.liveness(), Liveness::Dead);
     }
