@@ -1,5 +1,6 @@
 /* What every benchmark program shares: the clock it times with, the
- * pinning of a process or thread to a CPU, medians, how it dies, its rows
+ * pinning of a process or thread to a CPU, a child process that says when
+ * it is ready, medians, how it dies, its rows
  * of interleaved comparisons, and how far apart its two CPUs are.
  * Include after <rshm.h>. */
 #ifndef RSHM_BENCH_H
@@ -13,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Reports what failed, with errno's name and text, and exits 1. */
 _Noreturn static inline void die(const char *what) {
@@ -100,6 +105,57 @@ static inline double memcpy_ring(size_t ring, size_t len, size_t stride, long n)
     free(src);
     free(dst);
     return (double)len * (double)n / (double)t;
+}
+
+/* ---- a child process on a CPU of its own ---- */
+
+/* The child's end of the pipe spawn_on() waits on. */
+static int ready_fd = -1;
+
+/* Called by a child once it is set up (channel opened, pages mapped), so
+ * that the clock measures messages, not fork and open. */
+static inline void ready(void) {
+    char c = 1;
+    if (write(ready_fd, &c, 1) != 1)
+        die("ready");
+    close(ready_fd);
+}
+
+/* Forks a child pinned to `cpu` (-1: not pinned) running `child(arg)`;
+ * returns once it has called ready(). */
+static inline pid_t spawn_on(int cpu, void (*child)(void *), void *arg) {
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe");
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        /* A child spinning on a bare ring would spin on for good if the
+         * parent died: it goes with it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(1);
+        pin(cpu);
+        close(fds[0]);
+        ready_fd = fds[1];
+        child(arg);
+        _exit(0);
+    }
+    close(fds[1]);
+    char c;
+    if (read(fds[0], &c, 1) != 1)
+        die("child not ready");
+    close(fds[0]);
+    return pid;
+}
+
+/* Waits for a child of spawn_on(); exits 1 unless it exited 0. */
+static inline void reap(pid_t pid) {
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "bench: child failed\n");
+        exit(1);
+    }
 }
 
 /* ---- comparisons ----

@@ -78,51 +78,10 @@ static void pin_setup(void) {
     pin(cpu_parent);
 }
 
-/* The child's end of the pipe spawn() waits on. */
-static int ready_fd = -1;
-
-/* Called by a child once it is set up (channel opened, pages mapped), so
- * that the clock measures messages, not fork and open. */
-static void ready(void) {
-    char c = 1;
-    if (write(ready_fd, &c, 1) != 1)
-        die("ready");
-    close(ready_fd);
-}
-
-/* Forks a child running `child(arg)`; returns once it has called ready(). */
+/* Forks a child running `child(arg)` on the child's CPU; returns once it
+ * has called ready() (bench.h). */
 static pid_t spawn(void (*child)(void *), void *arg) {
-    int fds[2];
-    if (pipe(fds) != 0)
-        die("pipe");
-    pid_t parent = getpid(), pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        /* A child spinning on a bare ring would spin on for good if the
-         * parent died: it goes with it. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-            _exit(1);
-        pin(cpu_child);
-        close(fds[0]);
-        ready_fd = fds[1];
-        child(arg);
-        _exit(0);
-    }
-    close(fds[1]);
-    char c;
-    if (read(fds[0], &c, 1) != 1)
-        die("child not ready");
-    close(fds[0]);
-    return pid;
-}
-
-static void reap(pid_t pid) {
-    int st;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "bench: child failed\n");
-        exit(1);
-    }
+    return spawn_on(cpu_child, child, arg);
 }
 
 /* ---- 1. one way, 64-byte messages ---------------------------------- */

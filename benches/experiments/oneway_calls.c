@@ -9,8 +9,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <rshm.h>
 
@@ -92,39 +90,6 @@ static __attribute__((noinline)) uint64_t ring_recv_call(struct end *e, void *bu
     return ring_recv(e, buf);
 }
 
-/* In a child: where it says it is ready. */
-static int ready_w = -1;
-
-/* Called by each receiver once it may be timed. */
-static void ready(void) {
-    if (write(ready_w, "", 1) != 1)
-        _exit(1);
-}
-
-/* A child on CPU 1 runs `receive`; the parent, on CPU 0, waits until it
- * is ready. */
-static pid_t child(void (*receive)(void *), void *arg) {
-    int p[2];
-    if (pipe(p) != 0)
-        die("pipe");
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork");
-    if (pid == 0) {
-        pin(1);
-        close(p[0]);
-        ready_w = p[1];
-        receive(arg);
-        _exit(0);
-    }
-    close(p[1]);
-    char c;
-    if (read(p[0], &c, 1) != 1)
-        die("child not ready");
-    close(p[0]);
-    return pid;
-}
-
 struct job {
     struct ring *r;
     int variant;
@@ -159,7 +124,7 @@ static double ring_run(int variant) {
     if (m == MAP_FAILED)
         die("mmap");
     struct job j = {m, variant};
-    pid_t pid = child(ring_receiver, &j);
+    pid_t pid = spawn_on(1, ring_receiver, &j);
     struct end e = {m, 0, 0, 0};
     char msg[MSG] = {1};
     uint64_t acc = 0, t0 = now_ns();
@@ -171,8 +136,7 @@ static double ring_run(int variant) {
         if (variant == 2)
             acc += atomic_load_explicit(&j.r->wait, memory_order_relaxed);
     }
-    int st;
-    waitpid(pid, &st, 0);
+    reap(pid);
     double rate = N / ((double)(now_ns() - t0) / 1e9) / 1e6;
     if (acc)
         die("the wait word moved");
@@ -196,14 +160,13 @@ static double chan_run(void) {
     rshm_channel *ch = rshm_channel_create("/rshm-exp-chan", CAP, 0600);
     if (!ch)
         die("channel_create");
-    pid_t pid = child(chan_receiver, NULL);
+    pid_t pid = spawn_on(1, chan_receiver, NULL);
     char msg[MSG] = {1};
     uint64_t t0 = now_ns();
     for (long i = 0; i < N; i++)
         if (rshm_channel_send(ch, msg, MSG, -1) != 0)
             die("channel_send");
-    int st;
-    waitpid(pid, &st, 0);
+    reap(pid);
     double rate = N / ((double)(now_ns() - t0) / 1e9) / 1e6;
     rshm_channel_close(ch);
     rshm_channel_unlink("/rshm-exp-chan");
