@@ -301,13 +301,7 @@ impl Description {
 /// when it is not a value; EPROTO for another layout or a block that does
 /// not fit in the bytes.
 pub fn describe(object: &[u8]) -> Result<Description> {
-    let h = header::parse(object)?;
-    if h.kind != KIND_VALUE {
-        return Err(Errno(libc::EINVAL));
-    }
-    h.matches(object.len() as u64, crate::page::size() as u64)?;
-    // matches() bounded the data by object.len().
-    let data = &object[h.data_offset as usize..][..h.size as usize];
+    let data = header::data_of(object, KIND_VALUE)?;
     let u32_at = |i: usize| data.get(i..i + 4).map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")));
     let u64_at = |i: usize| data.get(i..i + 8).map(|b| u64::from_ne_bytes(b.try_into().expect("8 bytes")));
     use layout::Shared;

@@ -153,6 +153,20 @@ pub fn parse(bytes: &[u8]) -> Result<Header> {
     Ok(h)
 }
 
+/// The data of an object of `kind` from a copy of its bytes (the whole
+/// object, header first, as a tool reads it): `parse`'s errors, EINVAL for
+/// another kind, EPROTO when the header does not match the copy's length
+/// (`Header::matches`).
+pub(crate) fn data_of(object: &[u8], kind: u32) -> Result<&[u8]> {
+    let h = parse(object)?;
+    if h.kind != kind {
+        return Err(Errno(libc::EINVAL));
+    }
+    h.matches(object.len() as u64, crate::page::size() as u64)?;
+    // matches() bounded the data by object.len().
+    Ok(&object[h.data_offset as usize..][..h.size as usize])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,13 +68,7 @@ pub fn describe(name: &CStr) -> Result<Description> {
 /// EINVAL when it is not a topic; EPROTO for another layout or a shape
 /// the bytes cannot hold.
 pub fn describe_bytes(object: &[u8]) -> Result<Description> {
-    let h = crate::object::header::parse(object)?;
-    if h.kind != KIND_TOPIC {
-        return Err(crate::errno::Errno(libc::EINVAL));
-    }
-    h.matches(object.len() as u64, crate::page::size() as u64)?;
-    // matches() bounded the data by object.len().
-    let data = &object[h.data_offset as usize..][..h.size as usize];
+    let data = crate::object::header::data_of(object, KIND_TOPIC)?;
     // The region's atomics want it 64-byte aligned: a copy into lines.
     #[derive(Clone, Copy)]
     #[repr(C, align(64))]
