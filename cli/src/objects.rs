@@ -139,20 +139,19 @@ fn running(pid: u32) -> bool {
 /// copy.
 pub const READ_MAX: u64 = 64 << 20;
 
-/// The bytes of the object `name`, of `size` bytes, if at most `READ_MAX`.
-fn object_bytes(dir: &ShmDir, name: &CStr, size: u64) -> Option<Vec<u8>> {
+/// The bytes of the open object `file`, of `size` bytes, if at most `READ_MAX`.
+fn object_bytes(file: &std::fs::File, size: u64) -> Option<Vec<u8>> {
     if size > READ_MAX {
         return None;
     }
-    let file = std::fs::File::from(dir.open_regular(name, libc::O_RDONLY, 0).ok()?);
     let mut bytes = vec![0u8; size as usize];
-    std::os::unix::fs::FileExt::read_exact_at(&file, &mut bytes, 0).ok()?;
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut bytes, 0).ok()?;
     Some(bytes)
 }
 
-/// The topic `name`, of `size` bytes, if it reads as one.
-fn topic_view(dir: &ShmDir, name: &CStr, size: u64) -> Option<TopicView> {
-    let d = rshm::topic::describe_bytes(&object_bytes(dir, name, size)?).ok()?;
+/// The topic open as `file`, of `size` bytes, if it reads as one.
+fn topic_view(file: &std::fs::File, size: u64) -> Option<TopicView> {
+    let d = rshm::topic::describe_bytes(&object_bytes(file, size)?).ok()?;
     Some(TopicView {
         layout: d.version,
         capacity: d.capacity,
@@ -176,9 +175,9 @@ fn topic_view(dir: &ShmDir, name: &CStr, size: u64) -> Option<TopicView> {
     })
 }
 
-/// The value `name`, of `size` bytes, if it reads as one.
-fn value_view(dir: &ShmDir, name: &CStr, size: u64) -> Option<ValueView> {
-    let d = rshm::value::describe(&object_bytes(dir, name, size)?).ok()?;
+/// The value open as `file`, of `size` bytes, if it reads as one.
+fn value_view(file: &std::fs::File, size: u64) -> Option<ValueView> {
+    let d = rshm::value::describe(&object_bytes(file, size)?).ok()?;
     Some(ValueView {
         layout: d.layout,
         size: d.size,
@@ -229,9 +228,10 @@ pub fn not_an_object(dir: &ShmDir, name: &CStr, e: Errno) -> Failure {
     }
 }
 
-/// What the first bytes of a regular object say it is.
-fn classify(dir: &ShmDir, name: &CStr) -> (String, Option<u32>, Option<String>, Option<u32>) {
-    let Ok(fd) = dir.open_regular(name, libc::O_RDONLY, 0) else {
+/// What the first bytes of a regular object, open as `fd` (None: it could
+/// not be opened), say it is.
+fn classify(fd: Option<&std::fs::File>) -> (String, Option<u32>, Option<String>, Option<u32>) {
+    let Some(fd) = fd else {
         return ("unreadable".to_owned(), None, None, None);
     };
     let mut head = [0u8; 64];
@@ -253,14 +253,18 @@ pub fn describe(dir: &ShmDir, entry: &Entry, scan: &Result<Scan, Errno>) -> Obje
     let m = &entry.meta;
     let bytes = entry.name.to_bytes();
     let utf8 = std::str::from_utf8(bytes).ok();
+    // Only regular files are opened, once, for all that is read of them.
+    let file = (m.kind == FileType::Regular)
+        .then(|| dir.open_regular(&entry.name, libc::O_RDONLY, 0).ok().map(std::fs::File::from))
+        .flatten();
     let (kind, version, state, creator_pid) = match m.kind {
-        FileType::Regular => classify(dir, &entry.name),
+        FileType::Regular => classify(file.as_ref()),
         other => (other.name().to_owned(), None, None, None),
     };
     let link_target =
         (m.kind == FileType::Symlink).then(|| dir.read_link(&entry.name).map(|t| escape::text(&t)).unwrap_or_default());
-    let topic = (kind == "rshm-topic").then(|| topic_view(dir, &entry.name, m.size)).flatten();
-    let value = (kind == "rshm-value").then(|| value_view(dir, &entry.name, m.size)).flatten();
+    let topic = file.as_ref().filter(|_| kind == "rshm-topic").and_then(|f| topic_view(f, m.size));
+    let value = file.as_ref().filter(|_| kind == "rshm-value").and_then(|f| value_view(f, m.size));
     let (holders, holders_unknown) = match scan {
         Ok(s) => match s.holders(m.id, m.uid, m.gid, m.mode) {
             Ok(hs) => (Some(hs.iter().map(HolderView::from).collect()), None),
