@@ -139,7 +139,6 @@ static void killed_sender(void) {
     rshm_channel_unlink(n);
 }
 
-/* 10 000 handles, each with its descriptor, opened and closed. */
 /* A sender killed and reaped before the receiver asks for its descriptor:
  * no pidfd can be had for it, and the descriptor must still say so once
  * the messages are taken (readable, the receive EPIPE), not go quiet. */
@@ -168,6 +167,7 @@ static void sender_gone_before_fd(void) {
     rshm_channel_unlink(n);
 }
 
+/* 10 000 handles, each with its descriptor, opened and closed. */
 static void no_leak(void) {
     char n[96];
     check_name(n, sizeof n, "ev-leak");
