@@ -278,8 +278,6 @@ static double topic_big(long n) {
 
 static double topic_stream_arg(long n, int subs) { return topic_stream(n, subs); }
 static double chan_stream_arg(long n, int unused) { (void)unused; return chan_stream(n); }
-static double topic_pingpong_arg(long n, int ring) { return topic_pingpong(n, ring); }
-static double chan_pingpong_arg(long n, int ring) { return chan_pingpong(n, ring); }
 static double topic_big_arg(long n, int unused) { (void)unused; return topic_big(n); }
 /* The same bytes through memcpy, walked as the topic's records. */
 static double memcpy_big_arg(long n, int unused) {
@@ -301,9 +299,9 @@ int main(void) {
               compare(ROUNDS, topic_stream_arg, 1, chan_stream_arg, 0, 150000), ">= 0.7x");
     printf("2. ping-pong round trip, 64 bytes, ns (lower is better)\n");
     print_row("two topics, 64 KiB rings", "ns", "two channels",
-              compare(ROUNDS, topic_pingpong_arg, PING_RING, chan_pingpong_arg, PING_RING, 20000), "<= 1.3x");
+              compare(ROUNDS, topic_pingpong, PING_RING, chan_pingpong, PING_RING, 20000), "<= 1.3x");
     print_row("  4 KiB rings", "ns", "two channels",
-              compare(ROUNDS, topic_pingpong_arg, SMALL_RING, chan_pingpong_arg, SMALL_RING, 20000), "-");
+              compare(ROUNDS, topic_pingpong, SMALL_RING, chan_pingpong, SMALL_RING, 20000), "-");
     printf("3. publisher throughput, msgs/s: 2 subscribers vs 1 (each gets every message)\n");
     print_row("topic, 2 subscribers", "msg/s", "1 subscriber",
               compare(ROUNDS, topic_stream_arg, 2, topic_stream_arg, 1, 100000),
