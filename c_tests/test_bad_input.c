@@ -819,6 +819,9 @@ static void sync_and_channels(void) {
     ROW("len beyond rshm_channel_max_message", EMSGSIZE,
         FAILS(rshm_channel_send(tx, buf, rshm_channel_max_message(tx) + 1, 0), -1));
     ROW("len SIZE_MAX", EMSGSIZE, FAILS(rshm_channel_send(tx, buf, SIZE_MAX, 0), -1));
+    fn = "rshm_channel_wake_receiver";
+    ROW("ch NULL", EFAULT, FAILS(rshm_channel_wake_receiver(NULL), -1));
+    ROW_OK("nobody waits", "succeeds (nothing to do)", FAILS(rshm_channel_wake_receiver(tx), -1));
     fn = "rshm_channel_recv";
     ROW("ch NULL", EFAULT, FAILS(rshm_channel_recv(NULL, buf, sizeof buf, 0), -1));
     ROW("buf NULL, cap 64", EFAULT, FAILS(rshm_channel_recv(rx, NULL, sizeof buf, 0), -1));
@@ -829,6 +832,25 @@ static void sync_and_channels(void) {
     ROW("cap smaller than the message (it stays)", EMSGSIZE, FAILS(rshm_channel_recv(rx, buf, 8, 0), -1));
     ROW("a second receiver", EBUSY, FAILS(rshm_channel_recv(rx2, buf, sizeof buf, 0), -1));
     ROW_OK("cap large enough after EMSGSIZE", "the kept message", FAILS(rshm_channel_recv(rx, buf, sizeof buf, 0), -1));
+    rshm_channel_sender cur;
+    memset(&cur, 0, sizeof cur);
+    fn = "rshm_channel_sender_slow";
+    ROW("a cursor never lent (abi 0)", EINVAL, FAILS(rshm_channel_sender_slow(cur, buf, 8, 0).status, -1));
+    fn = "rshm_channel_sender_take_back";
+    ROW("ch NULL", EFAULT, FAILS(rshm_channel_sender_take_back(NULL), -1));
+    ROW("nothing lent", EINVAL, FAILS(rshm_channel_sender_take_back(tx), -1));
+    /* tx is the sender now (it sent above). */
+    fn = "rshm_channel_sender_lend";
+    ROW("ch NULL", EFAULT, FAILS(rshm_channel_sender_lend(NULL, &cur), -1));
+    ROW("s NULL", EFAULT, FAILS(rshm_channel_sender_lend(tx, NULL), -1));
+    ROW("another handle is the sender", EBUSY, FAILS(rshm_channel_sender_lend(rx2, &cur), -1));
+    ROW_OK("the sender", "lends", FAILS(rshm_channel_sender_lend(tx, &cur), -1));
+    ROW("lent already", EBUSY, FAILS(rshm_channel_sender_lend(tx, &cur), -1));
+    fn = "rshm_channel_sender_slow";
+    ROW("len beyond rshm_channel_max_message", EMSGSIZE,
+        FAILS(rshm_channel_sender_slow(cur, buf, rshm_channel_max_message(tx) + 1, 0).status, -1));
+    fn = "rshm_channel_sender_take_back";
+    ROW_OK("lent", "takes back", FAILS(rshm_channel_sender_take_back(tx), -1));
     fn = "rshm_channel_reserve";
     ROW("ch NULL", EFAULT, FAILS(rshm_channel_reserve(NULL, 8, 0), NULL));
     ROW("len SIZE_MAX", EMSGSIZE, FAILS(rshm_channel_reserve(tx, SIZE_MAX, 0), NULL));

@@ -29,6 +29,43 @@
 #define RSHM_VERSION_PATCH 0
 
 /**
+ * `rshm_channel_sender::abi` of a cursor of this layout, lent by
+ * `rshm_channel_sender_begin` and not yet ended.
+ */
+#define RSHM_CHANNEL_SENDER_ABI 1920165889
+
+/**
+ * The receiver's role word once it closed: `rshm_channel_sender_send`
+ * leaves such a channel to the slow call (EPIPE).
+ */
+#define RSHM_CHANNEL_ROLE_CLOSED 4294967295
+
+/**
+ * Offset of the shared head (u64) from `rshm_channel_sender::base`.
+ */
+#define RSHM_CHANNEL_HEAD_AT 128
+
+/**
+ * Offset of the shared tail (u64).
+ */
+#define RSHM_CHANNEL_TAIL_AT 192
+
+/**
+ * Offset of the receiver's wait word (u32).
+ */
+#define RSHM_CHANNEL_RX_WAIT_AT 256
+
+/**
+ * Offset of the receiver's role word (u32).
+ */
+#define RSHM_CHANNEL_RECEIVER_AT 448
+
+/**
+ * Offset of the record area.
+ */
+#define RSHM_CHANNEL_DATA_AT 512
+
+/**
  * Open for reading only (`shm_open` oflag).
  */
 #define RSHM_O_RDONLY 0
@@ -579,6 +616,66 @@ typedef struct rshm_topic rshm_topic;
 typedef struct rshm_value rshm_value;
 
 /**
+ * A sender's cursor: the state `rshm_channel_sender_send` sends with,
+ * lent by `rshm_channel_sender_begin` and given back by
+ * `rshm_channel_sender_end`. The caller provides the memory (a local
+ * variable, so that the compiler keeps its members in registers) and
+ * never writes its members; rshm.h's inline function reads them only
+ * while `abi` is `RSHM_CHANNEL_SENDER_ABI`.
+ */
+typedef struct rshm_channel_sender {
+    /**
+     * `RSHM_CHANNEL_SENDER_ABI` while lent; 0 once ended.
+     */
+    uint32_t abi;
+    /**
+     * 1: the waker's full fence between the head's store and the wait
+     * word's load (the SeqCst handshake); 0: a compiler barrier only.
+     */
+    uint32_t fence;
+    /**
+     * What `rshm_channel_sender_slow` returned: 0, or -1 with errno set.
+     */
+    int32_t status;
+    /**
+     * 0.
+     */
+    uint32_t unused;
+    /**
+     * Bytes published so far.
+     */
+    uint64_t head;
+    /**
+     * The head at which the sender last started at offset 0: its position
+     * is `head - lap`, which reaches `cap` (not 0) when a record ends the
+     * area, until the next lap starts.
+     */
+    uint64_t lap;
+    /**
+     * The head up to which records fit without reading tail again or
+     * reaching the area's end: the room is `limit - head`.
+     */
+    uint64_t limit;
+    /**
+     * The last sound tail read.
+     */
+    uint64_t tail_seen;
+    /**
+     * Bytes in the record area.
+     */
+    uint64_t cap;
+    /**
+     * The channel's shared header; the `RSHM_CHANNEL_*_AT` offsets are
+     * from here.
+     */
+    uint8_t *base;
+    /**
+     * The handle that lent it.
+     */
+    struct rshm_channel *ch;
+} rshm_channel_sender;
+
+/**
  * A mutex that lives in shared memory and works across processes: 64
  * bytes, aligned as `uint64_t` (8 bytes; 4 on 32-bit x86), on every
  * platform. Put it inside a shared mapping, have one process call
@@ -840,6 +937,77 @@ struct rshm_channel *rshm_channel_open(const char *name, uint32_t timeout_ms);
  * there instead).
  */
 int rshm_channel_send(struct rshm_channel *ch, const void *msg, size_t len, int64_t timeout_ns);
+
+/**
+ * Wakes the receiver of `ch`'s channel if it sleeps in a receive or waits
+ * in an event loop (its descriptor becomes readable); does nothing, and
+ * makes no system call, otherwise. `rshm_channel_sender_send` calls it
+ * when its message found the receiver waiting; a program has no other
+ * need for it, and an extra call only costs the receiver a look.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+int rshm_channel_wake_receiver(struct rshm_channel *ch);
+
+/**
+ * Lends `ch`'s sending side to the cursor `*s`: the call behind
+ * `rshm_channel_sender_begin` (rshm.h), which a program calls instead.
+ * The handle becomes the sender if it is not yet, an open reservation is
+ * abandoned, and until `rshm_channel_sender_take_back` the handle's own
+ * sending calls (`rshm_channel_send`, `_reserve`) fail with EBUSY.
+ *
+ * Returns 0. On failure returns -1, leaves `*s` as it was, and sets
+ * errno:
+ * - `EBUSY`: the handle lent its sending side already and has not taken
+ *   it back; or another live handle is the sender.
+ * - `EPROTO`: the receiver's state in shared memory is corrupt.
+ * - `EFAULT`: `ch` or `s` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+int rshm_channel_sender_lend(struct rshm_channel *ch, struct rshm_channel_sender *s);
+
+/**
+ * `rshm_channel_sender_send`'s slow call, for what its inline part does
+ * not do: takes the cursor `s`'s state back into its handle, sends `msg`
+ * as `rshm_channel_send` does, lends the state again and returns the
+ * cursor as it now is, with `status` 0, or -1 with errno set. The cursor
+ * comes and goes by value so that the caller's copy never has its
+ * address taken and stays in registers. A program calls
+ * `rshm_channel_sender_send`, which calls this.
+ *
+ * Errors (`status` -1) as `rshm_channel_send`, and:
+ * - `EINVAL`: `s` is not a cursor that `rshm_channel_sender_begin` made,
+ *   or one already ended (`s` comes back as it was).
+ * - `EPROTO`: the shared counters are corrupt; the cursor comes back
+ *   ended (`abi` 0).
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+struct rshm_channel_sender rshm_channel_sender_slow(struct rshm_channel_sender s,
+                                                    const void *msg,
+                                                    size_t len,
+                                                    int64_t timeout_ns);
+
+/**
+ * Takes back the sending side `ch` lent (`rshm_channel_sender_lend`):
+ * the call behind `rshm_channel_sender_end` (rshm.h), which a program
+ * calls instead. The handle goes on from the last message the cursor
+ * sent, as read from shared memory and checked as a new sender checks
+ * it: nothing of the cursor is trusted.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: the handle has not lent its sending side.
+ * - `EPROTO`: the shared counters are corrupt (the handle takes its
+ *   sending side back all the same, from where it lent it).
+ * - `EFAULT`: `ch` is NULL.
+ *
+ * Thread safety: as for `rshm_channel_send`.
+ */
+int rshm_channel_sender_take_back(struct rshm_channel *ch);
 
 /**
  * Receives the next message: copies it into `buf` (`cap` bytes, borrowed
@@ -2574,3 +2742,163 @@ const char *rshm_version(void);
 #endif  // __cplusplus
 
 #endif  /* RSHM_H */
+
+/* The channel's send short path, inlined in the caller's loop over a cursor
+ * (src/channel/inline.rs states the contract; man rshm_channel_sender_begin).
+ * cbindgen puts this after RSHM_H's guard, so it has its own. */
+#ifndef RSHM_INLINE_H
+#define RSHM_INLINE_H
+
+/** Copies len <= 64 bytes without a call (rshm_channel_sender_send's). */
+static inline void rshm_channel_copy_short_(unsigned char *dst, const unsigned char *src, size_t len) {
+#if defined(__GNUC__)
+    if (len >= 16) {
+        if (len > 32) {
+            __builtin_memcpy(dst + 16, src + 16, 16);
+            __builtin_memcpy(dst + len - 32, src + len - 32, 16);
+        }
+        __builtin_memcpy(dst, src, 16);
+        __builtin_memcpy(dst + len - 16, src + len - 16, 16);
+    } else if (len >= 8) {
+        __builtin_memcpy(dst, src, 8);
+        __builtin_memcpy(dst + len - 8, src + len - 8, 8);
+    } else if (len >= 4) {
+        __builtin_memcpy(dst, src, 4);
+        __builtin_memcpy(dst + len - 4, src + len - 4, 4);
+    } else if (len >= 2) {
+        __builtin_memcpy(dst, src, 2);
+        __builtin_memcpy(dst + len - 2, src + len - 2, 2);
+    } else if (len == 1) {
+        *dst = *src;
+    }
+#else
+    (void)dst, (void)src, (void)len;
+#endif
+}
+
+/**
+ * Lends `ch`'s sending side to the cursor `*s` for a run of sends with
+ * rshm_channel_sender_send(): the common case of a send (a message of up
+ * to 64 bytes, room known or found at one look at the receiver's
+ * progress, a receiver that has not closed) then runs inside the caller's
+ * loop, with the cursor in its registers, where rshm_channel_send() is a
+ * call per message. benches/README.md measures both against a bare C ring
+ * inlined in its loop. Make `*s` a local variable, and pass it only to
+ * these three functions: the compiler keeps a local's members in
+ * registers only while no call can see its address.
+ *
+ * The handle becomes the sender if it is not yet (as on its first send),
+ * and an open reservation is abandoned. Until rshm_channel_sender_end()
+ * the handle's own sending calls (rshm_channel_send(), _reserve()) fail
+ * with EBUSY; its receiving calls work as ever. Do not copy a cursor, and
+ * do not use it once its handle is closed.
+ *
+ * Returns 0. On failure returns -1, leaves `*s` as it was, and sets errno:
+ * - `EBUSY`: a cursor of this handle is not ended yet; or another live
+ *   handle is the sender.
+ * - `EPROTO`: the receiver's state in shared memory is corrupt.
+ * - `EFAULT`: `ch` or `s` is NULL.
+ *
+ * Thread safety: a cursor is used by one thread at a time, as its handle.
+ */
+static inline int rshm_channel_sender_begin(rshm_channel *ch, rshm_channel_sender *s) {
+    rshm_channel_sender t;
+    if (rshm_channel_sender_lend(ch, s != NULL ? &t : NULL) != 0)
+        return -1;
+    *s = t;
+    return 0;
+}
+
+/**
+ * Sends `msg` (`len` bytes) on the channel whose sending side the cursor
+ * `s` holds, as rshm_channel_send() would on its handle: the same
+ * arguments otherwise, the same result and errors, the same bytes for the
+ * receiver. What the inline part does not do (a full ring, padding at the
+ * area's end, a longer message, an error, a compiler other than GCC or
+ * Clang) is rshm_channel_sender_slow()'s, which sends through the handle.
+ *
+ * Errors as rshm_channel_send(), and:
+ * - `EINVAL`: `s` is not a cursor that rshm_channel_sender_begin() made,
+ *   or one rshm_channel_sender_end() ended.
+ * - `EFAULT`: `s` is NULL.
+ *
+ * Thread safety: as for rshm_channel_sender_begin().
+ */
+static inline int rshm_channel_sender_send(rshm_channel_sender *s, const void *msg, size_t len, int64_t timeout_ns) {
+    if (s == NULL) {
+        errno = EFAULT;
+        return -1;
+    }
+#if defined(__GNUC__)
+    if (__builtin_expect(msg != NULL && timeout_ns >= -1 && len <= 64, 1) && s->abi == RSHM_CHANNEL_SENDER_ABI) {
+        uint64_t n = (uint64_t)len;
+        uint64_t rec = ((n + 7) & ~(uint64_t)7) + 8;
+        if (__builtin_expect(rec > s->limit - s->head, 0)) {
+            /* No room known: one fresh look at tail (a sender that caught
+             * up with its receiver needs one every few messages). */
+            uint64_t tail =
+                __atomic_load_n((const uint64_t *)(const void *)(s->base + RSHM_CHANNEL_TAIL_AT), __ATOMIC_ACQUIRE);
+            if (s->head - tail <= s->cap && tail % 8 == 0) {
+                uint64_t free_, end;
+                s->tail_seen = tail;
+                if (s->head - s->lap == s->cap)
+                    s->lap = s->head;
+                free_ = s->cap - (s->head - tail);
+                end = s->cap - (s->head - s->lap);
+                s->limit = s->head + (free_ < end ? free_ : end);
+            }
+        }
+        if (rec <= s->limit - s->head &&
+            __atomic_load_n((const uint32_t *)(const void *)(s->base + RSHM_CHANNEL_RECEIVER_AT), __ATOMIC_ACQUIRE) !=
+                (uint32_t)RSHM_CHANNEL_ROLE_CLOSED) {
+            unsigned char *at = s->base + RSHM_CHANNEL_DATA_AT + (s->head - s->lap);
+            s->head += rec;
+            rshm_channel_copy_short_(at + 8, (const unsigned char *)msg, len);
+            __atomic_store_n((uint64_t *)(void *)at, n + 1, __ATOMIC_RELAXED);
+            __atomic_store_n((uint64_t *)(void *)(s->base + RSHM_CHANNEL_HEAD_AT), s->head, __ATOMIC_RELEASE);
+            if (s->fence)
+                __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            else
+                __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            if (__builtin_expect(
+                    __atomic_load_n((const uint32_t *)(const void *)(s->base + RSHM_CHANNEL_RX_WAIT_AT), __ATOMIC_RELAXED) != 0,
+                    0))
+                return rshm_channel_wake_receiver(s->ch);
+            return 0;
+        }
+    }
+#endif
+    *s = rshm_channel_sender_slow(*s, msg, len, timeout_ns);
+    return s->status;
+}
+
+/**
+ * Ends the cursor `*s`: its handle takes its sending side back, going on
+ * from the last message the cursor sent, and its own sending calls work
+ * again; `*s` is marked ended. Nothing of the cursor is trusted: the
+ * handle reads where it stands from shared memory, checked as a new
+ * sender checks it.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `*s` is not a cursor that rshm_channel_sender_begin() made,
+ *   or it is ended already.
+ * - `EPROTO`: the shared counters are corrupt (the cursor is ended all the
+ *   same, and the handle goes on from where it lent its sending side).
+ * - `EFAULT`: `s` is NULL.
+ *
+ * Thread safety: as for rshm_channel_sender_begin().
+ */
+static inline int rshm_channel_sender_end(rshm_channel_sender *s) {
+    if (s == NULL) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (s->abi != RSHM_CHANNEL_SENDER_ABI) {
+        errno = EINVAL;
+        return -1;
+    }
+    s->abi = 0;
+    return rshm_channel_sender_take_back(s->ch);
+}
+
+#endif /* RSHM_INLINE_H */

@@ -11,6 +11,7 @@
 #[cfg(all(test, target_os = "linux"))]
 mod fd_tests;
 mod header;
+mod inline;
 mod ring;
 #[cfg(test)]
 mod stress;
@@ -18,6 +19,7 @@ mod stress;
 mod tests;
 
 pub use crate::object::leaf::{Got, Sent};
+pub use inline::*;
 pub use ring::Ring;
 
 use crate::errno::detail::note;
@@ -148,6 +150,16 @@ impl Channel {
     pub unsafe fn send_now(&mut self, msg: *const u8, len: usize) -> Sent {
         // SAFETY: forwarded from the caller.
         unsafe { self.ring.send_now(msg, len) }
+    }
+
+    /// See [`Ring::lend`].
+    pub fn lend(&mut self) -> Result<Sender> {
+        self.ring.lend()
+    }
+
+    /// See [`Ring::take_back`].
+    pub fn take_back(&mut self) -> Result<()> {
+        self.ring.take_back()
     }
 
     /// See [`Ring::recv_now`].

@@ -71,6 +71,17 @@ fn functions(header: &str) -> Vec<Func> {
             "#if defined(__linux__)" => only = Some("Linux"),
             "#if defined(__APPLE__)" => only = Some("macOS"),
             "#endif" => only = None,
+            // A header-inline function (the trailer in cbindgen.toml): its
+            // signature is the prototype. Helpers named with a trailing `_`
+            // are the header's own, not API.
+            _ if line.starts_with("static inline ") && line.ends_with('{') => {
+                let proto = format!("{};", line.trim_end_matches('{').trim_end());
+                let name = proto[..proto.find('(').unwrap()].rsplit([' ', '*']).next().unwrap().to_owned();
+                let doc = std::mem::take(&mut doc);
+                if !name.ends_with('_') {
+                    out.push(Func { name, doc, proto, only });
+                }
+            }
             _ if line.starts_with(|c: char| c.is_ascii_lowercase()) && line.contains("rshm_") && line.contains('(') => {
                 let mut proto = line.to_owned();
                 while !proto.ends_with(';') {
@@ -161,7 +172,13 @@ fn grouped(dir: &Path) -> BTreeMap<String, Vec<Func>> {
     let of = groups(dir);
     let mut by_group: BTreeMap<String, Vec<Func>> = BTreeMap::new();
     for f in functions(&header) {
-        let g = of.get(&f.name).unwrap_or_else(|| panic!("{} is in rshm.h but no src/capi file exports it", f.name));
+        // A header-inline function goes with the exports of its family
+        // (`rshm_channel_sender_begin` with `rshm_channel_sender_lend`).
+        let family = &f.name[..f.name.rfind('_').unwrap_or(0) + 1];
+        let g = of
+            .get(&f.name)
+            .or_else(|| of.iter().find(|(name, _)| name.starts_with(family)).map(|(_, g)| g))
+            .unwrap_or_else(|| panic!("{} is in rshm.h but no src/capi file exports it", f.name));
         by_group.entry(g.clone()).or_default().push(f);
     }
     by_group

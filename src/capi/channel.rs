@@ -1,13 +1,17 @@
 //! `rshm_channel_create`, `rshm_channel_open`, `rshm_channel_send`,
 //! `rshm_channel_recv`, `rshm_channel_reserve`, `rshm_channel_commit`,
 //! `rshm_channel_peek`, `rshm_channel_release`, `rshm_channel_close`,
-//! `rshm_channel_unlink`, `rshm_channel_capacity`, `rshm_channel_max_message`.
+//! `rshm_channel_unlink`, `rshm_channel_capacity`, `rshm_channel_max_message`;
+//! and behind the sender's cursor (rshm.h's inline `rshm_channel_sender_*`,
+//! src/channel/inline.rs): `rshm_channel_sender_lend`,
+//! `rshm_channel_sender_slow`, `rshm_channel_sender_take_back`,
+//! `rshm_channel_wake_receiver`.
 
 use super::{
     args,
     boundary::{run, run_named, NameArg},
 };
-use crate::channel::{self, Channel, Got, Sent};
+use crate::channel::{self, Channel, Got, Sender, Sent};
 use crate::errno::{Errno, Result};
 use crate::object::leaf;
 use crate::sync::Timeout;
@@ -197,6 +201,120 @@ pub unsafe extern "C" fn rshm_channel_send(ch: *mut Channel, msg: *const c_void,
 unsafe extern "C" fn wake_receiver(ch: *mut Channel) -> c_int {
     run("rshm_channel_send", -1, || {
         handle(ch)?.wake_rx();
+        Ok(0)
+    })
+}
+
+/// Wakes the receiver of `ch`'s channel if it sleeps in a receive or waits
+/// in an event loop (its descriptor becomes readable); does nothing, and
+/// makes no system call, otherwise. `rshm_channel_sender_send` calls it
+/// when its message found the receiver waiting; a program has no other
+/// need for it, and an extra call only costs the receiver a look.
+///
+/// Returns 0. On failure returns -1 and sets errno:
+/// - `EFAULT`: `ch` is NULL.
+///
+/// Thread safety: as for `rshm_channel_send`.
+#[no_mangle]
+#[cold]
+pub unsafe extern "C" fn rshm_channel_wake_receiver(ch: *mut Channel) -> c_int {
+    run("rshm_channel_wake_receiver", -1, || {
+        handle(ch)?.wake_rx();
+        Ok(0)
+    })
+}
+
+/// Lends `ch`'s sending side to the cursor `*s`: the call behind
+/// `rshm_channel_sender_begin` (rshm.h), which a program calls instead.
+/// The handle becomes the sender if it is not yet, an open reservation is
+/// abandoned, and until `rshm_channel_sender_take_back` the handle's own
+/// sending calls (`rshm_channel_send`, `_reserve`) fail with EBUSY.
+///
+/// Returns 0. On failure returns -1, leaves `*s` as it was, and sets
+/// errno:
+/// - `EBUSY`: the handle lent its sending side already and has not taken
+///   it back; or another live handle is the sender.
+/// - `EPROTO`: the receiver's state in shared memory is corrupt.
+/// - `EFAULT`: `ch` or `s` is NULL.
+///
+/// Thread safety: as for `rshm_channel_send`.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_channel_sender_lend(ch: *mut Channel, s: *mut Sender) -> c_int {
+    run("rshm_channel_sender_lend", -1, || {
+        let c = handle(ch)?;
+        if s.is_null() {
+            return Err(Errno(libc::EFAULT));
+        }
+        let cursor = Sender { ch, ..c.lend()? };
+        // SAFETY: s is the caller's writable rshm_channel_sender (the contract).
+        unsafe { s.write(cursor) };
+        Ok(0)
+    })
+}
+
+/// `rshm_channel_sender_send`'s slow call, for what its inline part does
+/// not do: takes the cursor `s`'s state back into its handle, sends `msg`
+/// as `rshm_channel_send` does, lends the state again and returns the
+/// cursor as it now is, with `status` 0, or -1 with errno set. The cursor
+/// comes and goes by value so that the caller's copy never has its
+/// address taken and stays in registers. A program calls
+/// `rshm_channel_sender_send`, which calls this.
+///
+/// Errors (`status` -1) as `rshm_channel_send`, and:
+/// - `EINVAL`: `s` is not a cursor that `rshm_channel_sender_begin` made,
+///   or one already ended (`s` comes back as it was).
+/// - `EPROTO`: the shared counters are corrupt; the cursor comes back
+///   ended (`abi` 0).
+///
+/// Thread safety: as for `rshm_channel_send`.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_channel_sender_slow(
+    s: Sender,
+    msg: *const c_void,
+    len: usize,
+    timeout_ns: i64,
+) -> Sender {
+    let ch = s.ch;
+    let mut out = Sender { status: -1, ..s };
+    let status = run("rshm_channel_sender_slow", -1, || {
+        if s.abi != crate::channel::RSHM_CHANNEL_SENDER_ABI {
+            return Err(Errno(libc::EINVAL));
+        }
+        let c = handle(ch)?;
+        if let Err(e) = c.take_back() {
+            out.abi = 0;
+            return Err(e);
+        }
+        // SAFETY: forwarded from the caller; ch is the live handle above.
+        let r = unsafe { send_long(ch, msg, len, timeout_ns) };
+        let e = crate::errno::get();
+        out = Sender { ch, status: -1, ..c.lend()? };
+        if r != 0 {
+            return Err(Errno(e));
+        }
+        Ok(0)
+    });
+    out.status = status;
+    out
+}
+
+/// Takes back the sending side `ch` lent (`rshm_channel_sender_lend`):
+/// the call behind `rshm_channel_sender_end` (rshm.h), which a program
+/// calls instead. The handle goes on from the last message the cursor
+/// sent, as read from shared memory and checked as a new sender checks
+/// it: nothing of the cursor is trusted.
+///
+/// Returns 0. On failure returns -1 and sets errno:
+/// - `EINVAL`: the handle has not lent its sending side.
+/// - `EPROTO`: the shared counters are corrupt (the handle takes its
+///   sending side back all the same, from where it lent it).
+/// - `EFAULT`: `ch` is NULL.
+///
+/// Thread safety: as for `rshm_channel_send`.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_channel_sender_take_back(ch: *mut Channel) -> c_int {
+    run("rshm_channel_sender_take_back", -1, || {
+        handle(ch)?.take_back()?;
         Ok(0)
     })
 }

@@ -94,6 +94,7 @@
 //! left.
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
+use super::inline::{Sender, RSHM_CHANNEL_SENDER_ABI};
 use crate::errno::{Errno, Result};
 use crate::object::copy;
 use crate::object::doorbell::{self, Bell};
@@ -196,6 +197,10 @@ struct Tx {
     tail_seen: u64,
     /// Payload length of the open reservation.
     reserved: Option<u64>,
+    /// The short path is lent to a caller's cursor (`lend`): `limit` is
+    /// `head`, so that this handle's own short paths find no room, and
+    /// the long way says EBUSY until `take_back`.
+    lent: bool,
     watch: Watch,
     spin: Spin,
 }
@@ -530,6 +535,9 @@ impl Ring {
         if self.tx.is_none() {
             self.tx = Some(self.claim_tx()?);
         }
+        if self.tx.as_ref().is_some_and(|tx| tx.lent) {
+            return Err(Errno(libc::EBUSY));
+        }
         if self.hdr().receiver.load(SeqCst) == peer::CLOSED {
             return Err(Errno(libc::EPIPE));
         }
@@ -603,6 +611,64 @@ impl Ring {
         }
     }
 
+    /// Lends the sender's short path to a cursor the caller keeps
+    /// (`rshm_channel_sender_begin`): takes the sender role if the handle
+    /// has none, abandons an open reservation, and returns the state the
+    /// cursor's inline send needs (its `ch` is the caller's to fill). Until
+    /// `take_back` this handle's own sends say EBUSY. EBUSY when lent
+    /// already; otherwise as `reserve` for taking the role.
+    pub fn lend(&mut self) -> Result<Sender> {
+        if self.tx.is_none() {
+            self.tx = Some(self.claim_tx()?);
+        }
+        let (cap, hs) = (self.cap, self.hs);
+        let tx = self.tx.as_mut().expect("claimed above");
+        if tx.lent {
+            return Err(Errno(libc::EBUSY));
+        }
+        tx.reserved = None;
+        tx.wrap(cap);
+        let cursor = Sender {
+            abi: RSHM_CHANNEL_SENDER_ABI,
+            fence: u32::from(hs.protocol() == Protocol::SeqCst),
+            status: 0,
+            unused: 0,
+            head: tx.head,
+            lap: tx.lap,
+            limit: tx.limit,
+            tail_seen: tx.tail_seen,
+            cap,
+            base: self.hdr.cast_mut().cast(),
+            ch: std::ptr::null_mut(),
+        };
+        tx.lent = true;
+        tx.limit = tx.head;
+        Ok(cursor)
+    }
+
+    /// Ends a `lend`: the handle goes on from the head the cursor
+    /// published (it publishes every message), read from shared memory and
+    /// checked as a new sender checks it, so nothing of the caller's cursor
+    /// is trusted. EINVAL when nothing is lent; EPROTO when the shared
+    /// counters are corrupt (the handle is then no longer lent, and goes on
+    /// from where it lent).
+    pub fn take_back(&mut self) -> Result<()> {
+        let (cap, h) = (self.cap, self.hdr());
+        let tx = self.tx.as_mut().filter(|tx| tx.lent).ok_or(Errno(libc::EINVAL))?;
+        tx.lent = false;
+        let head = h.head.0.load(Acquire);
+        let tail = h.tail.0.load(Acquire);
+        if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > cap {
+            tx.wrap(cap);
+            return Err(Errno(libc::EPROTO));
+        }
+        tx.head = head;
+        tx.lap = head - head % cap;
+        tx.tail_seen = tail;
+        tx.wrap(cap);
+        Ok(())
+    }
+
     /// Copies `msg` into the ring as one message.
     pub fn send(&mut self, msg: &[u8], timeout: Timeout) -> Result<()> {
         self.send_with(msg.len(), timeout, |p| {
@@ -645,6 +711,7 @@ impl Ring {
             limit: head,
             tail_seen: tail,
             reserved: None,
+            lent: false,
             watch: Watch::default(),
             spin: Spin::default(),
         };

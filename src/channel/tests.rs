@@ -724,3 +724,106 @@ fn every_opener_follows_the_creators_protocol() {
         assert_eq!(err(unsafe { Ring::attach(r.ptr, r.len) }), libc::EPROTO);
     }
 }
+
+/// What a cursor does with a lent sender state, in Rust: the record at the
+/// position, the length word, the shared head (`rshm_channel_sender_send`'s
+/// inline steps, without the wake-up: nobody sleeps in these tests).
+fn cursor_send(s: &mut super::Sender, msg: &[u8]) -> bool {
+    let rec = 8 + ((msg.len() as u64 + 7) & !7);
+    if rec > s.limit - s.head {
+        return false;
+    }
+    let at = super::RSHM_CHANNEL_DATA_AT as usize + (s.head - s.lap) as usize;
+    s.head += rec;
+    // SAFETY: head - lap + rec <= limit - lap <= cap: in the area; base is
+    // the ring's header, the offsets its layout's.
+    unsafe {
+        std::ptr::copy_nonoverlapping(msg.as_ptr(), s.base.add(at + 8), msg.len());
+        (*s.base.add(at).cast::<std::sync::atomic::AtomicU64>()).store(msg.len() as u64 + 1, SeqCst);
+        let head = s.base.add(super::RSHM_CHANNEL_HEAD_AT as usize);
+        (*head.cast::<std::sync::atomic::AtomicU64>()).store(s.head, SeqCst);
+    }
+    true
+}
+
+#[test]
+fn a_lent_sender_refuses_its_own_sends_and_goes_on_after_the_cursor() {
+    both(|| {
+        let r = Region::heap(256);
+        let mut tx = r.init();
+        let mut rx = r.attach();
+        let mut buf = [0u8; 256];
+        assert_eq!(err(tx.take_back()), libc::EINVAL);
+        tx.send(b"first", TRY).unwrap();
+        tx.reserve(8, TRY).unwrap();
+        let mut s = tx.lend().unwrap();
+        assert_eq!(s.abi, super::RSHM_CHANNEL_SENDER_ABI);
+        assert_eq!(err(tx.lend()), libc::EBUSY);
+        assert_eq!(err(tx.send(b"x", TRY)), libc::EBUSY);
+        assert_eq!(err(tx.commit(8)), libc::EINVAL, "lending abandoned the reservation");
+        assert!(cursor_send(&mut s, b"from the cursor"));
+        tx.take_back().unwrap();
+        assert_eq!(err(tx.take_back()), libc::EINVAL);
+        tx.send(b"after", TRY).unwrap();
+        for want in [&b"first"[..], b"from the cursor", b"after"] {
+            let n = rx.recv(&mut buf, TRY).unwrap();
+            assert_eq!(&buf[..n], want);
+        }
+        // Many laps through cursors that end anywhere in the area,
+        // padding included: every message arrives, in order.
+        let mut rng = Lcg(5);
+        let (mut sent, mut got) = (0u64, 0u64);
+        while got < 3000 {
+            let mut s = tx.lend().unwrap();
+            for _ in 0..rng.below(6) {
+                let mut m = vec![0u8; rng.below(60) as usize + 8];
+                fill(&mut m, sent);
+                m[..8].copy_from_slice(&sent.to_le_bytes());
+                if !cursor_send(&mut s, &m) {
+                    break;
+                }
+                sent += 1;
+            }
+            tx.take_back().unwrap();
+            let mut m = vec![0u8; rng.below(100) as usize + 8];
+            m[..8].copy_from_slice(&sent.to_le_bytes());
+            fill(&mut m[8..], sent);
+            if tx.send(&m, TRY).is_ok() {
+                sent += 1;
+            }
+            while let Ok(n) = rx.recv(&mut buf, TRY) {
+                assert!(n >= 8);
+                assert_eq!(u64::from_le_bytes(buf[..8].try_into().unwrap()), got, "in order");
+                got += 1;
+            }
+        }
+    });
+}
+
+#[test]
+fn a_corrupt_head_or_tail_while_lent_is_eproto_and_writes_stay_inside() {
+    both(|| {
+        let r = Region::heap(256);
+        let mut tx = r.init();
+        let mut rx = r.attach();
+        let mut buf = [0u8; 256];
+        tx.send(b"one", TRY).unwrap();
+        let h = r.header();
+        for (head, tail) in [(u64::MAX - 7, 0), (3, 0), (0, 5), (4096, 0)] {
+            let (old_head, old_tail) = (h.head.0.load(SeqCst), h.tail.0.load(SeqCst));
+            let _s = tx.lend().unwrap();
+            h.head.0.store(head, SeqCst);
+            h.tail.0.store(tail, SeqCst);
+            assert_eq!(err(tx.take_back()), libc::EPROTO, "head {head} tail {tail}");
+            h.head.0.store(old_head, SeqCst);
+            h.tail.0.store(old_tail, SeqCst);
+            // The handle goes on from where it lent, within the area.
+            tx.send(b"on", TRY).unwrap();
+        }
+        let mut n = 0;
+        while rx.recv(&mut buf, TRY).is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, 5);
+    });
+}
