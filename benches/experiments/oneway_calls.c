@@ -1,11 +1,10 @@
 /* What separates the channel from the classic ring (benches/README.md):
  * the classic SPSC ring of bench_channel, one change at a time, beside the
- * channel, interleaved round by round in one run. Not part of `make
- * bench`: `make bench-experiments` builds and runs it (in a private
- * /dev/shm, as for `make bench`, if you like).
- * Variants: 0 the classic ring inline; 1 its send and receive out of line
- * (lean bodies); 2 the sender loads a wait word on a line of its own after
- * each message; 3 the ring in a shm_open(3) object; 4 the channel. */
+ * channel, interleaved round by round in one run; each variant's median
+ * rate and the median of its per-round ratios to the classic ring. Not
+ * part of `make bench`: `make bench-experiments` builds and runs it (in a
+ * private /dev/shm, as for `make bench`, if you like). The variants are
+ * `enum variant`'s. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,8 +17,23 @@
 #define N 2000000L
 #define MSG 64
 #define PAD UINT64_MAX
-#define ROUNDS 7
-#define VARIANTS 5
+#define ROUNDS 21
+
+enum variant {
+    CLASSIC,      /* the classic ring, inlined in its loops: the baseline */
+    OUT_OF_LINE,  /* its send and receive out-of-line calls (lean bodies) */
+    SEND_CALL,    /* its send alone a call */
+    RECV_CALL,    /* its receive alone a call */
+    WAIT_LOAD,    /* the sender loads a wait word of its own line each message */
+    SHM_OPEN,     /* the ring in a shm_open(3) object */
+    TX_STORE,     /* the sender stores its counter to private memory each message */
+    RX_STORES,    /* the receiver makes seven more stores each message */
+    CURSOR,       /* the channel's short path over a cursor in locals */
+    HANDLE_LIKE,  /* the same over a cursor in memory others may see */
+    CHANNEL,      /* rshm_channel_send */
+    CHAN_CURSOR,  /* rshm_channel_sender_send */
+    VARIANTS
+};
 
 struct ring {
     _Alignas(64) _Atomic uint64_t head;
@@ -68,6 +82,8 @@ static inline uint64_t ring_recv(struct end *e, void *buf) {
         }
         uint64_t len;
         memcpy(&len, e->r->area + e->pos, 8);
+        if (len != PAD && len > MSG)
+            len--; /* the cursor's length words are len + 1 */
         if (len == PAD) {
             e->count += CAP - e->pos;
             e->pos = 0;
@@ -90,6 +106,61 @@ static __attribute__((noinline)) uint64_t ring_recv_call(struct end *e, void *bu
     return ring_recv(e, buf);
 }
 
+/* A sender's cursor as rshm_channel_sender_send keeps it: the channel's
+ * short path (room from a limit, a closed check, a wait-word look), state
+ * passed by value to a cold out-of-line slow path so it never escapes. */
+struct cursor {
+    struct ring *r;
+    uint64_t head, lap, limit;
+    _Atomic uint32_t *closed;
+};
+
+static __attribute__((noinline, cold)) struct cursor cursor_slow(struct cursor c, const void *msg, uint64_t len) {
+    struct end e = {c.r, c.head - c.lap, c.head, 0};
+    e.seen = atomic_load_explicit(&c.r->tail, memory_order_acquire);
+    ring_send(&e, msg, len);
+    c.head = e.count;
+    c.lap = e.count - e.pos;
+    uint64_t t = atomic_load_explicit(&c.r->tail, memory_order_acquire);
+    uint64_t end = c.lap + CAP;
+    c.limit = t + CAP < end ? t + CAP : end;
+    return c;
+}
+
+static volatile uint64_t priv_count;
+
+/* The cursor as a handle holds it: in memory the compiler must load from
+ * and store to each message (its address is known to others). */
+static struct cursor *volatile handle_cursor;
+
+static __attribute__((noinline)) void handle_slow(struct cursor *c, const void *msg, uint64_t len) {
+    *c = cursor_slow(*c, msg, len);
+}
+
+/* The channel's short path over `c`; `held`: the slow path gets its
+ * address (as a handle's state is in memory others see), else its value
+ * (the cursor stays a local the compiler keeps in registers). */
+static inline void cursor_send(struct cursor *c, const void *msg, uint64_t len, int held) {
+    uint64_t n = record(len);
+    if (__builtin_expect(len > 64 || n > c->limit - c->head ||
+                             atomic_load_explicit(c->closed, memory_order_acquire) == 0xffffffffu,
+                         0)) {
+        if (held)
+            handle_slow(c, msg, len);
+        else
+            *c = cursor_slow(*c, msg, len);
+        return;
+    }
+    unsigned char *at = c->r->area + (c->head - c->lap);
+    c->head += n;
+    memcpy(at + 8, msg, len);
+    memcpy(at, &(uint64_t){len + 1}, 8);
+    atomic_store_explicit(&c->r->head, c->head, memory_order_release);
+    __asm__ volatile("" ::: "memory");
+    if (__builtin_expect(atomic_load_explicit((_Atomic uint64_t *)&c->r->wait, memory_order_relaxed) != 0, 0))
+        die("woken");
+}
+
 struct job {
     struct ring *r;
     int variant;
@@ -101,7 +172,14 @@ static void ring_receiver(void *arg) {
     char buf[MSG];
     ready();
     for (long i = 0; i < N; i++) {
-        uint64_t len = j->variant == 1 ? ring_recv_call(&e, buf) : ring_recv(&e, buf);
+        uint64_t len =
+            j->variant == OUT_OF_LINE || j->variant == RECV_CALL ? ring_recv_call(&e, buf) : ring_recv(&e, buf);
+        if (j->variant == RX_STORES) {
+            uint64_t st[7];
+            for (int k = 0; k < 7; k++)
+                st[k] = len + (uint64_t)k;
+            __asm__ volatile("" ::"r"(st) : "memory");
+        }
         if (len != MSG)
             _exit(2);
         __asm__ volatile("" ::"r"(buf) : "memory");
@@ -111,7 +189,7 @@ static void ring_receiver(void *arg) {
 static double ring_run(int variant) {
     size_t bytes = sizeof(struct ring) + CAP;
     void *m;
-    if (variant == 3) {
+    if (variant == SHM_OPEN) {
         int fd = shm_open("/rshm-exp-oneway", O_CREAT | O_EXCL | O_RDWR, 0600);
         if (fd < 0 || ftruncate(fd, (off_t)bytes) != 0)
             die("shm_open");
@@ -127,14 +205,30 @@ static double ring_run(int variant) {
     pid_t pid = spawn_on(1, ring_receiver, &j);
     struct end e = {m, 0, 0, 0};
     char msg[MSG] = {1};
+    _Atomic uint32_t closed = 0;
+    struct cursor c = {m, 0, 0, CAP, &closed};
     uint64_t acc = 0, t0 = now_ns();
-    for (long i = 0; i < N; i++) {
-        if (variant == 1)
-            ring_send_call(&e, msg, MSG);
-        else
-            ring_send(&e, msg, MSG);
-        if (variant == 2)
-            acc += atomic_load_explicit(&j.r->wait, memory_order_relaxed);
+    if (variant == CURSOR) {
+        for (long i = 0; i < N; i++)
+            cursor_send(&c, msg, MSG, 0);
+    } else if (variant == HANDLE_LIKE) {
+        static struct cursor held;
+        held = c;
+        handle_cursor = &held;
+        struct cursor *p = handle_cursor;
+        for (long i = 0; i < N; i++)
+            cursor_send(p, msg, MSG, 1);
+    } else {
+        for (long i = 0; i < N; i++) {
+            if (variant == OUT_OF_LINE || variant == SEND_CALL)
+                ring_send_call(&e, msg, MSG);
+            else
+                ring_send(&e, msg, MSG);
+            if (variant == WAIT_LOAD)
+                acc += atomic_load_explicit(&j.r->wait, memory_order_relaxed);
+            if (variant == TX_STORE)
+                priv_count = e.count;
+        }
     }
     reap(pid);
     double rate = N / ((double)(now_ns() - t0) / 1e9) / 1e6;
@@ -156,16 +250,28 @@ static void chan_receiver(void *arg) {
             _exit(2);
 }
 
-static double chan_run(void) {
+/* `cursor`: sent by rshm_channel_sender_send, else rshm_channel_send. */
+static double chan_run(int cursor) {
     rshm_channel *ch = rshm_channel_create("/rshm-exp-chan", CAP, 0600);
     if (!ch)
         die("channel_create");
     pid_t pid = spawn_on(1, chan_receiver, NULL);
     char msg[MSG] = {1};
     uint64_t t0 = now_ns();
-    for (long i = 0; i < N; i++)
-        if (rshm_channel_send(ch, msg, MSG, -1) != 0)
-            die("channel_send");
+    if (cursor) {
+        rshm_channel_sender s;
+        if (rshm_channel_sender_begin(ch, &s) != 0)
+            die("channel_sender_begin");
+        for (long i = 0; i < N; i++)
+            if (rshm_channel_sender_send(&s, msg, MSG, -1) != 0)
+                die("channel_sender_send");
+        if (rshm_channel_sender_end(&s) != 0)
+            die("channel_sender_end");
+    } else {
+        for (long i = 0; i < N; i++)
+            if (rshm_channel_send(ch, msg, MSG, -1) != 0)
+                die("channel_send");
+    }
     reap(pid);
     double rate = N / ((double)(now_ns() - t0) / 1e9) / 1e6;
     rshm_channel_close(ch);
@@ -177,16 +283,21 @@ int main(void) {
     pin(0);
     printf("a cache line crosses between CPUs 0 and 1 in %.0f ns; M msgs/s, %d rounds\n", line_transfer_ns(1, 2),
            ROUNDS);
-    static const char *names[VARIANTS] = {"classic", "out of line", "+ wait load", "shm_open mem", "channel"};
+    static const char *names[VARIANTS] = {"classic",      "out of line",   "send call",      "recv call",
+                                          "+ wait load",  "shm_open mem",  "+ tx store",     "+ 7 rx stores",
+                                          "cursor",       "handle-like",   "channel",        "chan. cursor"};
     double m[VARIANTS][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < VARIANTS; v++)
-            m[v][r] = v == 4 ? chan_run() : ring_run(v);
+            m[v][r] = v == CHANNEL || v == CHAN_CURSOR ? chan_run(v == CHAN_CURSOR) : ring_run(v);
     for (int v = 0; v < VARIANTS; v++) {
-        printf("%-13s", names[v]);
-        for (int r = 0; r < ROUNDS; r++)
-            printf(" %6.1f", m[v][r]);
-        printf("  median %.1f\n", median(m[v], ROUNDS));
+        double ratio[ROUNDS];
+        printf("%-14s", names[v]);
+        for (int r = 0; r < ROUNDS; r++) {
+            printf(" %5.1f", m[v][r]);
+            ratio[r] = m[v][r] / m[0][r];
+        }
+        printf("  median %.1f, of classic (per round) %.3f\n", median(m[v], ROUNDS), median(ratio, ROUNDS));
     }
     return 0;
 }
