@@ -52,6 +52,26 @@ int main() {
     check_throws([&] { rx.release(); }, EINVAL);
     check_throws([&] { tx.send(buf, tx.max_message() + 1); }, EMSGSIZE);
 
+    // A cursor: the channel's own sends throw EBUSY while it lives; moving
+    // it hands it over; the channel sends again once it ended.
+    {
+        rshm::channel_sender cursor(tx);
+        check_throws([&] { tx.send("x", 1, 0s); }, EBUSY);
+        check_throws([&] { rshm::channel_sender second(tx); }, EBUSY);
+        for (int i = 0; i < 50; i++) // 16 bytes each: 800 of the 1000
+            cursor.send(&i, sizeof i, 0s);
+        rshm::channel_sender moved_cursor(std::move(cursor));
+        moved_cursor.send("end", 3, 0s);
+        check_throws([&] { cursor.send("x", 1, 0s); }, EINVAL);
+        int got = 0;
+        for (int i = 0, v = -1; i < 50; i++)
+            got += rx.recv(&v, sizeof v, 0s) == sizeof v && v == i;
+        CHECK(got == 50);
+        CHECK(rx.recv(buf, sizeof buf, 0s) == 3);
+    }
+    tx.send("after", 5, 0s);
+    CHECK(rx.recv(buf, sizeof buf, 0s) == 5 && std::memcmp(buf, "after", 5) == 0);
+
     // Moving hands the handle and its role over.
     rshm::channel moved(std::move(tx));
     CHECK(!tx && moved);

@@ -620,6 +620,50 @@ private:
     rshm_channel *raw_ = nullptr;
 };
 
+/** A sender's cursor (rshm_channel_sender_begin): while it lives, a
+ *  channel's sends whose common case runs inline, with the cursor in the
+ *  caller's registers when this object is a local (benches/README.md:
+ *  about 0.9x of a bare C ring in the caller's loop, against about 0.7x
+ *  through rshm::channel::send). The channel's own sends throw EBUSY
+ *  meanwhile. Move-only; ends in its destructor (or end()), before its
+ *  channel closes. */
+class channel_sender {
+public:
+    /** rshm_channel_sender_begin: the channel becomes the sender if it is not yet. */
+    explicit channel_sender(channel &ch) {
+        if (rshm_channel_sender_begin(ch.get(), &s_) != 0) detail::fail("channel_sender_begin");
+    }
+    channel_sender(channel_sender &&other) noexcept : s_(other.s_) { other.s_.abi = 0; }
+    channel_sender &operator=(channel_sender &&other) noexcept {
+        if (this != &other) {
+            if (s_.abi != 0) rshm_channel_sender_end(&s_);
+            s_ = other.s_;
+            other.s_.abi = 0;
+        }
+        return *this;
+    }
+    channel_sender(const channel_sender &) = delete;
+    channel_sender &operator=(const channel_sender &) = delete;
+    ~channel_sender() {
+        if (s_.abi != 0) rshm_channel_sender_end(&s_);
+    }
+
+    /** As rshm::channel::send. */
+    template <class Rep = long long, class Period = std::nano>
+    void send(const void *msg, std::size_t len, std::chrono::duration<Rep, Period> timeout = forever) {
+        if (rshm_channel_sender_send(&s_, msg, len, detail::timeout_ns(timeout)) != 0)
+            detail::fail("channel_sender_send");
+    }
+
+    /** Ends the cursor now, reporting failure by throwing; the channel sends again. */
+    void end() {
+        if (rshm_channel_sender_end(&s_) != 0) detail::fail("channel_sender_end");
+    }
+
+private:
+    rshm_channel_sender s_{};
+};
+
 }  // namespace rshm
 
 #endif /* RSHM_HPP_CHANNEL */
