@@ -56,7 +56,10 @@
 //! flight (`copy` explains why), so a short message's send makes as few
 //! as it can: its private counter (before the record, so that it is not
 //! queued behind it), the payload, the length word and `head`, with no
-//! call and no saved register (`send_now`).
+//! call and no saved register (`send_now`). A caller that streams can do
+//! better still: `lend` hands these steps to a cursor in the caller's
+//! registers, where rshm.h's inline `rshm_channel_sender_send` runs them
+//! without a call or a private store (`inline` says why and how).
 //!
 //! # Waiting
 //! A side that cannot proceed spins, then sleeps on its wait word
