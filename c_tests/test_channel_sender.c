@@ -205,6 +205,35 @@ static void lending(void) {
     CHECK(rshm_channel_unlink(name) == 0);
 }
 
+/* The smallest rings (64 and 72 bytes), whose whole area would hold a
+ * message one record longer than their largest: such a message is
+ * EMSGSIZE through a cursor, through the call after a reservation, and
+ * the largest one arrives whole. */
+static void smallest_rings(void) {
+    for (size_t cap = 64; cap <= 72; cap += 8) {
+        char name[96];
+        check_name(name, sizeof name, "sender-small");
+        rshm_channel *tx = rshm_channel_create(name, cap, 0600), *rx = rshm_channel_open(name, 0);
+        CHECK(tx && rx && rshm_channel_capacity(tx) == cap);
+        if (!(tx && rx))
+            return;
+        size_t most = rshm_channel_max_message(tx);
+        unsigned char m[64] = {7}, buf[128];
+        rshm_channel_sender s;
+        CHECK(rshm_channel_sender_begin(tx, &s) == 0);
+        CHECK_ERR(rshm_channel_sender_send(&s, m, most + 1 <= sizeof m ? most + 1 : sizeof m, 0), -1, EMSGSIZE);
+        CHECK(rshm_channel_sender_send(&s, m, most, 0) == 0);
+        CHECK(rshm_channel_sender_end(&s) == 0);
+        CHECK(rshm_channel_recv(rx, buf, sizeof buf, 0) == (int64_t)most);
+        CHECK(rshm_channel_reserve(tx, 0, 0) != NULL);
+        CHECK_ERR(rshm_channel_send(tx, m, most + 1, 0), -1, EMSGSIZE);
+        CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EAGAIN); /* nothing corrupt queued */
+        rshm_channel_close(tx);
+        rshm_channel_close(rx);
+        CHECK(rshm_channel_unlink(name) == 0);
+    }
+}
+
 /* Sequence number i's message: 9 to 64 bytes, its number first and its
  * low byte last. */
 static size_t msg_len(uint64_t i) {
@@ -299,6 +328,7 @@ int main(void) {
             setenv("RSHM_HANDSHAKE", "seqcst", 1);
         same_as_the_call();
         lending();
+        smallest_rings();
         double took;
         int st = stream(n, &took);
         if (st != 0)

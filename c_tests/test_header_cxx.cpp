@@ -1,7 +1,14 @@
 // rshm.h from C++17 (-Wall -Wextra -Werror): C linkage, rshm_stat usable
 // without `struct`, a standard-layout type that C and C++ lay out alike.
+// Clean also under C++'s stricter warnings, which a program may turn on:
+// the header's inline functions are C.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic error "-Wold-style-cast"
+#pragma GCC diagnostic error "-Wzero-as-null-pointer-constant"
+#pragma GCC diagnostic error "-Wpedantic"
 #include <rshm.h>
 #include <rshm.h>
+#pragma GCC diagnostic pop
 
 #include <cstddef>
 #include <type_traits>

@@ -983,7 +983,7 @@ int rshm_channel_sender_lend(struct rshm_channel *ch, struct rshm_channel_sender
  * - `EINVAL`: `s` is not a cursor that `rshm_channel_sender_begin` made,
  *   or one already ended (`s` comes back as it was).
  * - `EPROTO`: the shared counters are corrupt; the cursor comes back
- *   ended (`abi` 0).
+ *   lent, and its sends say EPROTO while they stay so.
  *
  * Thread safety: as for `rshm_channel_send`.
  */
@@ -2749,6 +2749,13 @@ const char *rshm_version(void);
 #ifndef RSHM_INLINE_H
 #define RSHM_INLINE_H
 
+/* C's casts and NULL, also under C++'s stricter warnings. */
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wzero-as-null-pointer-constant"
+#endif
+
 /** Copies len <= 64 bytes without a call (rshm_channel_sender_send's). */
 static inline void rshm_channel_copy_short_(unsigned char *dst, const unsigned char *src, size_t len) {
 #if defined(__GNUC__)
@@ -2803,10 +2810,15 @@ static inline void rshm_channel_copy_short_(unsigned char *dst, const unsigned c
  */
 static inline int rshm_channel_sender_begin(rshm_channel *ch, rshm_channel_sender *s) {
     rshm_channel_sender t;
-    if (rshm_channel_sender_lend(ch, s != NULL ? &t : NULL) != 0)
-        return -1;
-    *s = t;
-    return 0;
+    int r;
+    if (s == NULL)
+        return rshm_channel_sender_lend(ch, s); /* EFAULT */
+    /* Lent into a copy, so that the caller's cursor never has its address
+     * taken by a call (then it can live in registers). */
+    r = rshm_channel_sender_lend(ch, &t);
+    if (r == 0)
+        *s = t;
+    return r;
 }
 
 /**
@@ -2839,13 +2851,16 @@ static inline int rshm_channel_sender_send(rshm_channel_sender *s, const void *m
             uint64_t tail =
                 __atomic_load_n((const uint64_t *)(const void *)(s->base + RSHM_CHANNEL_TAIL_AT), __ATOMIC_ACQUIRE);
             if (s->head - tail <= s->cap && tail % 8 == 0) {
-                uint64_t free_, end;
+                uint64_t room, end;
                 s->tail_seen = tail;
                 if (s->head - s->lap == s->cap)
                     s->lap = s->head;
-                free_ = s->cap - (s->head - tail);
+                room = s->cap - (s->head - tail);
                 end = s->cap - (s->head - s->lap);
-                s->limit = s->head + (free_ < end ? free_ : end);
+                room = room < end ? room : end;
+                /* At most the longest record: no message beyond cap - 16. */
+                room = room < s->cap - 8 ? room : s->cap - 8;
+                s->limit = s->head + room;
             }
         }
         if (rec <= s->limit - s->head &&
@@ -2900,5 +2915,9 @@ static inline int rshm_channel_sender_end(rshm_channel_sender *s) {
     s->abi = 0;
     return rshm_channel_sender_take_back(s->ch);
 }
+
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif /* RSHM_INLINE_H */

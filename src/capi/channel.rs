@@ -264,7 +264,7 @@ pub unsafe extern "C" fn rshm_channel_sender_lend(ch: *mut Channel, s: *mut Send
 /// - `EINVAL`: `s` is not a cursor that `rshm_channel_sender_begin` made,
 ///   or one already ended (`s` comes back as it was).
 /// - `EPROTO`: the shared counters are corrupt; the cursor comes back
-///   ended (`abi` 0).
+///   lent, and its sends say EPROTO while they stay so.
 ///
 /// Thread safety: as for `rshm_channel_send`.
 #[no_mangle]
@@ -282,7 +282,9 @@ pub unsafe extern "C" fn rshm_channel_sender_slow(
         }
         let c = handle(ch)?;
         if let Err(e) = c.take_back() {
-            out.abi = 0;
+            // Lent again, so that the caller's cursor stays one (its sends
+            // say EPROTO while the counters stay corrupt; its end works).
+            out = Sender { ch, status: -1, ..c.lend()? };
             return Err(e);
         }
         // SAFETY: forwarded from the caller; ch is the live handle above.

@@ -26,14 +26,14 @@
 //! most 64 bytes whose record fits in `limit - head` (when it does
 //! not: tail read afresh, acquire, and kept only when at most `cap` behind
 //! `head` and a multiple of 8; the lap starts again at 0 when the position
-//! is `cap`; `limit` set from the room up to tail and up to the area's
-//! end), to a receiver whose role word is not `RSHM_CHANNEL_ROLE_CLOSED`:
+//! is `cap`; `limit` set from the room up to tail, up to the area's end,
+//! and at most `cap - 8`, the longest record, as `Tx::wrap` sets it), to a receiver whose role word is not `RSHM_CHANNEL_ROLE_CLOSED`:
 //! note the position `head - lap`, move `head` past the record, copy the
 //! payload after the length word, store the length word (`len + 1`,
 //! relaxed), then the shared head (release); then the waker's fence (full
 //! when `fence` is 1, a compiler barrier otherwise) and a relaxed load of
 //! the wait word, calling `rshm_channel_wake_receiver` when it is not 0.
-//! Anything else goes to `rshm_channel_sender_send_slow`, which takes the
+//! Anything else goes to `rshm_channel_sender_slow`, which takes the
 //! state back, sends through the handle and lends it again. The cursor
 //! runs only while `abi` is the constant it was compiled with: a library
 //! whose cursor differs sets another, and a program compiled against this

@@ -220,12 +220,16 @@ impl Tx {
     }
 
     /// Starts the next lap once a record ended the area, and sets the room
-    /// from the position and `tail_seen`.
+    /// from the position and `tail_seen`. The room never exceeds
+    /// `cap - 8`, the longest record (a message of `cap - 16`): the short
+    /// paths, which check a record against the room alone, then never send
+    /// one the receiver would call corrupt (a 64- or 72-byte ring's whole
+    /// area would fit a message longer than its largest).
     fn wrap(&mut self, cap: u64) {
         if self.pos() == cap {
             self.lap = self.head;
         }
-        let room = (cap - self.head.wrapping_sub(self.tail_seen)).min(cap - self.pos());
+        let room = (cap - self.head.wrapping_sub(self.tail_seen)).min(cap - self.pos()).min(cap - 8);
         self.limit = self.head.wrapping_add(room);
     }
 }
@@ -653,8 +657,10 @@ impl Ring {
     /// published (it publishes every message), read from shared memory and
     /// checked as a new sender checks it, so nothing of the caller's cursor
     /// is trusted. EINVAL when nothing is lent; EPROTO when the shared
-    /// counters are corrupt (the handle is then no longer lent, and goes on
-    /// from where it lent).
+    /// counters are corrupt (the handle is then no longer lent, knows of no
+    /// room, and its sends say EPROTO while they stay so; should a hostile
+    /// receiver make them sound again, it goes on from where it lent, still
+    /// inside the area).
     pub fn take_back(&mut self) -> Result<()> {
         let (cap, h) = (self.cap, self.hdr());
         let tx = self.tx.as_mut().filter(|tx| tx.lent).ok_or(Errno(libc::EINVAL))?;
@@ -662,7 +668,10 @@ impl Ring {
         let head = h.head.0.load(Acquire);
         let tail = h.tail.0.load(Acquire);
         if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > cap {
-            tx.wrap(cap);
+            // No room known: the next send reads tail again (`tx_free`),
+            // and says EPROTO while it stays corrupt.
+            tx.tail_seen = tx.head.wrapping_sub(cap);
+            tx.limit = tx.head;
             return Err(Errno(libc::EPROTO));
         }
         tx.head = head;

@@ -815,6 +815,11 @@ fn a_corrupt_head_or_tail_while_lent_is_eproto_and_writes_stay_inside() {
             h.head.0.store(head, SeqCst);
             h.tail.0.store(tail, SeqCst);
             assert_eq!(err(tx.take_back()), libc::EPROTO, "head {head} tail {tail}");
+            if tail % 8 != 0 {
+                // Its sends read tail again, and say so while it stays bad
+                // (a bad head alone the sender, which owns it, writes over).
+                assert_eq!(err(tx.send(b"x", TRY)), libc::EPROTO, "head {head} tail {tail}");
+            }
             h.head.0.store(old_head, SeqCst);
             h.tail.0.store(old_tail, SeqCst);
             // The handle goes on from where it lent, within the area.
@@ -825,5 +830,28 @@ fn a_corrupt_head_or_tail_while_lent_is_eproto_and_writes_stay_inside() {
             n += 1;
         }
         assert_eq!(n, 5);
+    });
+}
+
+#[test]
+fn the_smallest_rings_never_send_a_message_beyond_their_largest() {
+    both(|| {
+        for cap in [64usize, 72] {
+            let r = Region::heap(cap);
+            let mut tx = r.init();
+            let mut rx = r.attach();
+            let most = tx.max_message();
+            let mut buf = [0u8; 128];
+            // An open reservation made the role short-path ready; the
+            // short path must still refuse one byte more than the largest.
+            tx.reserve(0, TRY).unwrap();
+            assert_eq!(err(tx.send(&vec![1; most + 1], TRY)), libc::EMSGSIZE, "cap {cap}");
+            let s = tx.lend().unwrap();
+            assert!(s.limit - s.head <= cap as u64 - 8, "a cursor's room is at most the longest record");
+            tx.take_back().unwrap();
+            tx.send(&vec![2; most], TRY).unwrap();
+            assert_eq!(rx.recv(&mut buf, TRY), Ok(most));
+            assert_eq!(err(rx.recv(&mut buf, TRY)), libc::EAGAIN);
+        }
     });
 }
