@@ -199,7 +199,12 @@ pub unsafe extern "C" fn rshm_channel_send(ch: *mut Channel, msg: *const c_void,
 #[cold]
 #[inline(never)]
 unsafe extern "C" fn wake_receiver(ch: *mut Channel) -> c_int {
-    run("rshm_channel_send", -1, || {
+    wake_rx_as("rshm_channel_send", ch)
+}
+
+/// Wakes `ch`'s receiver, inside the panic boundary as the call `name`.
+fn wake_rx_as(name: &'static str, ch: *mut Channel) -> c_int {
+    run(name, -1, || {
         handle(ch)?.wake_rx();
         Ok(0)
     })
@@ -218,10 +223,7 @@ unsafe extern "C" fn wake_receiver(ch: *mut Channel) -> c_int {
 #[no_mangle]
 #[cold]
 pub unsafe extern "C" fn rshm_channel_wake_receiver(ch: *mut Channel) -> c_int {
-    run("rshm_channel_wake_receiver", -1, || {
-        handle(ch)?.wake_rx();
-        Ok(0)
-    })
+    wake_rx_as("rshm_channel_wake_receiver", ch)
 }
 
 /// Lends `ch`'s sending side to the cursor `*s`: the call behind
@@ -281,20 +283,18 @@ pub unsafe extern "C" fn rshm_channel_sender_slow(
             return Err(Errno(libc::EINVAL));
         }
         let c = handle(ch)?;
-        if let Err(e) = c.take_back() {
-            // Lent again, so that the caller's cursor stays one (its sends
-            // say EPROTO while the counters stay corrupt; its end works).
-            out = Sender { ch, status: -1, ..c.lend()? };
-            return Err(e);
-        }
-        // SAFETY: forwarded from the caller; ch is the live handle above.
-        let r = unsafe { send_long(ch, msg, len, timeout_ns) };
-        let e = crate::errno::get();
+        let sent = c.take_back().and_then(|()| {
+            // SAFETY: forwarded from the caller; ch is the live handle above.
+            match unsafe { send_long(ch, msg, len, timeout_ns) } {
+                0 => Ok(0),
+                _ => Err(Errno(crate::errno::get())),
+            }
+        });
+        // Lent again whatever happened, so that the caller's cursor stays
+        // one (after EPROTO its sends say so while the counters stay
+        // corrupt; its end works).
         out = Sender { ch, status: -1, ..c.lend()? };
-        if r != 0 {
-            return Err(Errno(e));
-        }
-        Ok(0)
+        sent
     });
     out.status = status;
     out

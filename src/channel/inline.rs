@@ -27,8 +27,9 @@
 //! not: tail read afresh, acquire, and kept only when at most `cap` behind
 //! `head` and a multiple of 8; the lap starts again at 0 when the position
 //! is `cap`; `limit` set from the room up to tail, up to the area's end,
-//! and at most `cap - 8`, the longest record, as `Tx::wrap` sets it), to a receiver whose role word is not `RSHM_CHANNEL_ROLE_CLOSED`:
-//! note the position `head - lap`, move `head` past the record, copy the
+//! and at most `cap - 8`, the longest record, as `Tx::wrap` sets it), to
+//! a receiver whose role word is not `RSHM_CHANNEL_ROLE_CLOSED`: note the
+//! position `head - lap`, move `head` past the record, copy the
 //! payload after the length word, store the length word (`len + 1`,
 //! relaxed), then the shared head (release); then the waker's fence (full
 //! when `fence` is 1, a compiler barrier otherwise) and a relaxed load of

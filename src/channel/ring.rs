@@ -232,6 +232,15 @@ impl Tx {
         let room = (cap - self.head.wrapping_sub(self.tail_seen)).min(cap - self.pos()).min(cap - 8);
         self.limit = self.head.wrapping_add(room);
     }
+
+    /// Goes on from sound shared counters (`Ring::sound_counters`): a
+    /// record at counter `c` sits at `c % cap`.
+    fn go_on_from(&mut self, head: u64, tail: u64, cap: u64) {
+        self.head = head;
+        self.lap = head - head % cap;
+        self.tail_seen = tail;
+        self.wrap(cap);
+    }
 }
 
 /// The receiver's private state.
@@ -662,22 +671,20 @@ impl Ring {
     /// receiver make them sound again, it goes on from where it lent, still
     /// inside the area).
     pub fn take_back(&mut self) -> Result<()> {
-        let (cap, h) = (self.cap, self.hdr());
-        let tx = self.tx.as_mut().filter(|tx| tx.lent).ok_or(Errno(libc::EINVAL))?;
+        if !self.tx.as_ref().is_some_and(|tx| tx.lent) {
+            return Err(Errno(libc::EINVAL));
+        }
+        let (cap, counters) = (self.cap, self.sound_counters());
+        let tx = self.tx.as_mut().expect("lent above");
         tx.lent = false;
-        let head = h.head.0.load(Acquire);
-        let tail = h.tail.0.load(Acquire);
-        if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > cap {
+        let Some((head, tail)) = counters else {
             // No room known: the next send reads tail again (`tx_free`),
             // and says EPROTO while it stays corrupt.
             tx.tail_seen = tx.head.wrapping_sub(cap);
             tx.limit = tx.head;
             return Err(Errno(libc::EPROTO));
-        }
-        tx.head = head;
-        tx.lap = head - head % cap;
-        tx.tail_seen = tail;
-        tx.wrap(cap);
+        };
+        tx.go_on_from(head, tail, cap);
         Ok(())
     }
 
@@ -711,24 +718,28 @@ impl Ring {
         };
         // A previous sender's published head is where this one goes on: a
         // record it wrote but did not publish (it died first) was never sent.
-        let head = h.head.0.load(SeqCst);
-        let tail = h.tail.0.load(SeqCst);
-        if head % 8 != 0 || tail % 8 != 0 || head.wrapping_sub(tail) > self.cap {
-            return refuse();
-        }
-        let lap = head - head % self.cap;
+        let Some((head, tail)) = self.sound_counters() else { return refuse() };
         let mut tx = Tx {
-            head,
-            lap,
-            limit: head,
-            tail_seen: tail,
+            head: 0,
+            lap: 0,
+            limit: 0,
+            tail_seen: 0,
             reserved: None,
             lent: false,
             watch: Watch::default(),
             spin: Spin::default(),
         };
-        tx.wrap(self.cap);
+        tx.go_on_from(head, tail, self.cap);
         Ok(tx)
+    }
+
+    /// The shared head and tail a sender goes on from (a new one, or one
+    /// taking its cursor back), when sound: both multiples of 8, head at
+    /// most the capacity ahead. None when a peer wrote anything else.
+    fn sound_counters(&self) -> Option<(u64, u64)> {
+        let h = self.hdr();
+        let (head, tail) = (h.head.0.load(SeqCst), h.tail.0.load(SeqCst));
+        (head % 8 == 0 && tail % 8 == 0 && head.wrapping_sub(tail) <= self.cap).then_some((head, tail))
     }
 
     /// Waits until `need` bytes past head are free.
