@@ -271,4 +271,24 @@ static inline double line_transfer_ns(int cpu, int ncpu) {
     return median(t, 3);
 }
 
+/* Sends `n` messages of `len` bytes at `msg` on `ch`, waiting for room:
+ * through a sender's cursor (rshm_channel_sender_send, inline in rshm.h)
+ * when `cursor`, else through rshm_channel_send; dies on an error. */
+static inline void send_stream(rshm_channel *ch, const void *msg, size_t len, long n, int cursor) {
+    if (cursor) {
+        rshm_channel_sender s;
+        if (rshm_channel_sender_begin(ch, &s) != 0)
+            die("channel_sender_begin");
+        for (long i = 0; i < n; i++)
+            if (rshm_channel_sender_send(&s, msg, len, -1) != 0)
+                die("channel_sender_send");
+        if (rshm_channel_sender_end(&s) != 0)
+            die("channel_sender_end");
+    } else {
+        for (long i = 0; i < n; i++)
+            if (rshm_channel_send(ch, msg, len, -1) != 0)
+                die("channel_send");
+    }
+}
+
 #endif

@@ -113,20 +113,7 @@ static double oneway_channel_by(long n, int cursor) {
     pid_t pid = spawn(chan_receiver, &n);
     char msg[SMALL] = {1};
     uint64_t t0 = now_ns();
-    if (cursor) {
-        rshm_channel_sender s;
-        if (rshm_channel_sender_begin(ch, &s) != 0)
-            die("channel_sender_begin");
-        for (long i = 0; i < n; i++)
-            if (rshm_channel_sender_send(&s, msg, sizeof msg, -1) != 0)
-                die("channel_sender_send");
-        if (rshm_channel_sender_end(&s) != 0)
-            die("channel_sender_end");
-    } else {
-        for (long i = 0; i < n; i++)
-            if (rshm_channel_send(ch, msg, sizeof msg, -1) != 0)
-                die("channel_send");
-    }
+    send_stream(ch, msg, sizeof msg, n, cursor);
     reap(pid);
     uint64_t t = now_ns() - t0;
     rshm_channel_close(ch);

@@ -258,20 +258,7 @@ static double chan_run(int cursor) {
     pid_t pid = spawn_on(1, chan_receiver, NULL);
     char msg[MSG] = {1};
     uint64_t t0 = now_ns();
-    if (cursor) {
-        rshm_channel_sender s;
-        if (rshm_channel_sender_begin(ch, &s) != 0)
-            die("channel_sender_begin");
-        for (long i = 0; i < N; i++)
-            if (rshm_channel_sender_send(&s, msg, MSG, -1) != 0)
-                die("channel_sender_send");
-        if (rshm_channel_sender_end(&s) != 0)
-            die("channel_sender_end");
-    } else {
-        for (long i = 0; i < N; i++)
-            if (rshm_channel_send(ch, msg, MSG, -1) != 0)
-                die("channel_send");
-    }
+    send_stream(ch, msg, MSG, N, cursor);
     reap(pid);
     double rate = N / ((double)(now_ns() - t0) / 1e9) / 1e6;
     rshm_channel_close(ch);
