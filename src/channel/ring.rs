@@ -85,16 +85,18 @@
 //! A; L before B means S before B, and B makes S visible before C. The
 //! same in full, with what the kernel guarantees, at the top of
 //! `object::handshake`. Which protocol a ring uses is fixed by its creator
-//! in the header (`handshake`), so both sides always run the same one. The spin adapts: twice the side's last wait, between `SPIN` and
-//! `MAX_SPIN`, or `SPIN` after a wait longer than `2 * MAX_SPIN` (a peer
+//! in the header (`handshake`), so both sides always run the same one.
+//!
+//! The spin adapts (`object::wait::Spin`): twice the side's last wait,
+//! between 5 and 100 us, or 5 us after a wait longer than 200 (a peer
 //! that pauses that long is better slept through; the margin is for the
-//! wake-up, which a wait that ended in a sleep includes). So a receiver whose messages
-//! come every few tens of microseconds (a sender copying large messages)
-//! keeps spinning instead of paying a wake-up per message, and a side that
-//! waits for long burns at most `SPIN` before it sleeps. Sleeps last at
-//! most `SLICE`, after which the sleeper checks its peer is alive: a peer
-//! that dies cannot wake it, and then it fails with EPIPE once nothing is
-//! left.
+//! wake-up, which a wait that ended in a sleep includes). So a receiver
+//! whose messages come every few tens of microseconds (a sender copying
+//! large messages) keeps spinning instead of paying a wake-up per
+//! message, and a side that waits for long burns at most 5 us before it
+//! sleeps. Sleeps last at most `SLICE`, after which the sleeper checks its
+//! peer is alive: a peer that dies cannot wake it, and then it fails with
+//! EPIPE once nothing is left.
 
 use super::header::{self, Header, DATA_OFFSET, MIN_CAPACITY};
 use super::inline::{Sender, RSHM_CHANNEL_SENDER_ABI};
@@ -104,16 +106,13 @@ use crate::object::doorbell::{self, Bell};
 use crate::object::handshake::{self, Handshake, Protocol, Waiters};
 use crate::object::leaf::{self, Got, Sent};
 use crate::object::peer::{self, Peer, Watch};
+use crate::object::wait::Spin;
 use crate::sync::Timeout;
 use std::sync::atomic::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// The length word of a padding record.
 const PAD: u64 = u64::MAX;
-/// The shortest spin before a side sleeps.
-const SPIN: Duration = Duration::from_micros(5);
-/// The longest spin before a side sleeps.
-const MAX_SPIN: Duration = Duration::from_micros(100);
 /// The longest sleep between checks that the peer lives.
 const SLICE: Duration = Duration::from_millis(50);
 
@@ -163,26 +162,6 @@ unsafe fn announce(h: &Header, data: *mut u8, hs: Handshake, at: u64, head: u64,
     w.store(word, Relaxed);
     h.head.0.store(head, Release);
     hs.waiting(&h.rx_wait.0.word)
-}
-
-/// How long a side spins before it sleeps, from how long it last waited.
-#[derive(Default)]
-struct Spin {
-    last: Duration,
-}
-
-impl Spin {
-    fn limit(&self) -> Duration {
-        // A wait that ended in a sleep counts the wake-up too (tens of
-        // microseconds on a VM): only one well beyond MAX_SPIN is a pause
-        // not worth spinning through. A bound at MAX_SPIN itself would trap
-        // a side whose peer comes every 20-60 us in sleeping every time.
-        if self.last > 2 * MAX_SPIN {
-            SPIN
-        } else {
-            (self.last * 2).clamp(SPIN, MAX_SPIN)
-        }
-    }
 }
 
 /// The sender's private state.
@@ -938,7 +917,7 @@ impl Ring {
     #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
     pub fn polls(&self) -> u32 {
         match self.rx.as_ref() {
-            Some(rx) if rx.spin.last.is_zero() => leaf::POLLS,
+            Some(rx) if rx.spin.busy() => leaf::POLLS,
             _ => 0,
         }
     }
@@ -1148,7 +1127,7 @@ impl Ring {
             }
         };
         if done.is_ok() {
-            self.spin(side).last = start.map_or(Duration::ZERO, |s: Instant| s.elapsed());
+            self.spin(side).learn(start.map_or(Duration::ZERO, |s: Instant| s.elapsed()));
         }
         done
     }

@@ -5,8 +5,8 @@
 //!
 //! Slices bound how long a sleeper trusts a wake-up to come: a peer that
 //! dies cannot wake it, so at the latest after one slice it looks again.
-//! The topic waits here; the channel's ring has its own older loop with an
-//! adaptive spin, which may move onto this one.
+//! The topic waits here; the channel's ring has its own older loop, which
+//! learns its spin from the same [`Spin`].
 
 use crate::errno::{Errno, Result};
 use crate::object::handshake::Handshake;
@@ -28,26 +28,33 @@ pub(crate) struct Pace {
 /// spins through it only takes the CPU its peer may need. A peer that
 /// comes every few tens of microseconds keeps this side spinning instead
 /// of paying a wake-up each time.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Spin(Duration);
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Spin {
+    /// The last wait; zero when it was too short to read the clock.
+    last: Duration,
+}
 
 impl Spin {
     const MIN: Duration = Duration::from_micros(5);
     const MAX: Duration = Duration::from_micros(100);
 
     pub fn limit(self) -> Duration {
-        self.0
+        if self.last > 2 * Spin::MAX {
+            Spin::MIN
+        } else {
+            (2 * self.last).clamp(Spin::MIN, Spin::MAX)
+        }
     }
 
-    /// Learns from a wait that ended well after `waited`.
+    /// Learns from a wait that ended well after `waited` (zero: a wait
+    /// too short to time, as in a busy stream).
     pub fn learn(&mut self, waited: Duration) {
-        self.0 = if waited > 2 * Spin::MAX { Spin::MIN } else { (2 * waited).clamp(Spin::MIN, Spin::MAX) };
+        self.last = waited;
     }
-}
 
-impl Default for Spin {
-    fn default() -> Spin {
-        Spin(Spin::MIN)
+    /// Whether the last wait was too short to time: the side is busy.
+    pub fn busy(self) -> bool {
+        self.last.is_zero()
     }
 }
 
