@@ -969,6 +969,32 @@ static void values(void) {
     ROW_OK("version NULL", "the length", rshm_value_read(r, buf, sizeof buf, NULL) != 16);
     ROW_OK("cap SIZE_MAX", "the length", rshm_value_read(r, buf, SIZE_MAX, &version) != 16);
 
+    /* A reader's cursor (rshm_value_reader_begin/_read/_end are inline in
+     * rshm.h; these are what they call). */
+    rshm_value_reader vcur;
+    memset(&vcur, 0, sizeof vcur);
+    fn = "rshm_value_reader_slow";
+    ROW("r NULL", EFAULT, FAILS(rshm_value_reader_slow(NULL, buf, sizeof buf, NULL), -1));
+    ROW("a cursor never lent (abi 0)", EINVAL, FAILS(rshm_value_reader_slow(&vcur, buf, sizeof buf, NULL), -1));
+    fn = "rshm_value_reader_take_back";
+    ROW("v NULL", EFAULT, FAILS(rshm_value_reader_take_back(NULL, 0), -1));
+    ROW("nothing lent", EINVAL, FAILS(rshm_value_reader_take_back(r, 0), -1));
+    fn = "rshm_value_reader_lend";
+    ROW("v NULL", EFAULT, FAILS(rshm_value_reader_lend(NULL, &vcur), -1));
+    ROW("r NULL", EFAULT, FAILS(rshm_value_reader_lend(r, NULL), -1));
+    ROW_OK("a reader", "lends", FAILS(rshm_value_reader_lend(r, &vcur), -1));
+    ROW("lent already", EBUSY, FAILS(rshm_value_reader_lend(r, &vcur), -1));
+    fn = "rshm_value_read";
+    ROW("a cursor is out", EBUSY, FAILS(rshm_value_read(r, buf, sizeof buf, &version), -1));
+    fn = "rshm_value_fd";
+    ROW("a cursor is out, no descriptor yet", EBUSY, FAILS(rshm_value_fd(r), -1));
+    fn = "rshm_value_reader_slow";
+    ROW("buf NULL, cap 64", EFAULT, FAILS(rshm_value_reader_slow(&vcur, NULL, 64, NULL), -1));
+    ROW("cap smaller than the value", EMSGSIZE, FAILS(rshm_value_reader_slow(&vcur, buf, 8, NULL), -1));
+    ROW_OK("lent", "the length", rshm_value_reader_slow(&vcur, buf, sizeof buf, NULL) != 16);
+    fn = "rshm_value_reader_take_back";
+    ROW_OK("lent", "takes back", FAILS(rshm_value_reader_take_back(r, vcur.seen), -1));
+
     fn = "rshm_value_wait";
     ROW("v NULL", EFAULT, FAILS(rshm_value_wait(NULL, 0, 0), -1));
     ROW("timeout_ns -2", EINVAL, FAILS(rshm_value_wait(r, version, -2), -1));

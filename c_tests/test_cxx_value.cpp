@@ -15,6 +15,8 @@ using namespace std::chrono_literals;
 static_assert(!std::is_copy_constructible_v<rshm::value> && !std::is_copy_assignable_v<rshm::value>);
 static_assert(std::is_nothrow_move_constructible_v<rshm::value> && std::is_nothrow_move_assignable_v<rshm::value>);
 static_assert(!std::is_copy_constructible_v<rshm::value_of<int>>);
+static_assert(!std::is_copy_constructible_v<rshm::value_reader> &&
+              std::is_nothrow_move_constructible_v<rshm::value_reader>);
 
 struct my_data {
     long long col1, col2, col3;
@@ -37,6 +39,21 @@ int main() {
     auto [n, version] = r.read(buf, sizeof buf);
     CHECK(n == 5 && version == 1 && std::memcmp(buf, "hello", 5) == 0);
     check_throws([&] { r.read(buf, 2); }, "value_read", EMSGSIZE);
+
+    // A reader's cursor: the same reads; the handle's own waits for it.
+    {
+        rshm::value_reader cur(r);
+        auto [cn, cv] = cur.read(buf, sizeof buf);
+        CHECK(cn == 5 && cv == 1 && std::memcmp(buf, "hello", 5) == 0);
+        check_throws([&] { cur.read(buf, 2); }, "value_reader_read", EMSGSIZE);
+        check_throws([&] { r.read(buf, sizeof buf); }, "value_read", EBUSY);
+        check_throws([&] { rshm::value_reader second(r); }, "value_reader_begin", EBUSY);
+        rshm::value_reader moved_cur = std::move(cur);
+        CHECK(moved_cur.read(buf, sizeof buf).second == 1);
+        moved_cur.end();
+        check_throws([&] { moved_cur.end(); }, "value_reader_end", EINVAL);
+    }
+    CHECK(r.read(buf, sizeof buf).second == 1);
 
     // Moving hands the handle over; the moved-from object owns nothing.
     rshm::value moved = std::move(w);
@@ -65,6 +82,8 @@ int main() {
         auto cw = rshm::value_of<my_data>::open(typed, RSHM_O_RDWR, 1s);
         for (long long i = 1; i <= 1000; i++)
             cw.store({i, 2 * i, 3 * i});
+        // _exit runs no destructor: close it, or valgrind may find it lost.
+        cw.untyped().close();
         _exit(0);
     }
     std::uint64_t last = 0;

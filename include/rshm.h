@@ -584,6 +584,34 @@
 
 
 /**
+ * `rshm_value_reader::abi` of a cursor of this layout whose reads may run
+ * inline, lent by `rshm_value_reader_begin` and not yet ended.
+ */
+#define RSHM_VALUE_READER_ABI 1920169473
+
+/**
+ * `rshm_value_reader::abi` of a lent cursor whose every read is the slow
+ * call: its handle has a descriptor.
+ */
+#define RSHM_VALUE_READER_CALLS 1920169472
+
+/**
+ * Offset of the published version (u64) from `rshm_value_reader::base`.
+ */
+#define RSHM_VALUE_PUBLISHED_AT 128
+
+/**
+ * Offset of the fast slots' heads: eight of 16 bytes, a stamp (u64) and a
+ * length (u64) each.
+ */
+#define RSHM_VALUE_HEADS_AT 320
+
+/**
+ * Offset of the slots' bytes, `rshm_value_reader::stride` bytes each.
+ */
+#define RSHM_VALUE_DATA_AT 448
+
+/**
  * A handle on a named message channel, from `rshm_channel_create` or
  * `rshm_channel_open`; `rshm_channel_close` releases it (in Rust, dropping
  * it does). It becomes the sender on its first send or reserve and the
@@ -793,6 +821,47 @@ typedef struct rshm_stat {
      */
     int64_t ctime_nsec;
 } rshm_stat;
+
+/**
+ * A reader's cursor: what `rshm_value_reader_read` reads with, lent by
+ * `rshm_value_reader_begin` and given back by `rshm_value_reader_end`.
+ * The caller provides the memory (a local variable) and never writes its
+ * members; rshm.h's inline function reads them only while `abi` is
+ * `RSHM_VALUE_READER_ABI`.
+ */
+typedef struct rshm_value_reader {
+    /**
+     * `RSHM_VALUE_READER_ABI` (or `RSHM_VALUE_READER_CALLS`) while lent;
+     * 0 once ended.
+     */
+    uint32_t abi;
+    /**
+     * 0.
+     */
+    uint32_t unused;
+    /**
+     * The version this cursor returned last: a handle's versions never go
+     * back.
+     */
+    uint64_t seen;
+    /**
+     * One slot's bytes.
+     */
+    uint64_t stride;
+    /**
+     * The longest value the inline read copies: the capacity, at most 64.
+     */
+    uint64_t copy_max;
+    /**
+     * The value's shared block; the `RSHM_VALUE_*_AT` offsets are from
+     * here.
+     */
+    const uint8_t *base;
+    /**
+     * The handle that lent it.
+     */
+    struct rshm_value *v;
+} rshm_value_reader;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1314,6 +1383,8 @@ int32_t rshm_channel_fd(struct rshm_channel *ch);
  * - `EMFILE`, `ENFILE`: the descriptor limits (it takes two, and a third
  *   for a moment while the thread maps the object to wait).
  * - `EAGAIN`: no thread could be made.
+ * - `EBUSY`: a reader's cursor (`rshm_value_reader_begin`) is out and
+ *   the handle has no descriptor yet: end the cursor first.
  * - `ENOTSUP`: not on Linux.
  * - `EFAULT`: `v` is NULL.
  *
@@ -2656,11 +2727,63 @@ int rshm_value_write(struct rshm_value *v, const void *data, size_t len);
  *   suffices.
  * - `EBADMSG`: the value's shared state is corrupt (a peer wrote over it):
  *   a length beyond the size, or no consistent copy within 0.1 s.
+ * - `EBUSY`: a reader's cursor of this handle is out
+ *   (`rshm_value_reader_begin`): read through it, or end it first.
  * - `EFAULT`: `v` is NULL, or `buf` is NULL and `cap` is not 0.
  *
  * Thread safety: as for `rshm_value_write`.
  */
 int64_t rshm_value_read(struct rshm_value *v, void *buf, size_t cap, uint64_t *version);
+
+/**
+ * Lends `v`'s reading to the cursor `*r` (what `rshm_value_reader_begin`
+ * calls; rshm.h). Until `rshm_value_reader_take_back` the handle's own
+ * `rshm_value_read` fails with EBUSY. A handle with a descriptor lends a
+ * cursor whose every read is this library's call, which keeps the
+ * descriptor in step.
+ *
+ * Returns 0 and fills `*r`. On failure returns -1, leaves `*r` as it was,
+ * and sets errno:
+ * - `EBUSY`: a cursor of this handle is out already.
+ * - `EFAULT`: `v` or `r` is NULL.
+ *
+ * Thread safety: a cursor is used by one thread at a time, as its handle.
+ */
+int rshm_value_reader_lend(struct rshm_value *v, struct rshm_value_reader *r);
+
+/**
+ * Reads through the handle that lent the cursor `*r`: what
+ * `rshm_value_reader_read` does when its inline part cannot (a race with
+ * the writer, a value longer than 64 bytes or than `cap`, a corrupt
+ * block, a handle with a descriptor). As `rshm_value_read` on that
+ * handle, from the version the cursor returned last, which it updates.
+ *
+ * Returns the value's length. On failure returns -1 and sets errno as
+ * `rshm_value_read` does, and:
+ * - `EINVAL`: `*r` is not a cursor that `rshm_value_reader_begin` made,
+ *   or one `rshm_value_reader_end` ended.
+ * - `EFAULT`: `r` is NULL.
+ *
+ * Thread safety: as for `rshm_value_reader_lend`.
+ */
+int64_t rshm_value_reader_slow(struct rshm_value_reader *r,
+                               void *buf,
+                               size_t cap,
+                               uint64_t *version);
+
+/**
+ * Takes back the reading `v` lent (`rshm_value_reader_lend`): what
+ * `rshm_value_reader_end` calls. The handle goes on from `seen`, the
+ * version the cursor returned last (never past the published version),
+ * and its own `rshm_value_read` works again.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `v` lent no cursor, or took it back already.
+ * - `EFAULT`: `v` is NULL.
+ *
+ * Thread safety: as for `rshm_value_reader_lend`.
+ */
+int rshm_value_reader_take_back(struct rshm_value *v, uint64_t seen);
 
 /**
  * Waits until the value's version differs from `version` (the one the
@@ -2743,9 +2866,11 @@ const char *rshm_version(void);
 
 #endif  /* RSHM_H */
 
-/* The channel's send short path, inlined in the caller's loop over a cursor
- * (src/channel/inline.rs states the contract; man rshm_channel_sender_begin).
- * cbindgen puts this after RSHM_H's guard, so it has its own. */
+/* The channel's send short path and the value's read short path, inlined in
+ * the caller's loop over a cursor (src/channel/inline.rs and
+ * src/value/inline.rs state the contracts; man rshm_channel_sender_begin,
+ * man rshm_value_reader_begin). cbindgen puts this after RSHM_H's guard, so
+ * it has its own. */
 #ifndef RSHM_INLINE_H
 #define RSHM_INLINE_H
 
@@ -2756,8 +2881,8 @@ const char *rshm_version(void);
 #pragma GCC diagnostic ignored "-Wzero-as-null-pointer-constant"
 #endif
 
-/** Copies len <= 64 bytes without a call (rshm_channel_sender_send's). */
-static inline void rshm_channel_copy_short_(unsigned char *dst, const unsigned char *src, size_t len) {
+/** Copies len <= 64 bytes without a call (the cursors' copies). */
+static inline void rshm_copy_short_(unsigned char *dst, const unsigned char *src, size_t len) {
 #if defined(__GNUC__)
     if (len >= 16) {
         if (len > 32) {
@@ -2868,7 +2993,7 @@ static inline int rshm_channel_sender_send(rshm_channel_sender *s, const void *m
                 (uint32_t)RSHM_CHANNEL_ROLE_CLOSED) {
             unsigned char *at = s->base + RSHM_CHANNEL_DATA_AT + (s->head - s->lap);
             s->head += rec;
-            rshm_channel_copy_short_(at + 8, (const unsigned char *)msg, len);
+            rshm_copy_short_(at + 8, (const unsigned char *)msg, len);
             __atomic_store_n((uint64_t *)(void *)at, n + 1, __ATOMIC_RELAXED);
             __atomic_store_n((uint64_t *)(void *)(s->base + RSHM_CHANNEL_HEAD_AT), s->head, __ATOMIC_RELEASE);
             if (s->fence)
@@ -2914,6 +3039,109 @@ static inline int rshm_channel_sender_end(rshm_channel_sender *s) {
     }
     s->abi = 0;
     return rshm_channel_sender_take_back(s->ch);
+}
+
+/**
+ * Lends `v`'s reading to the cursor `*r` for a run of reads with
+ * rshm_value_reader_read(): the common read (a value of up to 64 bytes
+ * that no write overlaps) then runs inside the caller's loop, where
+ * rshm_value_read() is a call per read. benches/README.md measures both
+ * against a bare C seqlock inlined in its loop. Make `*r` a local
+ * variable.
+ *
+ * Until rshm_value_reader_end() the handle's own rshm_value_read() fails
+ * with EBUSY; its other calls work as ever. A handle with a descriptor
+ * (rshm_value_fd()) lends a cursor whose every read takes the library's
+ * call, which keeps the descriptor in step. Do not copy a cursor, and do
+ * not use it once its handle is closed.
+ *
+ * Returns 0. On failure returns -1, leaves `*r` as it was, and sets errno:
+ * - `EBUSY`: a cursor of this handle is not ended yet.
+ * - `EFAULT`: `v` or `r` is NULL.
+ *
+ * Thread safety: a cursor is used by one thread at a time, as its handle.
+ */
+static inline int rshm_value_reader_begin(rshm_value *v, rshm_value_reader *r) {
+    rshm_value_reader t;
+    int e;
+    if (r == NULL)
+        return rshm_value_reader_lend(v, r); /* EFAULT */
+    e = rshm_value_reader_lend(v, &t);
+    if (e == 0)
+        *r = t;
+    return e;
+}
+
+/**
+ * Copies the latest complete value into `buf` (`cap` bytes) through the
+ * cursor `r`, as rshm_value_read() would on its handle: the same result,
+ * version and errors. What the inline part does not do (a read that a
+ * write overlaps, a value longer than 64 bytes or than `cap`, a handle
+ * with a descriptor, a compiler other than GCC or Clang) is
+ * rshm_value_reader_slow()'s, which reads through the handle. The bytes
+ * are copied while the writer may be storing into them, as in every
+ * seqlock; a copy that a write overlapped is never returned.
+ *
+ * Errors as rshm_value_read(), and:
+ * - `EINVAL`: `r` is not a cursor that rshm_value_reader_begin() made, or
+ *   one rshm_value_reader_end() ended.
+ * - `EFAULT`: `r` is NULL.
+ *
+ * Thread safety: as for rshm_value_reader_begin().
+ */
+static inline int64_t rshm_value_reader_read(rshm_value_reader *r, void *buf, size_t cap, uint64_t *version) {
+    if (r == NULL) {
+        errno = EFAULT;
+        return -1;
+    }
+#if defined(__GNUC__)
+    if (__builtin_expect(buf != NULL, 1) && r->abi == RSHM_VALUE_READER_ABI) {
+        uint64_t v =
+            __atomic_load_n((const uint64_t *)(const void *)(r->base + RSHM_VALUE_PUBLISHED_AT), __ATOMIC_ACQUIRE);
+        const unsigned char *head = r->base + RSHM_VALUE_HEADS_AT + (v & 7) * 16;
+        uint64_t stamp = __atomic_load_n((const uint64_t *)(const void *)head, __ATOMIC_ACQUIRE);
+        /* Stamp 2v, exactly: no v of 2^63 or more, whose double wraps. */
+        if (stamp == v * 2 && v < ((uint64_t)1 << 63)) {
+            uint64_t len = __atomic_load_n((const uint64_t *)(const void *)(head + 8), __ATOMIC_RELAXED);
+            if (len <= cap && len <= r->copy_max) {
+                rshm_copy_short_((unsigned char *)buf, r->base + RSHM_VALUE_DATA_AT + r->stride * (v & 7), (size_t)len);
+                __atomic_thread_fence(__ATOMIC_ACQUIRE);
+                if (__atomic_load_n((const uint64_t *)(const void *)head, __ATOMIC_RELAXED) == stamp) {
+                    r->seen = v;
+                    if (version != NULL)
+                        *version = v;
+                    return (int64_t)len;
+                }
+            }
+        }
+    }
+#endif
+    return rshm_value_reader_slow(r, buf, cap, version);
+}
+
+/**
+ * Ends the cursor `*r`: its handle takes its reading back, going on from
+ * the version the cursor returned last, and its own rshm_value_read()
+ * works again; `*r` is marked ended.
+ *
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EINVAL`: `*r` is not a cursor that rshm_value_reader_begin() made, or
+ *   it is ended already.
+ * - `EFAULT`: `r` is NULL.
+ *
+ * Thread safety: as for rshm_value_reader_begin().
+ */
+static inline int rshm_value_reader_end(rshm_value_reader *r) {
+    if (r == NULL) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (r->abi != RSHM_VALUE_READER_ABI && r->abi != RSHM_VALUE_READER_CALLS) {
+        errno = EINVAL;
+        return -1;
+    }
+    r->abi = 0;
+    return rshm_value_reader_take_back(r->v, r->seen);
 }
 
 #if defined(__cplusplus) && defined(__GNUC__)

@@ -1052,6 +1052,48 @@ private:
     rshm_value *raw_ = nullptr;
 };
 
+/** A reader's cursor (rshm_value_reader_begin/_read/_end, inline in
+ *  rshm.h): reads of a short value in the caller's loop, without a call.
+ *  Keep it a local; while it lives, the value's own read() throws EBUSY.
+ *  Move-only; ends in its destructor. */
+class value_reader {
+public:
+    /** rshm_value_reader_begin. */
+    explicit value_reader(value &v) {
+        if (rshm_value_reader_begin(v.get(), &r_) != 0) detail::fail("value_reader_begin");
+    }
+    value_reader(value_reader &&other) noexcept : r_(other.r_) { other.r_.abi = 0; }
+    value_reader &operator=(value_reader &&other) noexcept {
+        if (this != &other) {
+            if (r_.abi != 0) rshm_value_reader_end(&r_);
+            r_ = other.r_;
+            other.r_.abi = 0;
+        }
+        return *this;
+    }
+    value_reader(const value_reader &) = delete;
+    value_reader &operator=(const value_reader &) = delete;
+    ~value_reader() {
+        if (r_.abi != 0) rshm_value_reader_end(&r_);
+    }
+
+    /** As rshm::value::read: (length, version). */
+    std::pair<std::size_t, std::uint64_t> read(void *buf, std::size_t cap) {
+        std::uint64_t version = 0;
+        std::int64_t n = rshm_value_reader_read(&r_, buf, cap, &version);
+        if (n < 0) detail::fail("value_reader_read");
+        return {static_cast<std::size_t>(n), version};
+    }
+
+    /** Ends the cursor now, reporting failure by throwing; the value reads again. */
+    void end() {
+        if (rshm_value_reader_end(&r_) != 0) detail::fail("value_reader_end");
+    }
+
+private:
+    rshm_value_reader r_{};
+};
+
 /** A value holding one T, copied as bytes: T must be trivially copyable
  *  (no pointers into one process's memory) and default-constructible. */
 template <class T>

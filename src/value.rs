@@ -7,6 +7,7 @@
 //! `object::peer`'s, the sleep handshake `object::handshake`'s.
 
 mod block;
+mod inline;
 mod layout;
 mod ready;
 mod seqlock;
@@ -22,6 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 pub use block::{Block, Written};
+pub use inline::*;
 pub use layout::LAYOUT;
 
 /// A handle on a named value, from [`Value::create`] (the writer) or
@@ -36,6 +38,9 @@ pub struct Value {
     /// The writer's role, held by the writer's handle only.
     role: Option<Role>,
     announce: Option<Option<wait::Announce>>,
+    /// A reader's cursor is out (`lend_reader`): the handle's own reads
+    /// wait for it (EBUSY).
+    lent: bool,
     seg: Segment,
 }
 
@@ -126,7 +131,7 @@ impl Value {
             let mode = crate::stat::fstat(seg.fd()).map(|s| s.mode).unwrap_or(0o644);
             block.set_wake_always(wait::must_wake_always(mode));
         }
-        Ok(Value { ready: None, block, role, announce: None, seg })
+        Ok(Value { ready: None, block, role, announce: None, lent: false, seg })
     }
 
     /// The longest value in bytes, as the creator asked.
@@ -178,26 +183,81 @@ impl Value {
     #[inline(always)]
     #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
     pub unsafe fn read_now(&mut self, buf: *mut u8, cap: usize) -> Option<(usize, u64)> {
-        if self.ready.is_some() {
+        if self.ready.is_some() || self.lent {
             return None;
         }
         // SAFETY: forwarded.
         unsafe { self.block.read_now(buf, cap) }
     }
 
-    /// See [`Block::read`].
+    /// See [`Block::read`]; EBUSY while a reader's cursor is out.
     #[inline]
     pub fn read(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
+        if self.lent {
+            return Err(Errno(libc::EBUSY));
+        }
         let r = self.block.read(buf);
         self.tell_ready(r)
     }
 
     /// See [`Block::read_slow`]: the C export's read after its leaf path
-    /// missed.
+    /// missed. EBUSY while a reader's cursor is out.
     #[inline]
     pub fn read_slow(&mut self, buf: &mut [u8]) -> Result<(usize, u64)> {
+        if self.lent {
+            return Err(Errno(libc::EBUSY));
+        }
         let r = self.block.read_slow(buf);
         self.tell_ready(r)
+    }
+
+    /// Lends the handle's reading to the cursor `r` (inline.rs), whose
+    /// `v` is `me`, this handle: until [`take_back_reader`](Self::take_back_reader)
+    /// the handle's own reads say EBUSY. A handle with a descriptor lends
+    /// a cursor that always takes the call, which tells the descriptor's
+    /// watcher. EBUSY when a cursor is out already.
+    pub fn lend_reader(&mut self, r: &mut Reader, me: *mut Value) -> Result<()> {
+        if self.lent {
+            return Err(Errno(libc::EBUSY));
+        }
+        let view = &self.block.view;
+        *r = Reader {
+            abi: if self.ready.is_some() { RSHM_VALUE_READER_CALLS } else { RSHM_VALUE_READER_ABI },
+            unused: 0,
+            seen: self.block.seen,
+            stride: view.stride as u64,
+            copy_max: view.short as u64,
+            base: view.base,
+            v: me,
+        };
+        self.lent = true;
+        Ok(())
+    }
+
+    /// A lent cursor's read, which its inline path left to the handle: as
+    /// [`read`](Self::read), from the cursor's `seen` (updated). EINVAL when
+    /// no cursor is out.
+    pub fn read_lent(&mut self, seen: &mut u64, buf: &mut [u8]) -> Result<(usize, u64)> {
+        if !self.lent {
+            return Err(Errno(libc::EINVAL));
+        }
+        self.block.seen = *seen;
+        // The cursor's inline attempt just missed: no second leaf attempt.
+        let r = self.block.read_slow(buf);
+        *seen = self.block.seen;
+        self.tell_ready(r)
+    }
+
+    /// Takes the cursor's reading back, going on from the version it
+    /// returned last (`seen`), but never past the published one. EINVAL
+    /// when no cursor is out.
+    pub fn take_back_reader(&mut self, seen: u64) -> Result<()> {
+        if !self.lent {
+            return Err(Errno(libc::EINVAL));
+        }
+        self.lent = false;
+        self.block.seen = seen.min(self.block.version());
+        self.tell_ready(Ok(()))
     }
 
     /// After a read: the descriptor's watcher learns what it returned.
@@ -214,11 +274,15 @@ impl Value {
     /// this handle read last (0 before its first read). The same
     /// descriptor every time; it belongs to the handle and closes with it
     /// (ready.rs says how, and what it costs). EBADF for the writer's
-    /// handle; EMFILE/ENFILE; EAGAIN when no thread can be made; ENOTSUP
-    /// off Linux.
+    /// handle; EBUSY while a reader's cursor lent before it is out;
+    /// EMFILE/ENFILE; EAGAIN when no thread can be made; ENOTSUP off Linux.
     pub fn fd(&mut self) -> Result<std::os::fd::RawFd> {
         if self.block.is_writer() {
             return Err(Errno(libc::EBADF));
+        }
+        // The cursor's inline reads would not tell a watcher made now.
+        if self.lent && self.ready.is_none() {
+            return Err(Errno(libc::EBUSY));
         }
         if self.ready.is_none() {
             let announce = wait::Announce::open(self.seg.fd(), self.seg.size());
@@ -249,7 +313,7 @@ impl Value {
     /// Gives the writer's role up (a later open may take it), unmaps and
     /// closes, reporting the first failure of the last two.
     pub fn close(self) -> Result<()> {
-        let Value { ready, block, role, announce, seg } = self;
+        let Value { ready, block, role, announce, lent: _, seg } = self;
         drop((ready, block, role, announce));
         seg.close()
     }

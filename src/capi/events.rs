@@ -88,6 +88,8 @@ pub unsafe extern "C" fn rshm_channel_fd(ch: *mut Channel) -> i32 {
 /// - `EMFILE`, `ENFILE`: the descriptor limits (it takes two, and a third
 ///   for a moment while the thread maps the object to wait).
 /// - `EAGAIN`: no thread could be made.
+/// - `EBUSY`: a reader's cursor (`rshm_value_reader_begin`) is out and
+///   the handle has no descriptor yet: end the cursor first.
 /// - `ENOTSUP`: not on Linux.
 /// - `EFAULT`: `v` is NULL.
 ///

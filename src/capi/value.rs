@@ -1,6 +1,9 @@
 //! `rshm_value_create`, `rshm_value_open`, `rshm_value_write`,
 //! `rshm_value_read`, `rshm_value_wait`, `rshm_value_size`,
-//! `rshm_value_close`, `rshm_value_unlink`.
+//! `rshm_value_close`, `rshm_value_unlink`; and what a reader's cursor
+//! (rshm.h's inline `rshm_value_reader_*`, src/value/inline.rs) calls:
+//! `rshm_value_reader_lend`, `rshm_value_reader_slow`,
+//! `rshm_value_reader_take_back`.
 
 use super::{
     args,
@@ -8,7 +11,7 @@ use super::{
 };
 use crate::errno::{Errno, Result};
 use crate::sync::Timeout;
-use crate::value::{self, Value, Written};
+use crate::value::{self, Reader, Value, Written, RSHM_VALUE_READER_ABI, RSHM_VALUE_READER_CALLS};
 use libc::{c_char, c_int, c_void};
 use std::time::Duration;
 
@@ -196,6 +199,8 @@ unsafe extern "C" fn write_long(v: *mut Value, data: *const c_void, len: usize) 
 ///   suffices.
 /// - `EBADMSG`: the value's shared state is corrupt (a peer wrote over it):
 ///   a length beyond the size, or no consistent copy within 0.1 s.
+/// - `EBUSY`: a reader's cursor of this handle is out
+///   (`rshm_value_reader_begin`): read through it, or end it first.
 /// - `EFAULT`: `v` is NULL, or `buf` is NULL and `cap` is not 0.
 ///
 /// Thread safety: as for `rshm_value_write`.
@@ -239,6 +244,87 @@ unsafe extern "C" fn read_long(v: *mut Value, buf: *mut c_void, cap: usize, vers
             *out = ver;
         }
         Ok(len as i64)
+    })
+}
+
+/// Lends `v`'s reading to the cursor `*r` (what `rshm_value_reader_begin`
+/// calls; rshm.h). Until `rshm_value_reader_take_back` the handle's own
+/// `rshm_value_read` fails with EBUSY. A handle with a descriptor lends a
+/// cursor whose every read is this library's call, which keeps the
+/// descriptor in step.
+///
+/// Returns 0 and fills `*r`. On failure returns -1, leaves `*r` as it was,
+/// and sets errno:
+/// - `EBUSY`: a cursor of this handle is out already.
+/// - `EFAULT`: `v` or `r` is NULL.
+///
+/// Thread safety: a cursor is used by one thread at a time, as its handle.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_value_reader_lend(v: *mut Value, r: *mut Reader) -> c_int {
+    run("rshm_value_reader_lend", -1, || {
+        let me = v;
+        let v = handle(v)?;
+        // SAFETY: a non-NULL r is the caller's writable cursor.
+        let r = unsafe { r.as_mut() }.ok_or(Errno(libc::EFAULT))?;
+        v.lend_reader(r, me)?;
+        Ok(0)
+    })
+}
+
+/// Reads through the handle that lent the cursor `*r`: what
+/// `rshm_value_reader_read` does when its inline part cannot (a race with
+/// the writer, a value longer than 64 bytes or than `cap`, a corrupt
+/// block, a handle with a descriptor). As `rshm_value_read` on that
+/// handle, from the version the cursor returned last, which it updates.
+///
+/// Returns the value's length. On failure returns -1 and sets errno as
+/// `rshm_value_read` does, and:
+/// - `EINVAL`: `*r` is not a cursor that `rshm_value_reader_begin` made,
+///   or one `rshm_value_reader_end` ended.
+/// - `EFAULT`: `r` is NULL.
+///
+/// Thread safety: as for `rshm_value_reader_lend`.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_value_reader_slow(
+    r: *mut Reader,
+    buf: *mut c_void,
+    cap: usize,
+    version: *mut u64,
+) -> i64 {
+    run("rshm_value_reader_slow", -1, || {
+        // SAFETY: a non-NULL r is the caller's cursor.
+        let r = unsafe { r.as_mut() }.ok_or(Errno(libc::EFAULT))?;
+        if r.abi != RSHM_VALUE_READER_ABI && r.abi != RSHM_VALUE_READER_CALLS {
+            return Err(Errno(libc::EINVAL));
+        }
+        let v = handle(r.v)?;
+        // As in read_long: bytes beyond the size are never written.
+        // SAFETY: a non-NULL buf is the caller's cap writable bytes.
+        let buf = unsafe { args::bytes_mut(buf.cast(), cap.min(v.size())) }?;
+        let (len, ver) = v.read_lent(&mut r.seen, buf)?;
+        // SAFETY: a non-NULL version is the caller's writable u64.
+        if let Some(out) = unsafe { version.as_mut() } {
+            *out = ver;
+        }
+        Ok(len as i64)
+    })
+}
+
+/// Takes back the reading `v` lent (`rshm_value_reader_lend`): what
+/// `rshm_value_reader_end` calls. The handle goes on from `seen`, the
+/// version the cursor returned last (never past the published version),
+/// and its own `rshm_value_read` works again.
+///
+/// Returns 0. On failure returns -1 and sets errno:
+/// - `EINVAL`: `v` lent no cursor, or took it back already.
+/// - `EFAULT`: `v` is NULL.
+///
+/// Thread safety: as for `rshm_value_reader_lend`.
+#[no_mangle]
+pub unsafe extern "C" fn rshm_value_reader_take_back(v: *mut Value, seen: u64) -> c_int {
+    run("rshm_value_reader_take_back", -1, || {
+        handle(v)?.take_back_reader(seen)?;
+        Ok(0)
     })
 }
 

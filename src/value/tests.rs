@@ -385,3 +385,32 @@ fn a_reader_maps_the_value_read_only() {
     drop((w, r));
     unlink(&n).unwrap();
 }
+
+#[test]
+fn a_lent_reader_keeps_the_handle_waiting_and_takes_its_version_back() {
+    let n = name("lend");
+    let mut w = Value::create(&n, 100, 0o600).unwrap();
+    let mut r = Value::open(&n, RD, Duration::ZERO).unwrap();
+    let me: *mut Value = &mut r;
+    let mut cur = Reader { abi: 0, unused: 0, seen: 0, stride: 0, copy_max: 0, base: std::ptr::null(), v: me };
+    let mut buf = [0u8; 100];
+    assert_eq!(r.read_lent(&mut cur.seen, &mut buf), Err(Errno(libc::EINVAL)));
+    assert_eq!(r.take_back_reader(0), Err(Errno(libc::EINVAL)));
+    r.lend_reader(&mut cur, me).unwrap();
+    assert_eq!((cur.abi, cur.stride, cur.copy_max), (RSHM_VALUE_READER_ABI, 128, 64));
+    assert_eq!(r.lend_reader(&mut cur, me), Err(Errno(libc::EBUSY)));
+    assert_eq!(r.read(&mut buf), Err(Errno(libc::EBUSY)));
+    // SAFETY: buf is 100 writable bytes.
+    assert_eq!(unsafe { r.read_now(buf.as_mut_ptr(), buf.len()) }, None);
+    for i in 1..=70u64 {
+        assert_eq!(w.write(&[i as u8; 80]), Ok(i));
+        assert_eq!(r.read_lent(&mut cur.seen, &mut buf), Ok((80, i)));
+        assert_eq!(cur.seen, i);
+    }
+    // A cursor's version beyond the published one is not taken back.
+    r.take_back_reader(1000).unwrap();
+    assert_eq!(r.block.seen, 70);
+    assert_eq!(r.read(&mut buf), Ok((80, 70)));
+    drop((w, r));
+    unlink(&n).unwrap();
+}
