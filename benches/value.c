@@ -216,18 +216,18 @@ static uint64_t stop_writer(pid_t pid) {
     return n;
 }
 
-/* ns per read of `len` bytes by `k` (or memcpy, k < 0), `batch` reads;
- * adds to *fresh the reads whose version (the value's first 8 bytes, the
- * floor's word) differs from the read before (NULL: not counted). */
-static double read_ns_counting(rshm_value *r, int k, size_t len, int batch, uint64_t *fresh) {
-    unsigned char out[BIG];
+/* ns per read of `len` bytes by `k` (or memcpy, k < 0) into `out` (BIG
+ * bytes), `batch` reads; adds to *fresh the reads whose version (the
+ * value's first 8 bytes, the floor's word) differs from the read before
+ * (NULL: not counted). */
+static double read_ns_counting(rshm_value *r, int k, size_t len, int batch, uint64_t *fresh, unsigned char *out) {
     uint64_t ver, last = 0, seen = 0;
     uint64_t t0 = now_ns();
     for (int i = 0; i < batch; i++) {
         if (k < 0)
             memcpy(out, sh->plain, len);
         else if (k == VALUE) {
-            if (rshm_value_read(r, out, sizeof out, &ver) < 0)
+            if (rshm_value_read(r, out, BIG, &ver) < 0)
                 die("rshm_value_read");
         } else if (k == MUTEX)
             locked_read(&sh->locked, out);
@@ -250,21 +250,21 @@ static double read_ns_counting(rshm_value *r, int k, size_t len, int batch, uint
     return ns;
 }
 
-static double read_ns(rshm_value *r, int k, size_t len, int batch) {
-    return read_ns_counting(r, k, len, batch, NULL);
+static double read_ns(rshm_value *r, int k, size_t len, int batch, unsigned char *out) {
+    return read_ns_counting(r, k, len, batch, NULL, out);
 }
 
-/* ns per read of `len` bytes through a reader's cursor on `r` (inline in
- * rshm.h), `batch` reads; the cursor a local, as its users keep it. */
-static double cursor_read_ns(rshm_value *r, int batch) {
+/* ns per read through a reader's cursor on `r` (inline in rshm.h) into
+ * `out` (BIG bytes), `batch` reads; the cursor a local, as its users keep
+ * it. */
+static double cursor_read_ns(rshm_value *r, int batch, unsigned char *out) {
     rshm_value_reader c;
-    unsigned char out[BIG];
     uint64_t ver;
     if (rshm_value_reader_begin(r, &c) != 0)
         die("rshm_value_reader_begin");
     uint64_t t0 = now_ns();
     for (int i = 0; i < batch; i++) {
-        if (rshm_value_reader_read(&c, out, sizeof out, &ver) < 0)
+        if (rshm_value_reader_read(&c, out, BIG, &ver) < 0)
             die("rshm_value_reader_read");
         use(out);
     }
@@ -284,14 +284,19 @@ static void uncontended(rshm_value *w, rshm_value *r, size_t len) {
     /* Short batches (about 0.1 ms) and many rounds: on a loaded machine a
      * longer batch is more often cut by a preemption, which would count
      * against whichever of the three reads is slowest. */
+    /* One destination for every read timed here: a read's speed can turn
+     * on where its destination lies against the lines it loads (with a
+     * buffer of its own, the cursor's 64-byte read took 2.9 ns in some
+     * runs and 7.8 in others). */
+    unsigned char out[BIG];
     int batch = len > 64 ? 2000 : 20000;
     double m[UROUNDS], v[UROUNDS], c[UROUNDS], b[UROUNDS], vm[UROUNDS], vb[UROUNDS], cm[UROUNDS], cb[UROUNDS];
-    read_ns(r, VALUE, len, batch); /* warm up */
+    read_ns(r, VALUE, len, batch, out); /* warm up */
     for (int i = 0; i < UROUNDS; i++) {
-        m[i] = read_ns(r, -1, len, batch);
-        v[i] = read_ns(r, VALUE, len, batch);
-        c[i] = cursor_read_ns(r, batch);
-        b[i] = read_ns(r, BARE, len, batch);
+        m[i] = read_ns(r, -1, len, batch, out);
+        v[i] = read_ns(r, VALUE, len, batch, out);
+        c[i] = cursor_read_ns(r, batch, out);
+        b[i] = read_ns(r, BARE, len, batch, out);
         vm[i] = v[i] / m[i];
         vb[i] = v[i] / b[i];
         cm[i] = c[i] / m[i];
@@ -314,6 +319,7 @@ static void uncontended(rshm_value *w, rshm_value *r, size_t len) {
 }
 
 static void contended(rshm_value *r) {
+    unsigned char out[BIG];
     double ns[KINDS][ROUNDS], wr[KINDS][ROUNDS], fr[KINDS][ROUNDS], ratio_mutex[ROUNDS], ratio_bare[ROUNDS],
         ratio_floor[ROUNDS], hop[ROUNDS];
     int a, b;
@@ -330,7 +336,7 @@ static void contended(rshm_value *r) {
             pid_t pid = writer(k);
             uint64_t t0 = now_ns(), reads = 0, fresh = 0;
             while (now_ns() - t0 < SLICE_NS) {
-                read_ns_counting(r, k, 64, 1000, &fresh);
+                read_ns_counting(r, k, 64, 1000, &fresh, out);
                 reads += 1000;
             }
             double el = (double)(now_ns() - t0);
