@@ -3,12 +3,12 @@
 //! the caller's loop instead of behind a call.
 //!
 //! # Why
-//! A 64-byte read through `rshm_value_read` took 1.17-1.77x a bare C
-//! seqlock inlined in its loop (`make bench`, 8 December 2026), though
-//! its path is leaf code: the call, the handle's fields loaded each time
-//! and the registers saved around the copy are what is left. The same
-//! steps inlined over a cursor in the caller's locals: 0.91-1.09x
-//! (bench_value, the same runs' rounds).
+//! A 64-byte read through `rshm_value_read` took 1.36-1.91x a bare C
+//! seqlock inlined in its loop (bench_value, 8 December 2026, every read
+//! into the same buffer), though its path is leaf code: the call, the
+//! handle's fields loaded each time and the registers saved around the
+//! copy are what is left. The same steps inlined over a cursor in the
+//! caller's locals: 0.72-1.10x, in the same runs.
 //!
 //! # The contract between the two copies
 //! The inline read (the C text is rshm.h's trailer, in `cbindgen.toml`)
