@@ -846,6 +846,8 @@ static void sync_and_channels(void) {
     ROW("another handle is the sender", EBUSY, FAILS(rshm_channel_sender_lend(rx2, &cur), -1));
     ROW_OK("the sender", "lends", FAILS(rshm_channel_sender_lend(tx, &cur), -1));
     ROW("lent already", EBUSY, FAILS(rshm_channel_sender_lend(tx, &cur), -1));
+    fn = "rshm_channel_close";
+    ROW("a sender's cursor is out (the handle stays open)", EBUSY, FAILS(rshm_channel_close(tx), -1));
     fn = "rshm_channel_sender_slow";
     ROW("len beyond rshm_channel_max_message", EMSGSIZE,
         FAILS(rshm_channel_sender_slow(cur, buf, rshm_channel_max_message(tx) + 1, 0).status, -1));
@@ -988,6 +990,8 @@ static void values(void) {
     ROW("a cursor is out", EBUSY, FAILS(rshm_value_read(r, buf, sizeof buf, &version), -1));
     fn = "rshm_value_fd";
     ROW("a cursor is out, no descriptor yet", EBUSY, FAILS(rshm_value_fd(r), -1));
+    fn = "rshm_value_close";
+    ROW("a cursor is out (the handle stays open)", EBUSY, FAILS(rshm_value_close(r), -1));
     fn = "rshm_value_reader_slow";
     ROW("buf NULL, cap 64", EFAULT, FAILS(rshm_value_reader_slow(&vcur, NULL, 64, NULL), -1));
     ROW("cap smaller than the value", EMSGSIZE, FAILS(rshm_value_reader_slow(&vcur, buf, 8, NULL), -1));

@@ -195,9 +195,12 @@ static void lending(void) {
     CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EAGAIN);
     CHECK_ERR(rshm_channel_wake_receiver(NULL), -1, EFAULT);
     CHECK(rshm_channel_wake_receiver(ch) == 0); /* nobody waits: nothing happens */
-    /* A handle closed with its cursor out: nothing is left behind. */
+    /* A handle whose cursor is out does not close (the cursor holds it);
+     * ended, it does, and nothing is left behind. */
     CHECK(rshm_channel_sender_begin(ch, &s) == 0);
     CHECK(rshm_channel_sender_send(&s, m, sizeof m, 0) == 0);
+    CHECK_ERR(rshm_channel_close(ch), -1, EBUSY);
+    CHECK(rshm_channel_sender_end(&s) == 0);
     CHECK(rshm_channel_close(ch) == 0);
     CHECK(rshm_channel_recv(rx, buf, sizeof buf, 0) == 8);
     CHECK_ERR(rshm_channel_recv(rx, buf, sizeof buf, 0), -1, EPIPE);

@@ -48,6 +48,8 @@ int main() {
         check_throws([&] { cur.read(buf, 2); }, "value_reader_read", EMSGSIZE);
         check_throws([&] { r.read(buf, sizeof buf); }, "value_read", EBUSY);
         check_throws([&] { rshm::value_reader second(r); }, "value_reader_begin", EBUSY);
+        check_throws([&] { r.close(); }, "value_close", EBUSY);
+        CHECK(r); /* still open: the cursor holds it */
         rshm::value_reader moved_cur = std::move(cur);
         CHECK(moved_cur.read(buf, sizeof buf).second == 1);
         moved_cur.end();

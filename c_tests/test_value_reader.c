@@ -4,6 +4,8 @@
  *   slow call) and reads into buffers of every size class: the cursor and
  *   a second handle's rshm_value_read return the same lengths, versions,
  *   errnos and bytes;
+ * - the same with the block's words scribbled at random, as a hostile
+ *   writer might: the same errors (EBADMSG), nothing beyond the capacity;
  * - the cursor's own errors, and the handle's while it is lent; a
  *   descriptor's handle lends a cursor that always takes the call, and
  *   its descriptor follows the cursor's reads;
@@ -128,6 +130,7 @@ static void errors(void) {
     CHECK_ERR(rshm_value_reader_begin(r, &other), -1, EBUSY);
     CHECK(memcmp(&other, &cur, sizeof other) == 0); /* left as it was */
     CHECK_ERR(rshm_value_fd(r), -1, EBUSY);
+    CHECK_ERR(rshm_value_close(r), -1, EBUSY); /* the cursor holds it: still open */
     CHECK_ERR(rshm_value_reader_read(&cur, NULL, 8, NULL), -1, EFAULT);
     CHECK(rshm_value_write(w, "abcdefgh", 8) == 0);
     uint64_t v = 0;
@@ -164,6 +167,66 @@ static void errors(void) {
     CHECK(!readable(fd));
     CHECK(rshm_value_reader_end(&cur) == 0);
     rshm_value_close(r);
+    rshm_value_close(w);
+    rshm_value_unlink(name);
+}
+
+/* A hostile writer: the block's words scribbled at random between reads
+ * (through the writer's own mapping, found from a cursor of the writer's
+ * handle). The cursor's inline read and rshm_value_read on another handle
+ * must still agree, and no read may return more than the capacity. */
+static void scribbled(size_t capacity) {
+    char name[96];
+    rshm_value *w = rshm_value_create(check_name(name, sizeof name, "scribble"), capacity, 0600);
+    rshm_value *a = w ? rshm_value_open(name, RSHM_O_RDONLY, 0) : NULL;
+    rshm_value *b = a ? rshm_value_open(name, RSHM_O_RDONLY, 0) : NULL;
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    rshm_value_reader wc, cur;
+    CHECK(rshm_value_reader_begin(w, &wc) == 0 && rshm_value_reader_begin(b, &cur) == 0);
+    unsigned char *base = (unsigned char *)(uintptr_t)wc.base;
+    static unsigned char x[4096], y[4096];
+    int differ = 0, beyond = 0, ok_reads = 0, badmsg = 0, high = 0;
+    int steps = check_under_valgrind() ? 300 : 3000;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL * (capacity + 1);
+    for (int step = 0; step < steps; step++) {
+#define RAND() (seed = mix(seed + 0x9e3779b97f4a7c15ULL))
+        uint64_t pub = RAND() % 4 == 0 ? RAND() : RAND() % 64; /* now and then 2^63 and more */
+        memcpy(base + RSHM_VALUE_PUBLISHED_AT, &pub, 8);
+        for (int k = 0; k < 9; k++) { /* eight fast slots, then the steady one at 256 */
+            unsigned char *head = k < 8 ? base + RSHM_VALUE_HEADS_AT + 16 * k : base + 256;
+            uint64_t stamp = RAND() % 3 ? 2 * (k < 8 ? pub : RAND() % 64) : RAND();
+            uint64_t r = RAND(), len = r % 4 == 0 ? RAND() : r % 3 == 0 ? capacity + r % 8 : (RAND() % (capacity + 1));
+            memcpy(head, &stamp, 8);
+            memcpy(head + 8, &len, 8);
+            for (size_t i = 0; i < wc.stride; i += 8) {
+                uint64_t word = RAND();
+                memcpy(base + RSHM_VALUE_DATA_AT + wc.stride * (uint64_t)k + i, &word, 8);
+            }
+        }
+        size_t cap = RAND() % 4 == 0 ? (size_t)(RAND() % (capacity + 1)) : sizeof x;
+        uint64_t va = 1, vb = 2;
+        errno = 0;
+        int64_t la = rshm_value_read(a, x, cap, &va);
+        int ea = errno;
+        errno = 0;
+        int64_t lb = rshm_value_reader_read(&cur, y, cap, &vb);
+        int eb = errno;
+        if (la != lb || (la < 0 && ea != eb) || (la >= 0 && (va != vb || memcmp(x, y, (size_t)la) != 0)))
+            differ++;
+        if (lb > (int64_t)capacity)
+            beyond++;
+        ok_reads += lb >= 0;
+        badmsg += lb < 0 && eb == EBADMSG;
+        high += lb >= 0 && vb >= (uint64_t)1 << 63;
+#undef RAND
+    }
+    CHECK(differ == 0 && beyond == 0 && high == 0);
+    CHECK(ok_reads > steps / 20 && badmsg > steps / 20);
+    CHECK(rshm_value_reader_end(&cur) == 0 && rshm_value_reader_end(&wc) == 0);
+    rshm_value_close(a);
+    rshm_value_close(b);
     rshm_value_close(w);
     rshm_value_unlink(name);
 }
@@ -246,6 +309,9 @@ static void against_a_writer_flat_out(size_t most) {
 int main(void) {
     same_script();
     errors();
+    scribbled(1);
+    scribbled(40);
+    scribbled(100);
     against_a_writer_flat_out(64);     /* all inline-sized */
     against_a_writer_flat_out(MAXLEN); /* both paths */
     return check_done("value-reader");

@@ -1192,9 +1192,12 @@ int rshm_channel_release(struct rshm_channel *ch);
  * A role given up may be taken again by a new handle. The name stays until
  * `rshm_channel_unlink`. NULL is a no-op.
  *
- * Returns 0. On failure returns -1 and sets errno (the handle is freed
- * all the same):
- * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EBUSY`: a sender's cursor of the handle is out
+ *   (`rshm_channel_sender_begin`), which holds the handle: end it first.
+ *   The handle stays open and usable.
+ * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them (the handle is
+ *   freed all the same).
  *
  * Thread safety: no other thread may use `ch` during or after the call.
  */
@@ -2828,9 +2831,12 @@ size_t rshm_value_size(const struct rshm_value *v);
  * stays readable, and the name stays until `rshm_value_unlink`. NULL is a
  * no-op.
  *
- * Returns 0. On failure returns -1 and sets errno (the handle is freed
- * all the same):
- * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+ * Returns 0. On failure returns -1 and sets errno:
+ * - `EBUSY`: a reader's cursor of the handle is out
+ *   (`rshm_value_reader_begin`), which holds the handle: end it first.
+ *   The handle stays open and usable.
+ * - `EINVAL`, `EIO`: as munmap(2) or close(2) report them (the handle is
+ *   freed all the same).
  *
  * Thread safety: no other thread may use `v` during or after the call.
  */
@@ -2921,9 +2927,9 @@ static inline void rshm_copy_short_(unsigned char *dst, const unsigned char *src
  *
  * The handle becomes the sender if it is not yet (as on its first send),
  * and an open reservation is abandoned. Until rshm_channel_sender_end()
- * the handle's own sending calls (rshm_channel_send(), _reserve()) fail
- * with EBUSY; its receiving calls work as ever. Do not copy a cursor, and
- * do not use it once its handle is closed.
+ * the handle's own sending calls (rshm_channel_send(), _reserve()) and
+ * rshm_channel_close() fail with EBUSY; its receiving calls work as ever,
+ * from the thread that sends through the cursor. Do not copy a cursor.
  *
  * Returns 0. On failure returns -1, leaves `*s` as it was, and sets errno:
  * - `EBUSY`: a cursor of this handle is not ended yet; or another live
@@ -2931,7 +2937,8 @@ static inline void rshm_copy_short_(unsigned char *dst, const unsigned char *src
  * - `EPROTO`: the receiver's state in shared memory is corrupt.
  * - `EFAULT`: `ch` or `s` is NULL.
  *
- * Thread safety: a cursor is used by one thread at a time, as its handle.
+ * Thread safety: a cursor counts as a use of its handle: one thread at a
+ * time uses the two.
  */
 static inline int rshm_channel_sender_begin(rshm_channel *ch, rshm_channel_sender *s) {
     rshm_channel_sender t;
@@ -3049,17 +3056,18 @@ static inline int rshm_channel_sender_end(rshm_channel_sender *s) {
  * against a bare C seqlock inlined in its loop. Make `*r` a local
  * variable.
  *
- * Until rshm_value_reader_end() the handle's own rshm_value_read() fails
- * with EBUSY; its other calls work as ever. A handle with a descriptor
+ * Until rshm_value_reader_end() the handle's own rshm_value_read() and
+ * rshm_value_close() fail with EBUSY; its other calls work as ever, from
+ * the thread that reads through the cursor. A handle with a descriptor
  * (rshm_value_fd()) lends a cursor whose every read takes the library's
- * call, which keeps the descriptor in step. Do not copy a cursor, and do
- * not use it once its handle is closed.
+ * call, which keeps the descriptor in step. Do not copy a cursor.
  *
  * Returns 0. On failure returns -1, leaves `*r` as it was, and sets errno:
  * - `EBUSY`: a cursor of this handle is not ended yet.
  * - `EFAULT`: `v` or `r` is NULL.
  *
- * Thread safety: a cursor is used by one thread at a time, as its handle.
+ * Thread safety: a cursor counts as a use of its handle: one thread at a
+ * time uses the two.
  */
 static inline int rshm_value_reader_begin(rshm_value *v, rshm_value_reader *r) {
     rshm_value_reader t;
@@ -3082,7 +3090,7 @@ static inline int rshm_value_reader_begin(rshm_value *v, rshm_value_reader *r) {
  * are copied while the writer may be storing into them, as in every
  * seqlock; a copy that a write overlapped is never returned.
  *
- * Errors as rshm_value_read(), and:
+ * Errors as rshm_value_read() (but for `EBUSY`), and:
  * - `EINVAL`: `r` is not a cursor that rshm_value_reader_begin() made, or
  *   one rshm_value_reader_end() ended.
  * - `EFAULT`: `r` is NULL.

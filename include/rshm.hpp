@@ -613,7 +613,11 @@ public:
 
     /** Closes now (the peer then sees EPIPE), reporting failure by throwing. */
     void close() {
-        if (rshm_channel_close(release_handle()) != 0) detail::fail("channel_close");
+        if (rshm_channel_close(raw_) != 0) {
+            if (errno != EBUSY) raw_ = nullptr; /* freed all the same; EBUSY: a cursor holds it */
+            detail::fail("channel_close");
+        }
+        raw_ = nullptr;
     }
 
 private:
@@ -624,8 +628,9 @@ private:
  *  channel's sends whose common case runs inline, with the cursor in the
  *  caller's registers when this object is a local (benches/README.md:
  *  about 0.9x of a bare C ring in the caller's loop, against about 0.7x
- *  through rshm::channel::send). The channel's own sends throw EBUSY
- *  meanwhile. Move-only; ends in its destructor (or end()), before its
+ *  through rshm::channel::send). The channel's own sends and close()
+ *  throw EBUSY meanwhile, and the cursor and its channel are used by one
+ *  thread. Move-only; ends in its destructor (or end()), before its
  *  channel closes. */
 class channel_sender {
 public:
@@ -1045,7 +1050,11 @@ public:
 
     /** Closes now (a writer gives its role up), reporting failure by throwing. */
     void close() {
-        if (rshm_value_close(release_handle()) != 0) detail::fail("value_close");
+        if (rshm_value_close(raw_) != 0) {
+            if (errno != EBUSY) raw_ = nullptr; /* freed all the same; EBUSY: a cursor holds it */
+            detail::fail("value_close");
+        }
+        raw_ = nullptr;
     }
 
 private:
@@ -1054,8 +1063,11 @@ private:
 
 /** A reader's cursor (rshm_value_reader_begin/_read/_end, inline in
  *  rshm.h): reads of a short value in the caller's loop, without a call.
- *  Keep it a local; while it lives, the value's own read() throws EBUSY.
- *  Move-only; ends in its destructor. */
+ *  Keep it a local, declared after its value: while it lives, the value's
+ *  own read() and close() throw EBUSY (a value destroyed or assigned to
+ *  meanwhile is left open, not freed under the cursor), and the cursor
+ *  and its value are used by one thread. Move-only; ends in its
+ *  destructor. */
 class value_reader {
 public:
     /** rshm_value_reader_begin. */

@@ -162,6 +162,11 @@ impl Channel {
         self.ring.take_back()
     }
 
+    /// See [`Ring::is_lent`].
+    pub fn is_lent(&self) -> bool {
+        self.ring.is_lent()
+    }
+
     /// See [`Ring::recv_now`].
     ///
     /// # Safety

@@ -211,6 +211,7 @@ impl Value {
         self.tell_ready(r)
     }
 
+    #[doc(hidden)]
     /// Lends the handle's reading to the cursor `r` (inline.rs), whose
     /// `v` is `me`, this handle: until [`take_back_reader`](Self::take_back_reader)
     /// the handle's own reads say EBUSY. A handle with a descriptor lends
@@ -234,6 +235,13 @@ impl Value {
         Ok(())
     }
 
+    #[doc(hidden)]
+    /// Whether a reader's cursor is out (`lend_reader`).
+    pub fn is_lent(&self) -> bool {
+        self.lent
+    }
+
+    #[doc(hidden)]
     /// A lent cursor's read, which its inline path left to the handle: as
     /// [`read`](Self::read), from the cursor's `seen` (updated). EINVAL when
     /// no cursor is out.
@@ -248,6 +256,7 @@ impl Value {
         self.tell_ready(r)
     }
 
+    #[doc(hidden)]
     /// Takes the cursor's reading back, going on from the version it
     /// returned last (`seen`), but never past the published one. EINVAL
     /// when no cursor is out.

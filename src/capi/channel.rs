@@ -527,15 +527,21 @@ pub unsafe extern "C" fn rshm_channel_release(ch: *mut Channel) -> c_int {
 /// A role given up may be taken again by a new handle. The name stays until
 /// `rshm_channel_unlink`. NULL is a no-op.
 ///
-/// Returns 0. On failure returns -1 and sets errno (the handle is freed
-/// all the same):
-/// - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+/// Returns 0. On failure returns -1 and sets errno:
+/// - `EBUSY`: a sender's cursor of the handle is out
+///   (`rshm_channel_sender_begin`), which holds the handle: end it first.
+///   The handle stays open and usable.
+/// - `EINVAL`, `EIO`: as munmap(2) or close(2) report them (the handle is
+///   freed all the same).
 ///
 /// Thread safety: no other thread may use `ch` during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_channel_close(ch: *mut Channel) -> c_int {
-    if ch.is_null() {
-        return 0;
+    // SAFETY: a non-NULL ch is a live handle (the caller's contract).
+    match unsafe { ch.as_ref() } {
+        None => return 0,
+        Some(h) if h.is_lent() => return run("rshm_channel_close", -1, || Err(Errno(libc::EBUSY))),
+        Some(_) => {}
     }
     // SAFETY: a non-NULL ch came from into_handle and is given back once.
     let ch = unsafe { Box::from_raw(ch) };

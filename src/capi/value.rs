@@ -376,15 +376,21 @@ pub unsafe extern "C" fn rshm_value_size(v: *const Value) -> usize {
 /// stays readable, and the name stays until `rshm_value_unlink`. NULL is a
 /// no-op.
 ///
-/// Returns 0. On failure returns -1 and sets errno (the handle is freed
-/// all the same):
-/// - `EINVAL`, `EIO`: as munmap(2) or close(2) report them.
+/// Returns 0. On failure returns -1 and sets errno:
+/// - `EBUSY`: a reader's cursor of the handle is out
+///   (`rshm_value_reader_begin`), which holds the handle: end it first.
+///   The handle stays open and usable.
+/// - `EINVAL`, `EIO`: as munmap(2) or close(2) report them (the handle is
+///   freed all the same).
 ///
 /// Thread safety: no other thread may use `v` during or after the call.
 #[no_mangle]
 pub unsafe extern "C" fn rshm_value_close(v: *mut Value) -> c_int {
-    if v.is_null() {
-        return 0;
+    // SAFETY: a non-NULL v is a live handle (the caller's contract).
+    match unsafe { v.as_ref() } {
+        None => return 0,
+        Some(h) if h.is_lent() => return run("rshm_value_close", -1, || Err(Errno(libc::EBUSY))),
+        Some(_) => {}
     }
     // SAFETY: a non-NULL v came from into_handle and is given back once.
     let v = unsafe { Box::from_raw(v) };

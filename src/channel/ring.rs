@@ -522,6 +522,11 @@ impl Ring {
         Some(unsafe { self.data.add(tx.pos() as usize + 8) })
     }
 
+    /// Whether the sending side is lent to a cursor (`lend`).
+    pub fn is_lent(&self) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.lent)
+    }
+
     /// `reserve` in full: takes the role, pads out the area's end, waits.
     fn reserve_wait(&mut self, len: usize, timeout: Timeout) -> Result<*mut u8> {
         if len as u64 > self.cap - 16 {

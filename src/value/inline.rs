@@ -62,6 +62,7 @@ const _: () = {
     assert!(RSHM_VALUE_DATA_AT as usize == std::mem::size_of::<Shared>());
     assert!(std::mem::size_of::<SlotHead>() == 16 && offset_of!(SlotHead, len) == 8);
     assert!(FAST == 8, "the inline read takes published % 8");
+    assert!(super::LAYOUT == 2, "a new layout needs a new RSHM_VALUE_READER_ABI");
     assert!(crate::object::copy::SHORT == 64, "the inline read copies up to 64 bytes");
 };
 
