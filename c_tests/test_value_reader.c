@@ -53,19 +53,55 @@ static int readable(int fd) {
     return poll(&p, 1, 0) == 1;
 }
 
-static void same_script(void) {
+/* A value's writer and two readers: `a` reads with rshm_value_read, `b`
+ * lends a cursor. */
+struct trio {
     char name[96];
-    rshm_value *w = rshm_value_create(check_name(name, sizeof name, "script"), MAXLEN, 0600);
-    rshm_value *a = w ? rshm_value_open(name, RSHM_O_RDONLY, 0) : NULL;
-    rshm_value *b = a ? rshm_value_open(name, RSHM_O_RDONLY, 0) : NULL;
-    CHECK(b != NULL);
-    if (!b)
+    rshm_value *w, *a, *b;
+};
+
+static int trio_open(struct trio *t, const char *tag, size_t capacity) {
+    t->w = rshm_value_create(check_name(t->name, sizeof t->name, tag), capacity, 0600);
+    t->a = t->w ? rshm_value_open(t->name, RSHM_O_RDONLY, 0) : NULL;
+    t->b = t->a ? rshm_value_open(t->name, RSHM_O_RDONLY, 0) : NULL;
+    CHECK(t->b != NULL);
+    return t->b != NULL;
+}
+
+static void trio_close(struct trio *t) {
+    rshm_value_close(t->a);
+    rshm_value_close(t->b);
+    rshm_value_close(t->w);
+    rshm_value_unlink(t->name);
+}
+
+/* One read into `cap` bytes through rshm_value_read on `a` and through the
+ * cursor: whether the two agree (length, errno, version, bytes). The
+ * cursor's length, version and errno in *len, *ver, *err, its bytes in y. */
+static unsigned char x[4096], y[4096];
+static int agree(rshm_value *a, rshm_value_reader *cur, size_t cap, int64_t *len, uint64_t *ver, int *err) {
+    uint64_t va = 1, vb = 2;
+    memset(x, 0xee, sizeof x);
+    memset(y, 0xee, sizeof y);
+    errno = 0;
+    int64_t la = rshm_value_read(a, x, cap, &va);
+    int ea = errno;
+    errno = 0;
+    int64_t lb = rshm_value_reader_read(cur, y, cap, &vb);
+    *len = lb, *ver = vb, *err = errno;
+    return la == lb && (la < 0 ? ea == *err : va == vb && memcmp(x, y, (size_t)la) == 0);
+}
+
+static void same_script(void) {
+    struct trio t;
+    if (!trio_open(&t, "script", MAXLEN))
         return;
+    rshm_value *w = t.w, *b = t.b;
     rshm_value_reader cur;
     CHECK(rshm_value_reader_begin(b, &cur) == 0);
     CHECK(cur.abi == RSHM_VALUE_READER_ABI);
     static const size_t caps[] = {0, 1, 7, 16, 33, 64, 65, MAXLEN, 4096};
-    unsigned char src[MAXLEN], x[4096], y[4096];
+    unsigned char src[MAXLEN];
     int differ = 0, inline_reads = 0, slow_reads = 0, too_small = 0;
     uint64_t v = 0;
     for (int step = 0; step < 200000; step++) {
@@ -77,19 +113,12 @@ static void same_script(void) {
             continue;
         }
         size_t cap = caps[(r >> 8) % (sizeof caps / sizeof caps[0])];
-        uint64_t va = 1, vb = 2;
-        memset(x, 0xee, sizeof x);
-        memset(y, 0xee, sizeof y);
-        errno = 0;
-        int64_t la = rshm_value_read(a, x, cap, &va);
-        int ea = errno;
-        errno = 0;
-        int64_t lb = rshm_value_reader_read(&cur, y, cap, &vb);
-        int eb = errno;
-        if (la != lb || (la < 0 && ea != eb) || (la >= 0 && (va != vb || memcmp(x, y, (size_t)la) != 0 ||
-                                                            !intact(y, (size_t)lb, vb, MAXLEN) || vb != v)))
+        int64_t lb;
+        uint64_t vb;
+        int eb;
+        if (!agree(t.a, &cur, cap, &lb, &vb, &eb) || (lb >= 0 && (!intact(y, (size_t)lb, vb, MAXLEN) || vb != v)))
             differ++;
-        if (la < 0 && ea == EMSGSIZE)
+        if (lb < 0 && eb == EMSGSIZE)
             too_small++;
         else if (lb > 64 || cap < (size_t)(lb > 0 ? lb : 0))
             slow_reads++;
@@ -101,12 +130,9 @@ static void same_script(void) {
     /* The handle's own read waits for the cursor; it takes back the version. */
     CHECK_ERR(rshm_value_read(b, x, sizeof x, NULL), -1, EBUSY);
     CHECK(rshm_value_reader_end(&cur) == 0);
-    uint64_t vb = 0;
-    CHECK(rshm_value_read(b, x, sizeof x, &vb) >= 0 && vb == v);
-    rshm_value_close(a);
-    rshm_value_close(b);
-    rshm_value_close(w);
-    rshm_value_unlink(name);
+    uint64_t back = 0;
+    CHECK(rshm_value_read(b, x, sizeof x, &back) >= 0 && back == v);
+    trio_close(&t);
 }
 
 static void errors(void) {
@@ -176,17 +202,12 @@ static void errors(void) {
  * handle). The cursor's inline read and rshm_value_read on another handle
  * must still agree, and no read may return more than the capacity. */
 static void scribbled(size_t capacity) {
-    char name[96];
-    rshm_value *w = rshm_value_create(check_name(name, sizeof name, "scribble"), capacity, 0600);
-    rshm_value *a = w ? rshm_value_open(name, RSHM_O_RDONLY, 0) : NULL;
-    rshm_value *b = a ? rshm_value_open(name, RSHM_O_RDONLY, 0) : NULL;
-    CHECK(b != NULL);
-    if (!b)
+    struct trio t;
+    if (!trio_open(&t, "scribble", capacity))
         return;
     rshm_value_reader wc, cur;
-    CHECK(rshm_value_reader_begin(w, &wc) == 0 && rshm_value_reader_begin(b, &cur) == 0);
+    CHECK(rshm_value_reader_begin(t.w, &wc) == 0 && rshm_value_reader_begin(t.b, &cur) == 0);
     unsigned char *base = (unsigned char *)(uintptr_t)wc.base;
-    static unsigned char x[4096], y[4096];
     int differ = 0, beyond = 0, ok_reads = 0, badmsg = 0, high = 0;
     int steps = check_under_valgrind() ? 300 : 3000;
     uint64_t seed = 0x9e3779b97f4a7c15ULL * (capacity + 1);
@@ -206,15 +227,10 @@ static void scribbled(size_t capacity) {
             }
         }
         size_t cap = RAND() % 4 == 0 ? (size_t)(RAND() % (capacity + 1)) : sizeof x;
-        uint64_t va = 1, vb = 2;
-        errno = 0;
-        int64_t la = rshm_value_read(a, x, cap, &va);
-        int ea = errno;
-        errno = 0;
-        int64_t lb = rshm_value_reader_read(&cur, y, cap, &vb);
-        int eb = errno;
-        if (la != lb || (la < 0 && ea != eb) || (la >= 0 && (va != vb || memcmp(x, y, (size_t)la) != 0)))
-            differ++;
+        int64_t lb;
+        uint64_t vb;
+        int eb;
+        differ += !agree(t.a, &cur, cap, &lb, &vb, &eb);
         if (lb > (int64_t)capacity)
             beyond++;
         ok_reads += lb >= 0;
@@ -225,10 +241,7 @@ static void scribbled(size_t capacity) {
     CHECK(differ == 0 && beyond == 0 && high == 0);
     CHECK(ok_reads > steps / 20 && badmsg > steps / 20);
     CHECK(rshm_value_reader_end(&cur) == 0 && rshm_value_reader_end(&wc) == 0);
-    rshm_value_close(a);
-    rshm_value_close(b);
-    rshm_value_close(w);
-    rshm_value_unlink(name);
+    trio_close(&t);
 }
 
 /* A reader process: cursor reads until told to stop; every value whole,
