@@ -535,7 +535,7 @@ impl Ring {
         if self.tx.is_none() {
             self.tx = Some(self.claim_tx()?);
         }
-        if self.tx.as_ref().is_some_and(|tx| tx.lent) {
+        if self.is_lent() {
             return Err(Errno(libc::EBUSY));
         }
         if self.hdr().receiver.load(SeqCst) == peer::CLOSED {
@@ -655,7 +655,7 @@ impl Ring {
     /// receiver make them sound again, it goes on from where it lent, still
     /// inside the area).
     pub fn take_back(&mut self) -> Result<()> {
-        if !self.tx.as_ref().is_some_and(|tx| tx.lent) {
+        if !self.is_lent() {
             return Err(Errno(libc::EINVAL));
         }
         let (cap, counters) = (self.cap, self.sound_counters());
